@@ -1,0 +1,130 @@
+# conclave — build, test and run.
+#
+#   make            build the server (build/conclave) and the web app (build/web)
+#   make run        install what is missing, build, start a server, print a link
+#   make test       install what is missing, build, run every test
+#   make asan       the server and unit tests with AddressSanitizer + UBSan
+#   make fuzz       the libFuzzer campaign (long); make fuzz-smoke: a short run
+#
+# Every C file under src/<module>/ is part of the server; src/main/main.c
+# holds main(). Tests and fuzz targets link the same objects.
+
+CC       ?= cc
+CLANG    ?= clang
+PKGS     := libwebsockets jansson libsrtp2 sqlite3 openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+VERSION  := 0.1.0
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE -DCONCLAVE_VERSION='"$(VERSION)"' \
+              -Isrc $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS   := $(PKG_LIBS) -lz -lpthread
+
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+             -fno-omit-frame-pointer
+
+LIB_SRC  := $(filter-out src/main/main.c,$(sort $(wildcard src/*/*.c)))
+MAIN_SRC := src/main/main.c
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
+HDRS     := $(wildcard src/*/*.h) $(wildcard tests/unit/*.h)
+
+B        := build
+OBJ      := $(LIB_SRC:%.c=$(B)/obj/%.o)
+AOBJ     := $(LIB_SRC:%.c=$(B)/asan/obj/%.o)
+FOBJ     := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
+
+WEB_SRC  := $(shell find web/src web/index.html web/public -type f 2>/dev/null) \
+            web/package.json web/vite.config.ts web/tsconfig.json
+
+.PHONY: all server web asan test unit deps run fuzz fuzz-smoke fuzz-build \
+        clean bench integration browser webtest
+
+all: server web
+
+server: $(B)/conclave $(B)/test_conclave
+
+$(B)/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/asan/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c $< -o $@
+
+$(B)/conclave: $(OBJ) $(MAIN_SRC) $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(MAIN_SRC) $(OBJ) -o $@ $(LDLIBS)
+
+$(B)/test_conclave: $(OBJ) $(TEST_SRC) $(HDRS)
+	$(CC) $(ALL_CFLAGS) -Itests/unit $(TEST_SRC) $(OBJ) -o $@ $(LDLIBS)
+
+$(B)/asan/conclave: $(AOBJ) $(MAIN_SRC) $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $(MAIN_SRC) $(AOBJ) -o $@ $(LDLIBS)
+
+$(B)/asan/test_conclave: $(AOBJ) $(TEST_SRC) $(HDRS)
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -Itests/unit $(TEST_SRC) $(AOBJ) -o $@ $(LDLIBS)
+
+asan: $(B)/asan/conclave $(B)/asan/test_conclave
+
+# ---- web app -------------------------------------------------------------
+web: $(B)/web/index.html
+
+$(B)/web/index.html: $(WEB_SRC)
+	cd web && npm run --silent build
+
+# ---- fuzzing (clang + libFuzzer) -----------------------------------------
+FUZZ_CFLAGS := -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
+               -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_BINS := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
+
+$(B)/fuzz/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(B)/fuzz/%: fuzz/%.c $(FOBJ) $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FOBJ) -o $@ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+FUZZ_SECONDS ?= 15
+fuzz-smoke: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} scripts/fuzz.sh $(FUZZ_BINS)
+
+# ---- tests ---------------------------------------------------------------
+deps:
+	scripts/deps.sh
+
+unit: $(B)/asan/test_conclave $(B)/test_conclave
+	$(B)/test_conclave
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(B)/asan/test_conclave
+
+integration: $(B)/asan/conclave $(B)/conclave web
+	cd tests && node --test --test-concurrency=1 integration/
+
+webtest:
+	cd web && npm run --silent test
+
+browser: $(B)/conclave web
+	cd tests && node --test --test-concurrency=1 browser/
+
+test: deps
+	$(MAKE) all asan
+	$(MAKE) unit
+	$(MAKE) webtest
+	$(MAKE) integration
+	$(MAKE) browser
+	$(MAKE) fuzz-smoke
+
+run: deps
+	$(MAKE) all
+	scripts/run.sh
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,8 @@
+/* src/util */
+/* util */
+TEST(b64url_roundtrip)
+TEST(b64url_rejects)
+TEST(secret_equal)
+TEST(bucket_refill)
+TEST(ratelimit_keys)
+TEST(wbuf_grow_and_limit)

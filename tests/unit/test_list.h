@@ -1,0 +1,11 @@
+/*
+ * The table of unit tests: one list file per module, each holding one
+ * TEST(name) line per test; `int test_name(void)` lives in
+ * tests/unit/test_<module>.c. Build with -DTEST_ONLY_LIST='"list_x.h"' to
+ * compile the runner with one module's list alone.
+ */
+#ifdef TEST_ONLY_LIST
+#include TEST_ONLY_LIST
+#else
+#include "list_util.h"
+#endif
