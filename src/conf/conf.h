@@ -1,0 +1,72 @@
+/*
+ * conf — the server's settings: defaults, an optional config file, flags.
+ *
+ * One table (conf.c) declares every setting once: its name, type, default
+ * and help text. The same table parses `--name VALUE` flags, `name = value`
+ * lines of a config file, and prints --help, so the three never disagree.
+ * Precedence: defaults < config file < flags.
+ */
+#ifndef CONCLAVE_CONF_H
+#define CONCLAVE_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum {
+	CONF_STR_MAX = 512,
+};
+
+/* Value type; the caller owns it. Limits are named after what they bound. */
+struct conf {
+	char listen[CONF_STR_MAX];      /* HTTPS listen address ADDR:PORT */
+	char data[CONF_STR_MAX];        /* data directory (db, certificate) */
+	char public_url[CONF_STR_MAX];  /* base of printed links; "" = derive */
+	char public_ip[CONF_STR_MAX];   /* media candidate address; "" = all */
+	char cert[CONF_STR_MAX];        /* PEM certificate; "" = self-signed */
+	char key[CONF_STR_MAX];         /* PEM private key */
+	char web_root[CONF_STR_MAX];    /* built web app; "" = next to binary */
+	char log_level[16];
+	char metrics_from[16];          /* "loopback" | "any" */
+	int media_port;                 /* first UDP port of the media workers */
+	int media_workers;              /* 0 = one per core */
+
+	/* signaling limits (docs/protocol.md, "Limits") */
+	int ws_max_message;             /* bytes in one message */
+	int ws_rate;                    /* messages per second, sustained */
+	int ws_burst;                   /* messages in a burst */
+	int ws_conns_per_ip;            /* open WebSockets per address */
+	int ws_hello_timeout;           /* s to send hello after connecting */
+	int ws_ping_interval;           /* s idle before the server pings */
+	int ws_idle_timeout;            /* s idle before the server hangs up */
+	int ws_max_outq;                /* bytes queued to one slow reader */
+	int ws_max_conns;               /* open WebSockets in total */
+	int create_per_minute;          /* meetings created per address */
+	int knock_per_minute;           /* joins/knocks per address */
+};
+
+/* Fills c with the built-in defaults. */
+void conf_defaults(struct conf *c);
+
+/*
+ * Parses flags from argv[first..argc). `--config FILE` is read first, then
+ * the other flags override it. On error, writes a message to `err` and
+ * returns -EINVAL. Sets *help when --help was given.
+ */
+int conf_parse_args(struct conf *c, int argc, char **argv, int first,
+		    bool *help, FILE *err);
+
+/* Reads a config file of `name = value` lines ('#' starts a comment). */
+int conf_load_file(struct conf *c, const char *path, FILE *err);
+
+/* Sets one setting by name (dashes or underscores). Returns 0 or -EINVAL. */
+int conf_set(struct conf *c, const char *name, const char *value, FILE *err);
+
+/* Prints one line per setting with its default. */
+void conf_print_help(FILE *out);
+
+/* Splits c->listen into host and port; returns 0 or -EINVAL. */
+int conf_listen_split(const struct conf *c, char *host, size_t hostcap,
+		      int *port);
+
+#endif

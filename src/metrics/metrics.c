@@ -1,0 +1,35 @@
+/* metrics — Prometheus text helpers (see metrics.h). */
+#include "metrics/metrics.h"
+
+#include <inttypes.h>
+
+void metrics_family(struct wbuf *b, const char *name, const char *type,
+		    const char *help)
+{
+	wbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void metrics_sample(struct wbuf *b, const char *name, uint64_t v)
+{
+	wbuf_printf(b, "%s %" PRIu64 "\n", name, v);
+}
+
+void metrics_sample_l(struct wbuf *b, const char *name, const char *label,
+		      const char *lval, uint64_t v)
+{
+	wbuf_printf(b, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, lval, v);
+}
+
+void metrics_counter(struct wbuf *b, const char *name, const char *help,
+		     uint64_t v)
+{
+	metrics_family(b, name, "counter", help);
+	metrics_sample(b, name, v);
+}
+
+void metrics_gauge(struct wbuf *b, const char *name, const char *help,
+		   uint64_t v)
+{
+	metrics_family(b, name, "gauge", help);
+	metrics_sample(b, name, v);
+}

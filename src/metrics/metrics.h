@@ -1,0 +1,29 @@
+/*
+ * metrics — Prometheus text exposition (format 0.0.4) helpers.
+ *
+ * Each module keeps its own counters (atomics where several threads write)
+ * and renders them through these helpers; /metrics concatenates the
+ * modules' sections. Names are `conclave_<module>_<what>[_total]`.
+ */
+#ifndef CONCLAVE_METRICS_H
+#define CONCLAVE_METRICS_H
+
+#include <stdint.h>
+
+#include "util/buf.h"
+
+/* "# HELP" and "# TYPE" lines for one metric family. */
+void metrics_family(struct wbuf *b, const char *name, const char *type,
+		    const char *help);
+/* One sample without labels. */
+void metrics_sample(struct wbuf *b, const char *name, uint64_t v);
+/* One sample with a single label (value must be a plain identifier). */
+void metrics_sample_l(struct wbuf *b, const char *name, const char *label,
+		      const char *lval, uint64_t v);
+/* Family header plus one unlabelled sample. */
+void metrics_counter(struct wbuf *b, const char *name, const char *help,
+		     uint64_t v);
+void metrics_gauge(struct wbuf *b, const char *name, const char *help,
+		   uint64_t v);
+
+#endif

@@ -1,0 +1,82 @@
+/*
+ * room — meetings in memory: who is in the lobby, who was admitted, who is
+ * a host (DESIGN.md §4). This is the control plane; it runs on the
+ * signaling thread only and never holds a media key or an invite secret.
+ *
+ * Access model in brief: everyone enters through the lobby. A participant
+ * whose join carries the meeting's host credential is admitted as a host at
+ * once; anyone else waits until a host admits them. A join for an unknown,
+ * ended, expired or locked meeting gets exactly the same answer as a join for
+ * a live one ("lobby") and then simply never sees a host: the server gives a
+ * stranger no way to tell whether the meeting exists.
+ *
+ * Ownership: the room_mgr owns every room; a room lives while it has
+ * members or knocking guests. A participant is owned by its connection (the
+ * signaling layer), which calls room_participant_free when it closes.
+ */
+#ifndef CONCLAVE_ROOM_H
+#define CONCLAVE_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+struct room_mgr;
+struct participant;
+struct store;
+
+enum {
+	PARTICIPANT_ID_BYTES = 8,     /* 64 random bits, unique per server */
+	PARTICIPANT_ID_CHARS = 11,
+	NAME_MAX_BYTES = 64,          /* display name, UTF-8 bytes */
+	ROOM_MAX_LOBBY = 50,          /* knocking guests shown to hosts */
+	ROOM_MAX_MEMBERS = 100,       /* admitted participants per meeting */
+};
+
+/* Delivers one signaling message (JSON text) to a participant's transport. */
+typedef void (participant_send_h)(void *transport, const char *text,
+				  size_t len);
+
+enum participant_state {
+	PS_NEW,       /* connected, has not asked to join */
+	PS_LOBBY,     /* waiting to be admitted */
+	PS_MEMBER,    /* admitted */
+	PS_DENIED,    /* refused by a host; this connection may not knock again */
+};
+
+int room_mgr_new(struct store *st, struct room_mgr **out);
+void room_mgr_free(struct room_mgr *m);
+
+/* A new participant for a connection. NULL on allocation failure. */
+struct participant *room_participant_new(struct room_mgr *m,
+					 participant_send_h *send,
+					 void *transport);
+/* Leaves whatever room the participant is in, tells the others, frees it. */
+void room_participant_free(struct participant *p);
+
+enum participant_state room_participant_state(const struct participant *p);
+const char *room_participant_id(const struct participant *p);
+
+/*
+ * Joins (or knocks on) meeting `room` under display name `name`, with an
+ * optional host credential. Returns 0 (the participant was told "joined" or
+ * "lobby"), -EALREADY if it already joined, -ENOSPC if the meeting's lobby
+ * or member list is full, or -EIO on a storage failure.
+ */
+int room_join(struct room_mgr *m, struct participant *p, const char *room,
+	      const char *name, const char *host_key);
+
+/* Host actions on a guest in the lobby, by participant id. Return 0,
+ * -EPERM (caller is not a host in a meeting) or -ENOENT (no such guest). */
+int room_admit(struct participant *host, const char *target);
+int room_deny(struct participant *host, const char *target);
+
+/* Leaves the meeting or lobby; the participant returns to PS_NEW. */
+void room_leave(struct participant *p);
+
+/* Appends the module's Prometheus metrics. */
+void room_metrics(struct room_mgr *m, struct wbuf *b);
+
+#endif
