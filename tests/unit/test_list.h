@@ -8,4 +8,7 @@
 #include TEST_ONLY_LIST
 #else
 #include "list_util.h"
+#include "list_conf.h"
+#include "list_store.h"
+#include "list_sig.h"
 #endif

@@ -1,0 +1,4 @@
+/* src/conf */
+TEST(conf_defaults_and_flags)
+TEST(conf_rejects)
+TEST(conf_file_then_flags)

@@ -1,0 +1,4 @@
+/* src/store */
+TEST(store_meetings)
+TEST(store_secret_stable)
+TEST(store_open_fails_cleanly)

@@ -1,0 +1,411 @@
+/*
+ * Unit tests for src/sig and src/room: the protocol table, each error code,
+ * rate limits and the lobby flows, over a fake transport.
+ */
+#include "test.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conf/conf.h"
+#include "room/room.h"
+#include "sig/sig.h"
+#include "store/store.h"
+#include "util/log.h"
+
+enum { FAKE_MAX = 64 };
+
+struct fake {
+	json_t *msgs[FAKE_MAX];
+	int n;
+	int close_code;
+	int hello;
+};
+
+static void f_send(void *t, const char *text, size_t len)
+{
+	struct fake *f = t;
+	json_error_t e;
+	if (f->n < FAKE_MAX)
+		f->msgs[f->n++] = json_loadb(text, len, 0, &e);
+}
+
+static void f_close(void *t, int code, const char *reason)
+{
+	struct fake *f = t;
+	(void)reason;
+	f->close_code = code;
+}
+
+static void f_hello(void *t)
+{
+	((struct fake *)t)->hello++;
+}
+
+static const struct sig_transport fops = { f_send, f_close, f_hello };
+
+static void fake_clear(struct fake *f)
+{
+	for (int i = 0; i < f->n; i++)
+		json_decref(f->msgs[i]);
+	f->n = 0;
+}
+
+static const char *last_type(struct fake *f)
+{
+	return f->n ? json_string_value(json_object_get(f->msgs[f->n - 1], "type"))
+		    : "";
+}
+
+static const char *last_str(struct fake *f, const char *field)
+{
+	const char *s = f->n ? json_string_value(
+				       json_object_get(f->msgs[f->n - 1], field))
+			     : NULL;
+	return s ? s : "";
+}
+
+/* A test world: a store in a temp dir, a room manager, a sig server. */
+struct world {
+	struct conf conf;
+	struct store *st;
+	struct room_mgr *rooms;
+	struct sig_server *sig;
+	char room[ROOM_ID_CHARS + 1];
+	char key[SECRET_CHARS + 1];
+	uint64_t now;
+};
+
+static int world_open(struct world *w)
+{
+	char dir[] = "/tmp/conclave-sig-XXXXXX";
+
+	memset(w, 0, sizeof(*w));
+	conf_defaults(&w->conf);
+	w->conf.ws_rate = 10;
+	w->conf.ws_burst = 20;
+	w->conf.knock_per_minute = 6;
+	w->now = 1000000;
+	log_set_level(LOG_WARN);
+	if (!mkdtemp(dir) || store_open(dir, &w->st) ||
+	    room_mgr_new(w->st, &w->rooms) ||
+	    sig_server_new(&w->conf, w->rooms, &w->sig) ||
+	    store_meeting_create(w->st, 0, w->room, w->key))
+		return -1;
+	return 0;
+}
+
+static void world_close(struct world *w)
+{
+	sig_server_free(w->sig);
+	room_mgr_free(w->rooms);
+	store_close(w->st);
+	log_set_level(LOG_INFO);
+}
+
+static int say(struct world *w, struct sig_conn *c, const char *text)
+{
+	w->now += 200; /* well under the rate limit */
+	return sig_conn_input(c, text, strlen(text), w->now);
+}
+
+static int sayf(struct world *w, struct sig_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int sayf(struct world *w, struct sig_conn *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return say(w, c, buf);
+}
+
+static struct sig_conn *conn(struct world *w, struct fake *f, uint8_t ip)
+{
+	uint8_t addr[4] = { 192, 0, 2, ip };
+	memset(f, 0, sizeof(*f));
+	return sig_conn_new(w->sig, &fops, f, addr, sizeof(addr));
+}
+
+int test_sig_errors(void)
+{
+	static const struct {
+		const char *msg;
+		const char *code;
+	} cases[] = {
+		{ "not json", "bad_json" },
+		{ "[1,2]", "bad_json" },
+		{ "42", "bad_json" },
+		{ "{\"v\":1}", "bad_type" },
+		{ "{\"type\":7}", "bad_type" },
+		{ "{\"type\":\"launch_missiles\"}", "unknown_type" },
+		{ "{\"type\":\"ping\",\"id\":\"x\"}", "bad_field" },
+		{ "{\"type\":\"ping\",\"id\":-1}", "bad_field" },
+		{ "{\"type\":\"ping\",\"zzz\":1}", "unknown_field" },
+		{ "{\"type\":\"join\",\"name\":\"a\"}", "missing_field" },
+		{ "{\"type\":\"join\",\"room\":\"short\",\"name\":\"a\"}", "bad_field" },
+		{ "{\"type\":\"join\",\"room\":\"AAAAAAAAAAAAAAAAAAAA+/\",\"name\":\"a\"}",
+		  "bad_field" },
+		{ "{\"type\":\"join\",\"room\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"name\":\"\"}",
+		  "bad_field" },
+		{ "{\"type\":\"join\",\"room\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"name\":\"a\\u0007\"}",
+		  "bad_field" },
+		{ "{\"type\":\"hello\",\"v\":2}", "bad_version" },
+		{ "{\"type\":\"hello\",\"type\":\"hello\",\"v\":1}", "bad_json" },
+		{ "{\"type\":\"leave\"}", "not_joined" },
+		{ "{\"type\":\"admit\",\"participant\":\"AAAAAAAAAAA\"}", "forbidden" },
+	};
+	struct world w;
+	struct fake f;
+	struct sig_conn *c;
+
+	TEST_EQ(world_open(&w), 0);
+	c = conn(&w, &f, 1);
+	TEST_ASSERT(c);
+	TEST_EQ(say(&w, c, "{\"type\":\"ping\"}"), 0);
+	TEST_ASSERT(strcmp(last_str(&f, "code"), "hello_first") == 0);
+	TEST_EQ(say(&w, c, "{\"type\":\"hello\",\"v\":1}"), 0);
+	TEST_ASSERT(strcmp(last_type(&f), "welcome") == 0);
+	TEST_EQ(f.hello, 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		fake_clear(&f);
+		TEST_EQ(say(&w, c, cases[i].msg), 0);
+		TEST_EQ(f.n, 1);
+		if (strcmp(last_str(&f, "code"), cases[i].code) != 0) {
+			fprintf(stderr, "    %s -> %s, want %s\n", cases[i].msg,
+				last_str(&f, "code"), cases[i].code);
+			return -1;
+		}
+		TEST_ASSERT(strcmp(last_type(&f), "error") == 0);
+	}
+	/* an unknown type is never echoed back */
+	fake_clear(&f);
+	say(&w, c, "{\"type\":\"<script>\"}");
+	TEST_ASSERT(json_object_get(f.msgs[0], "ref") == NULL);
+	/* oversize and binary as the transport reports them */
+	fake_clear(&f);
+	TEST_EQ(sig_conn_reject(c, SIG_E_BINARY, w.now += 200), 0);
+	TEST_ASSERT(strcmp(last_str(&f, "code"), "binary_frame") == 0);
+	TEST_ASSERT(sig_conn_reject(c, SIG_E_TOO_LARGE, w.now += 200) < 0);
+	TEST_EQ(f.close_code, SIG_CLOSE_TOO_BIG);
+	fake_clear(&f);
+	sig_conn_free(c);
+	world_close(&w);
+	return 0;
+}
+
+int test_sig_ping_pong(void)
+{
+	struct world w;
+	struct fake f;
+	struct sig_conn *c;
+
+	TEST_EQ(world_open(&w), 0);
+	c = conn(&w, &f, 1);
+	say(&w, c, "{\"type\":\"hello\",\"v\":1}");
+	fake_clear(&f);
+	say(&w, c, "{\"type\":\"ping\",\"id\":9007199254740991}");
+	TEST_ASSERT(strcmp(last_type(&f), "pong") == 0);
+	TEST_EQ(json_integer_value(json_object_get(f.msgs[0], "id")),
+		9007199254740991LL);
+	fake_clear(&f);
+	sig_conn_free(c);
+	world_close(&w);
+	return 0;
+}
+
+int test_sig_rate_limit(void)
+{
+	struct world w;
+	struct fake f;
+	struct sig_conn *c;
+	int pongs = 0, limited = 0, i, rc = 0;
+
+	TEST_EQ(world_open(&w), 0);
+	c = conn(&w, &f, 1);
+	say(&w, c, "{\"type\":\"hello\",\"v\":1}");
+	fake_clear(&f);
+	/* 60 messages in the same millisecond: the burst (20) passes, the
+	 * rest is dropped with at most one rate_limited reply per second */
+	for (i = 0; i < 60; i++)
+		sig_conn_input(c, "{\"type\":\"ping\"}", 15, w.now);
+	for (i = 0; i < f.n; i++) {
+		const char *t = json_string_value(json_object_get(f.msgs[i], "type"));
+		pongs += strcmp(t, "pong") == 0;
+		limited += strcmp(t, "error") == 0;
+	}
+	TEST_EQ(pongs, 19); /* the hello took one token */
+	TEST_EQ(limited, 1);
+	TEST_EQ(f.close_code, 0);
+	/* after a pause the connection works again */
+	fake_clear(&f);
+	w.now += 2000;
+	TEST_EQ(sig_conn_input(c, "{\"type\":\"ping\"}", 15, w.now), 0);
+	TEST_ASSERT(strcmp(last_type(&f), "pong") == 0);
+	/* a sustained flood closes only this connection, with 1008 */
+	fake_clear(&f);
+	for (i = 0; i < 1000 && rc == 0; i++)
+		rc = sig_conn_input(c, "{\"type\":\"ping\"}", 15, w.now);
+	TEST_ASSERT(rc < 0);
+	TEST_EQ(f.close_code, SIG_CLOSE_POLICY);
+	fake_clear(&f);
+	sig_conn_free(c);
+	world_close(&w);
+	return 0;
+}
+
+/* Finds the first message of `type` in f, or NULL. */
+static json_t *find(struct fake *f, const char *type)
+{
+	for (int i = 0; i < f->n; i++)
+		if (strcmp(json_string_value(json_object_get(f->msgs[i], "type")),
+			   type) == 0)
+			return f->msgs[i];
+	return NULL;
+}
+
+int test_room_lobby_flow(void)
+{
+	struct world w;
+	struct fake fh, fg, fu, fd;
+	struct sig_conn *host, *guest, *unknown, *denied;
+	json_t *k, *j;
+	char gid[PARTICIPANT_ID_CHARS + 1], did[PARTICIPANT_ID_CHARS + 1];
+	char lobby_text_a[128], lobby_text_b[128];
+
+	TEST_EQ(world_open(&w), 0);
+	host = conn(&w, &fh, 1);
+	guest = conn(&w, &fg, 2);
+	unknown = conn(&w, &fu, 3);
+	denied = conn(&w, &fd, 4);
+	say(&w, host, "{\"type\":\"hello\",\"v\":1}");
+	say(&w, guest, "{\"type\":\"hello\",\"v\":1}");
+	say(&w, unknown, "{\"type\":\"hello\",\"v\":1}");
+	say(&w, denied, "{\"type\":\"hello\",\"v\":1}");
+	fake_clear(&fh);
+	fake_clear(&fg);
+	fake_clear(&fu);
+	fake_clear(&fd);
+
+	sayf(&w, host, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Hana\",\"host_key\":\"%s\"}",
+	     w.room, w.key);
+	j = find(&fh, "joined");
+	TEST_ASSERT(j);
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(j, "role")), "host") == 0);
+
+	/* a guest of a live meeting and a guest of an unknown one get the same
+	 * answer, byte for byte */
+	sayf(&w, guest, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Gus\"}", w.room);
+	say(&w, unknown, "{\"type\":\"join\",\"room\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"name\":\"Uma\"}");
+	TEST_ASSERT(strcmp(last_type(&fg), "lobby") == 0);
+	{
+		char *a = json_dumps(fg.msgs[fg.n - 1], JSON_COMPACT);
+		char *b = json_dumps(fu.msgs[fu.n - 1], JSON_COMPACT);
+		snprintf(lobby_text_a, sizeof(lobby_text_a), "%s", a);
+		snprintf(lobby_text_b, sizeof(lobby_text_b), "%s", b);
+		free(a);
+		free(b);
+	}
+	TEST_ASSERT(strcmp(lobby_text_a, lobby_text_b) == 0);
+	/* the wrong host key is just a guest */
+	k = find(&fh, "knock");
+	TEST_ASSERT(k);
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(k, "name")), "Gus") == 0);
+	snprintf(gid, sizeof(gid), "%s",
+		 json_string_value(json_object_get(k, "participant")));
+	/* the guest in the lobby sees nothing of the meeting */
+	TEST_ASSERT(!find(&fg, "participant_joined") && !find(&fg, "knock"));
+
+	/* a guest cannot admit; a host can */
+	sayf(&w, guest, "{\"type\":\"admit\",\"participant\":\"%s\"}", gid);
+	TEST_ASSERT(strcmp(last_str(&fg, "code"), "forbidden") == 0);
+	fake_clear(&fh);
+	sayf(&w, host, "{\"type\":\"admit\",\"participant\":\"%s\"}", gid);
+	TEST_ASSERT(find(&fh, "knock_gone") && find(&fh, "participant_joined"));
+	j = find(&fg, "joined");
+	TEST_ASSERT(j);
+	TEST_EQ(json_array_size(json_object_get(j, "participants")), 2);
+	TEST_EQ(json_array_size(json_object_get(j, "knocks")), 0); /* not a host */
+	sayf(&w, host, "{\"type\":\"admit\",\"participant\":\"%s\"}", gid);
+	TEST_ASSERT(strcmp(last_str(&fh, "code"), "no_such_participant") == 0);
+
+	/* deny: the guest is told, and may not knock again on this connection */
+	sayf(&w, denied, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Dan\"}", w.room);
+	k = json_object_get(fh.msgs[fh.n - 1], "participant");
+	TEST_ASSERT(k);
+	snprintf(did, sizeof(did), "%s", json_string_value(k));
+	sayf(&w, host, "{\"type\":\"deny\",\"participant\":\"%s\"}", did);
+	TEST_ASSERT(strcmp(last_type(&fd), "denied") == 0);
+	sayf(&w, denied, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Dan\"}", w.room);
+	TEST_ASSERT(strcmp(last_str(&fd, "code"), "forbidden") == 0);
+
+	/* leaving tells the others */
+	fake_clear(&fh);
+	sig_conn_free(guest);
+	j = find(&fh, "participant_left");
+	TEST_ASSERT(j);
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(j, "participant")), gid) == 0);
+
+	fake_clear(&fh);
+	fake_clear(&fg);
+	fake_clear(&fu);
+	fake_clear(&fd);
+	sig_conn_free(host);
+	sig_conn_free(unknown);
+	sig_conn_free(denied);
+	world_close(&w);
+	return 0;
+}
+
+int test_room_knock_limit(void)
+{
+	struct world w;
+	struct fake f;
+	struct sig_conn *c;
+	int lobby = 0, limited = 0;
+
+	TEST_EQ(world_open(&w), 0);
+	/* knock_per_minute = 6: one address cycling through connections */
+	for (int i = 0; i < 20; i++) {
+		c = conn(&w, &f, 9);
+		say(&w, c, "{\"type\":\"hello\",\"v\":1}");
+		say(&w, c, "{\"type\":\"join\",\"room\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"name\":\"x\"}");
+		lobby += strcmp(last_type(&f), "lobby") == 0;
+		limited += strcmp(last_str(&f, "code"), "rate_limited") == 0;
+		fake_clear(&f);
+		sig_conn_free(c);
+	}
+	TEST_EQ(lobby, 6);
+	TEST_EQ(limited, 14);
+	/* another address is not affected */
+	c = conn(&w, &f, 10);
+	say(&w, c, "{\"type\":\"hello\",\"v\":1}");
+	say(&w, c, "{\"type\":\"join\",\"room\":\"BBBBBBBBBBBBBBBBBBBBBB\",\"name\":\"x\"}");
+	TEST_ASSERT(strcmp(last_type(&f), "lobby") == 0);
+	fake_clear(&f);
+	sig_conn_free(c);
+	world_close(&w);
+	return 0;
+}
+
+int test_sig_metrics_text(void)
+{
+	struct world w;
+	struct wbuf b;
+
+	TEST_EQ(world_open(&w), 0);
+	wbuf_init(&b, 0);
+	sig_metrics(w.sig, &b);
+	room_metrics(w.rooms, &b);
+	TEST_ASSERT(b.err == 0);
+	TEST_ASSERT(strstr(b.data, "conclave_sig_errors_total{code=\"bad_json\"} 0"));
+	TEST_ASSERT(strstr(b.data, "# TYPE conclave_participants gauge"));
+	wbuf_free(&b);
+	world_close(&w);
+	return 0;
+}
