@@ -29,7 +29,9 @@ LIB_SRC  := $(filter-out src/main/main.c,$(sort $(wildcard src/*/*.c)))
 MAIN_SRC := src/main/main.c
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
-HDRS     := $(wildcard src/*/*.h) $(wildcard tests/unit/*.h)
+# headers are tracked per object through -MMD dependency files
+HDRS     :=
+DEPFLAGS  = -MMD -MP
 
 B        := build
 OBJ      := $(LIB_SRC:%.c=$(B)/obj/%.o)
@@ -39,6 +41,8 @@ FOBJ     := $(LIB_SRC:%.c=$(B)/fuzz/obj/%.o)
 WEB_SRC  := $(shell find web/src web/index.html web/public -type f 2>/dev/null) \
             web/package.json web/vite.config.ts web/tsconfig.json
 
+-include $(OBJ:.o=.d) $(AOBJ:.o=.d) $(FOBJ:.o=.d)
+
 .PHONY: all server web asan test unit deps run fuzz fuzz-smoke fuzz-build \
         clean bench integration browser webtest
 
@@ -46,24 +50,24 @@ all: server web
 
 server: $(B)/conclave $(B)/test_conclave
 
-$(B)/obj/%.o: %.c $(HDRS)
+$(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(B)/asan/obj/%.o: %.c $(HDRS)
+$(B)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $(DEPFLAGS) -c $< -o $@
 
-$(B)/conclave: $(OBJ) $(MAIN_SRC) $(HDRS)
+$(B)/conclave: $(OBJ) $(MAIN_SRC) $(wildcard src/*/*.h)
 	$(CC) $(ALL_CFLAGS) $(MAIN_SRC) $(OBJ) -o $@ $(LDLIBS)
 
-$(B)/test_conclave: $(OBJ) $(TEST_SRC) $(HDRS)
+$(B)/test_conclave: $(OBJ) $(TEST_SRC) $(wildcard src/*/*.h tests/unit/*.h)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(TEST_SRC) $(OBJ) -o $@ $(LDLIBS)
 
-$(B)/asan/conclave: $(AOBJ) $(MAIN_SRC) $(HDRS)
+$(B)/asan/conclave: $(AOBJ) $(MAIN_SRC) $(wildcard src/*/*.h)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 $(MAIN_SRC) $(AOBJ) -o $@ $(LDLIBS)
 
-$(B)/asan/test_conclave: $(AOBJ) $(TEST_SRC) $(HDRS)
+$(B)/asan/test_conclave: $(AOBJ) $(TEST_SRC) $(wildcard src/*/*.h tests/unit/*.h)
 	$(CC) $(ALL_CFLAGS) $(SAN_FLAGS) -O1 -Itests/unit $(TEST_SRC) $(AOBJ) -o $@ $(LDLIBS)
 
 asan: $(B)/asan/conclave $(B)/asan/test_conclave
@@ -79,11 +83,11 @@ FUZZ_CFLAGS := -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) 
                -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BINS := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
 
-$(B)/fuzz/obj/%.o: %.c $(HDRS)
+$(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+	$(CLANG) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(B)/fuzz/%: fuzz/%.c $(FOBJ) $(HDRS)
+$(B)/fuzz/%: fuzz/%.c $(FOBJ) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FOBJ) -o $@ $(LDLIBS)
 

@@ -11,4 +11,5 @@
 #include "list_conf.h"
 #include "list_store.h"
 #include "list_sig.h"
+#include "list_stun.h"
 #endif
