@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { encodeClientMessage, MAX_INBOUND_CHARS, parseServerMessage } from './protocol';
+
+const ok = (o: unknown) => parseServerMessage(JSON.stringify(o));
+
+describe('server messages', () => {
+  it('accepts every known type', () => {
+    expect(ok({ type: 'welcome', v: 1, server: 'conclave/0.1.0', limits: { max_message_bytes: 65536, messages_per_second: 50 } })).toEqual({
+      kind: 'message',
+      msg: { type: 'welcome', v: 1, server: 'conclave/0.1.0', limits: { max_message_bytes: 65536, messages_per_second: 50 } },
+    });
+    expect(ok({ type: 'pong', id: 7 })).toEqual({ kind: 'message', msg: { type: 'pong', id: 7 } });
+    expect(ok({ type: 'lobby' })).toEqual({ kind: 'message', msg: { type: 'lobby' } });
+    expect(ok({ type: 'joined', participant: 'p1', role: 'host' })).toEqual({ kind: 'message', msg: { type: 'joined', participant: 'p1', role: 'host' } });
+    expect(ok({ type: 'joined', participant: 'p2', role: 'guest' }).kind).toBe('message');
+    expect(ok({ type: 'denied' })).toEqual({ kind: 'message', msg: { type: 'denied' } });
+    expect(ok({ type: 'ended' })).toEqual({ kind: 'message', msg: { type: 'ended' } });
+    expect(ok({ type: 'error', code: 'bad_request', message: 'x', ref: 'join' })).toEqual({
+      kind: 'message',
+      msg: { type: 'error', code: 'bad_request', message: 'x', ref: 'join' },
+    });
+    expect(ok({ type: 'error', code: 'rate_limited', message: 'slow down' })).toEqual({
+      kind: 'message',
+      msg: { type: 'error', code: 'rate_limited', message: 'slow down' },
+    });
+  });
+
+  it('drops fields it does not know', () => {
+    expect(ok({ type: 'lobby', position: 3, extra: { a: 1 } })).toEqual({ kind: 'message', msg: { type: 'lobby' } });
+    expect(ok({ type: 'pong', id: 1, at: 5 })).toEqual({ kind: 'message', msg: { type: 'pong', id: 1 } });
+  });
+
+  it('reports unknown types as unknown, not invalid (forward compatibility)', () => {
+    expect(ok({ type: 'roster', members: [] })).toEqual({ kind: 'unknown', type: 'roster' });
+    expect(ok({ type: 'toString' })).toEqual({ kind: 'unknown', type: 'toString' });
+    expect(ok({ type: '__proto__' })).toEqual({ kind: 'unknown', type: '__proto__' });
+  });
+
+  it.each([
+    ['binary frame', new ArrayBuffer(4)],
+    ['not JSON', '{type:'],
+    ['JSON array', '[]'],
+    ['JSON null', 'null'],
+    ['JSON string', '"welcome"'],
+    ['no type', '{}'],
+    ['numeric type', '{"type":1}'],
+    ['empty type', '{"type":""}'],
+    ['welcome without limits', JSON.stringify({ type: 'welcome', v: 1, server: 's' })],
+    ['welcome with string version', JSON.stringify({ type: 'welcome', v: '1', server: 's', limits: { max_message_bytes: 1, messages_per_second: 1 } })],
+    ['welcome with zero limit', JSON.stringify({ type: 'welcome', v: 1, server: 's', limits: { max_message_bytes: 0, messages_per_second: 1 } })],
+    ['welcome with fractional limit', JSON.stringify({ type: 'welcome', v: 1, server: 's', limits: { max_message_bytes: 1.5, messages_per_second: 1 } })],
+    ['pong without id', '{"type":"pong"}'],
+    ['pong with negative id', '{"type":"pong","id":-1}'],
+    ['pong with string id', '{"type":"pong","id":"1"}'],
+    ['joined without participant', '{"type":"joined","role":"host"}'],
+    ['joined with empty participant', '{"type":"joined","participant":"","role":"host"}'],
+    ['joined with unknown role', '{"type":"joined","participant":"p","role":"admin"}'],
+    ['error without code', '{"type":"error","message":"m"}'],
+    ['error with numeric ref', '{"type":"error","code":"c","message":"m","ref":3}'],
+    ['oversized frame', JSON.stringify({ type: 'lobby', pad: 'x'.repeat(MAX_INBOUND_CHARS) })],
+  ])('rejects %s', (_name, data) => {
+    expect(parseServerMessage(data).kind).toBe('invalid');
+  });
+});
+
+describe('client messages', () => {
+  it('writes host_key only when given', () => {
+    expect(JSON.parse(encodeClientMessage({ type: 'join', room: 'r', name: 'n' }))).toEqual({ type: 'join', room: 'r', name: 'n' });
+    expect(JSON.parse(encodeClientMessage({ type: 'join', room: 'r', name: 'n', host_key: 'k' }))).toEqual({
+      type: 'join',
+      room: 'r',
+      name: 'n',
+      host_key: 'k',
+    });
+    expect(encodeClientMessage({ type: 'hello', v: 1 })).toBe('{"type":"hello","v":1}');
+  });
+});
