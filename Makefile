@@ -116,7 +116,7 @@ webtest:
 	cd web && npm run --silent test
 
 browser: $(B)/conclave web
-	cd tests && node --test --test-concurrency=1 browser/
+	cd tests && ../scripts/netns.sh node --test --test-concurrency=1 browser/
 
 test: deps
 	$(MAKE) all asan

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs a command inside a network namespace made for it, then removes the
+# namespace. The namespace has `lo` and a veth pair with private addresses
+# that exist only inside it (10.77.0.1/24 on cv0, 10.77.0.2/24 on cv1), so
+# Chromium, which gathers no ICE candidates on loopback, can reach a server
+# there, and no test traffic ever leaves the machine.
+#   scripts/netns.sh node --test browser/
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+  echo "netns.sh: network namespaces need root" >&2
+  exit 1
+fi
+ns="conclave-$$-$RANDOM"
+ip netns add "$ns"
+trap 'ip netns del "$ns" 2>/dev/null || true' EXIT INT TERM
+ip -n "$ns" link set lo up
+ip -n "$ns" link add cv0 type veth peer name cv1
+ip -n "$ns" addr add 10.77.0.1/24 dev cv0
+ip -n "$ns" addr add 10.77.0.2/24 dev cv1
+ip -n "$ns" link set cv0 up
+ip -n "$ns" link set cv1 up
+CONCLAVE_TEST_ADDR=10.77.0.1 CONCLAVE_NETNS="$ns" ip netns exec "$ns" "$@"
