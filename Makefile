@@ -44,7 +44,7 @@ WEB_SRC  := $(shell find web/src web/index.html web/public -type f 2>/dev/null) 
 -include $(OBJ:.o=.d) $(AOBJ:.o=.d) $(FOBJ:.o=.d)
 
 .PHONY: all server web asan test unit deps run fuzz fuzz-smoke fuzz-build \
-        clean bench integration browser webtest
+        clean bench integration browser webtest media
 
 all: server web
 
@@ -112,6 +112,11 @@ unit: $(B)/asan/test_conclave $(B)/test_conclave
 integration: $(B)/asan/conclave $(B)/conclave web
 	cd tests && node --test --test-concurrency=1 integration/
 
+# media tests: an independent WebRTC stack through the SFU, inside a
+# network namespace of their own (no ICE candidates on loopback)
+media: $(B)/asan/conclave
+	cd tests && ../scripts/netns.sh node --test --test-concurrency=1 media/
+
 webtest:
 	cd web && npm run --silent test
 
@@ -123,6 +128,7 @@ test: deps
 	$(MAKE) unit
 	$(MAKE) webtest
 	$(MAKE) integration
+	$(MAKE) media
 	$(MAKE) browser
 	$(MAKE) fuzz-smoke
 

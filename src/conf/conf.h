@@ -30,6 +30,7 @@ struct conf {
 	char metrics_from[16];          /* "loopback" | "any" */
 	int media_port;                 /* first UDP port of the media workers */
 	int media_workers;              /* 0 = one per core */
+	int media_timeout;              /* s without ICE consent: media lost */
 
 	/* signaling limits (docs/protocol.md, "Limits") */
 	int ws_max_message;             /* bytes in one message */

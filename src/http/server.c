@@ -42,6 +42,7 @@
 #include "http/static.h"
 #include "metrics/metrics.h"
 #include "room/room.h"
+#include "sfu/sfu.h"
 #include "sig/sig.h"
 #include "store/store.h"
 #include "tls/cert.h"
@@ -113,6 +114,7 @@ struct http_server {
 	struct store *store;
 	struct room_mgr *rooms;
 	struct sig_server *sig;
+	struct sfu *sfu;
 	struct static_files *web;
 	struct ratelimit *create_rl;
 	struct ipcount *iptab[IPTAB_BUCKETS];
@@ -680,6 +682,12 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLOSED:
 		ws_closed(pss);
 		return 0;
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED: {
+		struct http_server *s = lws_context_user(lws_get_context(wsi));
+		if (s && s->sfu)
+			sfu_poll_events(s->sfu);
+		return 0;
+	}
 	default:
 		return 0;
 	}
@@ -715,6 +723,8 @@ static void render_metrics(struct http_server *s, struct wbuf *b)
 			s->api_limited);
 	sig_metrics(s->sig, b);
 	room_metrics(s->rooms, b);
+	if (s->sfu)
+		sfu_metrics(s->sfu, b);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -748,6 +758,21 @@ static int web_root_default(char *out, size_t cap)
 								  : -ENAMETOOLONG;
 	return (size_t)snprintf(out, cap, "%s/../web", exe) < cap ? 0
 								  : -ENAMETOOLONG;
+}
+
+static void on_media_event(const struct sfu_event *ev, void *arg)
+{
+	struct http_server *s = arg;
+	room_media_event(s->rooms, ev);
+}
+
+/* Called on a media worker thread: wake the control loop, which then
+ * drains the events in LWS_CALLBACK_EVENT_WAIT_CANCELLED. */
+static void wake_control(void *arg)
+{
+	struct http_server *s = arg;
+	if (s->ctx)
+		lws_cancel_service(s->ctx);
 }
 
 int http_server_new(const struct conf *c, struct http_server **out)
@@ -840,6 +865,9 @@ int http_server_new(const struct conf *c, struct http_server **out)
 		rc = -EADDRINUSE;
 		goto fail;
 	}
+	if ((rc = sfu_new(c, on_media_event, s, wake_control, &s->sfu)))
+		goto fail;
+	room_mgr_set_sfu(s->rooms, s->sfu);
 	log_info("http", "listening on https://%s", c->listen);
 	*out = s;
 	return 0;
@@ -869,7 +897,8 @@ void http_server_free(struct http_server *s)
 	if (!s)
 		return;
 	if (s->ctx)
-		lws_context_destroy(s->ctx);
+		lws_context_destroy(s->ctx);   /* closes every connection first */
+	sfu_free(s->sfu);
 	for (size_t i = 0; i < IPTAB_BUCKETS; i++) {
 		struct ipcount *e, *n;
 		for (e = s->iptab[i]; e; e = n) {

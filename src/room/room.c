@@ -21,34 +21,7 @@
 #include "util/log.h"
 #include "util/secret.h"
 
-enum { ROOM_HASH_BUCKETS = 1024 };
-
-struct room {
-	char id[ROOM_ID_CHARS + 1];
-	struct participant *members;   /* arrival order */
-	struct participant *lobby;     /* arrival order */
-	size_t nmembers, nlobby;
-	struct room *hnext;
-};
-
-struct participant {
-	struct room_mgr *mgr;
-	struct room *room;             /* NULL unless member or knocking on a live room */
-	struct participant *next;      /* in room->members or room->lobby */
-	enum participant_state state;
-	bool host;
-	char id[PARTICIPANT_ID_CHARS + 1];
-	char name[NAME_MAX_BYTES + 1];
-	participant_send_h *send;
-	void *transport;
-};
-
-struct room_mgr {
-	struct store *store;
-	struct room *buckets[ROOM_HASH_BUCKETS];
-	size_t nrooms, nmembers, nlobby, nparticipants;
-	uint64_t joins, knocks, admits, denies, host_joins;
-};
+#include "room/room_int.h"
 
 /* ---- lists and table ---------------------------------------------------- */
 
@@ -80,6 +53,7 @@ static struct room *room_get_or_make(struct room_mgr *m, const char *id)
 	if (!r)
 		return NULL;
 	snprintf(r->id, sizeof(r->id), "%s", id);
+	r->worker = m->sfu ? sfu_worker_for(m->sfu, id) : 0;
 	h = room_hash(id);
 	r->hnext = m->buckets[h];
 	m->buckets[h] = r;
@@ -132,7 +106,7 @@ static struct participant *list_find(struct participant *head, const char *id)
 
 /* ---- messages ----------------------------------------------------------- */
 
-static void send_json(struct participant *p, json_t *msg)
+void room__send_json(struct participant *p, json_t *msg)
 {
 	char *text;
 
@@ -169,7 +143,7 @@ static void send_joined(struct participant *p)
 			json_array_append_new(knocks,
 					      json_pack("{s:s, s:s}", "participant",
 							o->id, "name", o->name));
-	send_json(p, json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "joined",
+	room__send_json(p, json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "joined",
 			       "participant", p->id, "role",
 			       p->host ? "host" : "guest", "participants", list,
 			       "knocks", knocks));
@@ -205,6 +179,11 @@ int room_mgr_new(struct store *st, struct room_mgr **out)
 	m->store = st;
 	*out = m;
 	return 0;
+}
+
+void room_mgr_set_sfu(struct room_mgr *m, struct sfu *sfu)
+{
+	m->sfu = sfu;
 }
 
 void room_mgr_free(struct room_mgr *m)
@@ -268,6 +247,7 @@ static void admit(struct room *r, struct participant *p)
 		  json_pack("{s:s, s:o}", "type", "participant_joined",
 			    "participant", participant_json(p)),
 		  false, p);
+	media__on_admitted(p);
 }
 
 int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
@@ -327,7 +307,7 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 				    "participant", p->id, "name", p->name),
 			  true, NULL);
 	}
-	send_json(p, json_pack("{s:s}", "type", "lobby"));
+	room__send_json(p, json_pack("{s:s}", "type", "lobby"));
 	log_info("room", "participant %s waits in a lobby", p->id);
 	return 0;
 }
@@ -385,7 +365,7 @@ int room_deny(struct participant *host, const char *target)
 	host->mgr->denies++;
 	t->state = PS_DENIED;
 	t->room = NULL;
-	send_json(t, json_pack("{s:s}", "type", "denied"));
+	room__send_json(t, json_pack("{s:s}", "type", "denied"));
 	log_info("room", "host %s denied participant %s", host->id, t->id);
 	room_maybe_free(host->mgr, host->room);
 	return 0;
@@ -398,6 +378,7 @@ void room_leave(struct participant *p)
 
 	if (r) {
 		if (p->state == PS_MEMBER) {
+			media__on_leave(p);
 			list_remove(&r->members, p);
 			r->nmembers--;
 			m->nmembers--;

@@ -73,6 +73,33 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room,
 int room_admit(struct participant *host, const char *target);
 int room_deny(struct participant *host, const char *target);
 
+/* ---- media (media.c) ---------------------------------------------------- */
+
+struct sfu;
+struct sfu_event;
+
+/* Gives the room layer the media plane (NULL: signaling only). */
+void room_mgr_set_sfu(struct room_mgr *m, struct sfu *sfu);
+
+/*
+ * The member's publish offer (SDP text): answers with "publish_answer",
+ * opens or updates its publisher transport and offers its tracks to the
+ * others. Returns 0, -EPERM (not a member), -EBADMSG (SDP unusable),
+ * -ENOSPC (too many tracks) or -ENOMEM.
+ */
+int room_publish(struct participant *p, const char *sdp, size_t len);
+
+/* The member's answer to subscribe offer `version`. Same returns. */
+int room_subscribe_answer(struct participant *p, const char *sdp, size_t len,
+			  int64_t version);
+
+/* The member asks for an ICE restart of its subscribe connection: a new
+ * subscribe offer with new ICE credentials follows. */
+int room_subscribe_restart(struct participant *p);
+
+/* An event from the media plane (transport up, failed, lost). */
+void room_media_event(struct room_mgr *m, const struct sfu_event *ev);
+
 /* Leaves the meeting or lobby; the participant returns to PS_NEW. */
 void room_leave(struct participant *p);
 

@@ -15,6 +15,17 @@ static bool text_ok(const char *s, size_t len)
 	return true;
 }
 
+/* Multi-line text: CR, LF and tab allowed, other controls refused. */
+static bool text_ml_ok(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
 static bool b64url_ok(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
@@ -33,14 +44,16 @@ static enum schema_fail check_field(const struct field *f, json_t *v)
 
 	switch (f->type) {
 	case FT_STRING:
+	case FT_STRING_ML:
 	case FT_B64URL:
 		if (!json_is_string(v))
 			return SCHEMA_WRONG_TYPE;
 		len = json_string_length(v);
 		if ((int64_t)len < f->min || (int64_t)len > f->max)
 			return SCHEMA_RANGE;
-		if (f->type == FT_STRING ? !text_ok(json_string_value(v), len)
-					 : !b64url_ok(json_string_value(v), len))
+		if (!(f->type == FT_STRING      ? text_ok(json_string_value(v), len)
+		      : f->type == FT_STRING_ML ? text_ml_ok(json_string_value(v), len)
+						: b64url_ok(json_string_value(v), len)))
 			return SCHEMA_WRONG_TYPE;
 		return SCHEMA_OK;
 	case FT_INT:

@@ -18,6 +18,7 @@
 
 enum field_type {
 	FT_STRING,   /* any UTF-8 text without control characters */
+	FT_STRING_ML, /* text that may hold CR, LF and tab (SDP) */
 	FT_B64URL,   /* base64url text (room ids, keys, opaque tokens) */
 	FT_INT,
 	FT_BOOL,

@@ -26,6 +26,7 @@
 enum {
 	SIG_KNOCK_SLOTS = 4096,       /* per-address knock buckets (bounded) */
 	SIG_PING_ID_MAX = 9007199254740991LL, /* 2^53-1: exact in JavaScript */
+	SIG_SDP_MAX = 65536,          /* bytes of SDP in one message */
 };
 
 struct sig_server {
@@ -86,10 +87,19 @@ static const struct field f_target[] = {
 	  PARTICIPANT_ID_CHARS },
 };
 
+static const struct field f_publish[] = {
+	{ "sdp", FT_STRING_ML, true, 1, SIG_SDP_MAX },
+};
+static const struct field f_sub_answer[] = {
+	{ "sdp", FT_STRING_ML, true, 1, SIG_SDP_MAX },
+	{ "version", FT_INT, true, 0, SIG_PING_ID_MAX },
+};
+
 typedef enum sig_err (sig_handler_h)(struct sig_conn *c, json_t *msg,
 				     uint64_t now);
 
-static sig_handler_h on_hello, on_ping, on_join, on_leave, on_admit, on_deny;
+static sig_handler_h on_hello, on_ping, on_join, on_leave, on_admit, on_deny,
+	on_publish, on_sub_answer, on_sub_restart;
 
 #define ROW(name, fields, h) { { name, fields, sizeof(fields) / sizeof(fields[0]) }, h }
 #define ROW0(name, h) { { name, NULL, 0 }, h }
@@ -104,6 +114,9 @@ static const struct {
 	ROW0("leave", on_leave),
 	ROW("admit", f_target, on_admit),
 	ROW("deny", f_target, on_deny),
+	ROW("publish", f_publish, on_publish),
+	ROW("subscribe_answer", f_sub_answer, on_sub_answer),
+	ROW0("subscribe_restart", on_sub_restart),
 };
 
 #undef ROW
@@ -252,6 +265,50 @@ static enum sig_err on_deny(struct sig_conn *c, json_t *msg, uint64_t now)
 	(void)now;
 	return host_result(room_deny(
 		c->p, json_string_value(json_object_get(msg, "participant"))));
+}
+
+static enum sig_err media_result(int rc)
+{
+	switch (rc) {
+	case 0:
+		return SIG_OK;
+	case -EPERM:
+		return SIG_E_FORBIDDEN;
+	case -EBADMSG:
+	case -E2BIG:
+	case -EINVAL:
+		return SIG_E_BAD_SDP;
+	case -ENOTSUP:
+		return SIG_E_NO_MEDIA;
+	case -ENOSPC:
+		return SIG_E_FULL;
+	default:
+		return SIG_E_INTERNAL;
+	}
+}
+
+static enum sig_err on_publish(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	json_t *sdp = json_object_get(msg, "sdp");
+	(void)now;
+	return media_result(room_publish(c->p, json_string_value(sdp),
+					 json_string_length(sdp)));
+}
+
+static enum sig_err on_sub_answer(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	json_t *sdp = json_object_get(msg, "sdp");
+	(void)now;
+	return media_result(room_subscribe_answer(
+		c->p, json_string_value(sdp), json_string_length(sdp),
+		(int64_t)json_integer_value(json_object_get(msg, "version"))));
+}
+
+static enum sig_err on_sub_restart(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	(void)msg;
+	(void)now;
+	return media_result(room_subscribe_restart(c->p));
 }
 
 /* ---- connection --------------------------------------------------------- */

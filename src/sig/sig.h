@@ -51,6 +51,8 @@ enum {
 	X(FORBIDDEN, "forbidden", "not allowed for this participant")         \
 	X(NO_PARTICIPANT, "no_such_participant", "no such participant")       \
 	X(FULL, "full", "the meeting or its lobby is full")                   \
+	X(BAD_SDP, "bad_sdp", "the session description cannot be used")      \
+	X(NO_MEDIA, "no_media", "media is not available on this server")      \
 	X(INTERNAL, "internal", "the server could not do that; try again")
 
 enum sig_err {

@@ -12,4 +12,9 @@
 #include "list_store.h"
 #include "list_sig.h"
 #include "list_stun.h"
+#include "list_dtls.h"
+#include "list_srtp.h"
+#include "list_rtp.h"
+#include "list_rtcp.h"
+#include "list_sdp.h"
 #endif

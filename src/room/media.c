@@ -1,0 +1,690 @@
+/*
+ * media — negotiation of each member's media with the SFU (docs/protocol.md,
+ * "Media").
+ *
+ * Every member has up to two transports on the meeting's media worker:
+ *
+ *   publish    the member offers (its camera, microphone, screen), the
+ *              server answers with sdp_answer_publish; each accepted m-line
+ *              becomes a track.
+ *   subscribe  the server offers one sendonly m-line per track of the other
+ *              members, the member answers. When tracks come and go the
+ *              server sends a new offer; m-lines are never removed, a slot
+ *              whose track went away turns inactive and is reused by the
+ *              next track of the same kind.
+ *
+ * Only one subscribe offer is outstanding at a time (JSEP: a new offer only
+ * in the stable state); changes made while one is outstanding are sent as
+ * the next offer once the answer arrives.
+ *
+ * The stream id of every forwarded track (a=msid) is the publishing
+ * participant's id, so a client knows whose tile a track belongs to.
+ */
+#include "room/room_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdp/sdp.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+enum {
+	MEDIA_MAX_SUBS = SDP_MAX_MEDIA,   /* m-lines in a subscribe offer */
+	MEDIA_SDP_MAX = 65536,            /* bytes of SDP we write */
+	PT_OPUS = 111, PT_VP8 = 96, PT_VP9 = 98, PT_H264 = 102, PT_AV1 = 45,
+	EXT_SUB_AUDIO_LEVEL = 1,          /* subscriber's id for RFC 6464 */
+};
+
+static const char uri_audio_level[] = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
+static const char uri_mid[] = "urn:ietf:params:rtp-hdrext:sdes:mid";
+static const char uri_rid[] = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
+static const char uri_twcc[] =
+	"http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+
+struct media_codec {
+	char name[SDP_MAX_CODEC_NAME + 1];
+	uint32_t clock;
+	uint8_t channels;
+	char fmtp[SDP_MAX_FMTP + 1];
+	uint8_t pt;                      /* publisher's payload type */
+};
+
+struct media_track {
+	uint32_t id;
+	enum sfu_kind kind;
+	char mid[SFU_MID_MAX + 1];
+	struct media_codec codec;
+};
+
+struct media_sub {
+	uint32_t track;                  /* 0: an inactive slot */
+	enum sfu_kind kind;
+	uint32_t ssrc;
+	char stream[PARTICIPANT_ID_CHARS + 1];
+	struct media_codec codec;
+	uint8_t pt_out;
+};
+
+struct media_state {
+	uint32_t pub_id, sub_id;
+	char pub_ufrag[SFU_UFRAG_LEN + 1], pub_pwd[SFU_PWD_LEN + 1];
+	char pub_remote_ufrag[SDP_MAX_UFRAG + 1];
+	char sub_ufrag[SFU_UFRAG_LEN + 1], sub_pwd[SFU_PWD_LEN + 1];
+	bool sub_have_fp;
+	struct media_track tracks[SFU_MAX_TRACKS];
+	size_t ntracks;
+	struct media_sub subs[MEDIA_MAX_SUBS];
+	size_t nsubs;
+	uint64_t sess_id, pub_version;
+	int64_t offer_version;
+	bool offer_outstanding, offer_dirty;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void random_ice(char *out, size_t n)
+{
+	static const char alpha[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint8_t r[64];
+
+	secret_random(r, n);
+	for (size_t i = 0; i < n; i++)
+		out[i] = alpha[r[i] & 63];
+	out[n] = '\0';
+}
+
+static struct media_state *state(struct participant *p)
+{
+	if (!p->media) {
+		p->media = calloc(1, sizeof(*p->media));
+		if (p->media)
+			secret_random(&p->media->sess_id, sizeof(p->media->sess_id));
+		if (p->media)
+			p->media->sess_id &= 0x7fffffffffffffffull;
+	}
+	return p->media;
+}
+
+static uint8_t sub_pt_for(const struct media_codec *c)
+{
+	if (strcasecmp(c->name, "opus") == 0)
+		return PT_OPUS;
+	if (strcasecmp(c->name, "VP8") == 0)
+		return PT_VP8;
+	if (strcasecmp(c->name, "VP9") == 0)
+		return PT_VP9;
+	if (strcasecmp(c->name, "H264") == 0)
+		return PT_H264;
+	if (strcasecmp(c->name, "AV1") == 0)
+		return PT_AV1;
+	return 0;
+}
+
+static int fp_from_text(const char *text, struct sdp_fingerprint *fp)
+{
+	size_t n = 0;
+	unsigned v;
+
+	snprintf(fp->alg, sizeof(fp->alg), "sha-256");
+	while (*text && n < sizeof(fp->bytes)) {
+		if (sscanf(text, "%2x", &v) != 1)
+			return -EINVAL;
+		fp->bytes[n++] = (uint8_t)v;
+		text += 2;
+		if (*text == ':')
+			text++;
+	}
+	fp->len = n;
+	return n == 32 ? 0 : -EINVAL;
+}
+
+/* Fills what every server-side description shares. */
+static void local_transport(struct room_mgr *m, unsigned worker,
+			    struct sdp_fingerprint *fp, struct sdp_host *hosts,
+			    size_t *nhosts)
+{
+	const char *const *addrs;
+	size_t n = sfu_addrs(m->sfu, &addrs), i;
+
+	fp_from_text(sfu_worker_fingerprint(m->sfu, worker), fp);
+	if (n > SDP_LOCAL_MAX_HOSTS)
+		n = SDP_LOCAL_MAX_HOSTS;
+	for (i = 0; i < n; i++) {
+		snprintf(hosts[i].addr, sizeof(hosts[i].addr), "%s", addrs[i]);
+		hosts[i].port = sfu_worker_port(m->sfu, worker);
+	}
+	*nhosts = n;
+}
+
+/* The peer's DTLS fingerprint: media level first, then session level. */
+static const struct sdp_fingerprint *remote_fp(const struct sdp_session *s)
+{
+	for (size_t i = 0; i < s->n_media; i++)
+		if (s->media[i].port && s->media[i].fingerprint.len)
+			return &s->media[i].fingerprint;
+	return s->fingerprint.len ? &s->fingerprint : NULL;
+}
+
+static const char *remote_ufrag(const struct sdp_session *s)
+{
+	for (size_t i = 0; i < s->n_media; i++)
+		if (s->media[i].port && s->media[i].ice.ufrag[0])
+			return s->media[i].ice.ufrag;
+	return s->ice.ufrag;
+}
+
+static void send_sdp(struct participant *p, const char *type,
+		     const char *sdp, int64_t version)
+{
+	json_t *j = json_pack("{s:s, s:s}", "type", type, "sdp", sdp);
+	if (j && version >= 0)
+		json_object_set_new(j, "version", json_integer(version));
+	room__send_json(p, j);
+}
+
+/* ---- subscribe side ----------------------------------------------------- */
+
+/* Opens the member's subscribe transport on the meeting's worker. */
+static int sub_transport(struct participant *p)
+{
+	struct media_state *ms = p->media;
+	struct sfu_transport_params tp;
+
+	if (ms->sub_id)
+		return 0;
+	memset(&tp, 0, sizeof(tp));
+	ms->sub_id = ++p->mgr->next_id;
+	random_ice(ms->sub_ufrag, SFU_UFRAG_LEN);
+	random_ice(ms->sub_pwd, SFU_PWD_LEN);
+	tp.id = ms->sub_id;
+	tp.publisher = false;
+	memcpy(tp.ufrag, ms->sub_ufrag, sizeof(tp.ufrag));
+	memcpy(tp.pwd, ms->sub_pwd, sizeof(tp.pwd));
+	return sfu_transport_open(p->mgr->sfu, p->room->worker, &tp);
+}
+
+static int offer_now(struct participant *p)
+{
+	struct room_mgr *m = p->mgr;
+	struct media_state *ms = p->media;
+	struct sdp_session *s;
+	struct sdp_fingerprint fp;
+	struct sdp_host hosts[SDP_LOCAL_MAX_HOSTS];
+	size_t nhosts, i, k;
+	struct wbuf out;
+	int rc;
+
+	if (!ms->nsubs)
+		return 0;
+	if (!ms->sub_id)
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	sdp_session_init(s);
+	local_transport(m, p->room->worker, &fp, hosts, &nhosts);
+	s->sess_id = ms->sess_id;
+	s->sess_version = (uint64_t)++ms->offer_version;
+	s->ice_lite = true;
+	s->msid_semantic = true;
+	for (i = 0; i < ms->nsubs; i++) {
+		const struct media_sub *sub = &ms->subs[i];
+		struct sdp_media *md = sdp_media_add(
+			s, sub->kind == SFU_AUDIO ? SDP_KIND_AUDIO : SDP_KIND_VIDEO);
+		struct sdp_codec *c;
+
+		if (!md)
+			break;
+		snprintf(md->mid, sizeof(md->mid), "s%zu", i);
+		snprintf(s->bundle[s->n_bundle++], sizeof(s->bundle[0]), "%s", md->mid);
+		md->dir = sub->track ? SDP_DIR_SENDONLY : SDP_DIR_INACTIVE;
+		md->rtcp_mux = md->rtcp_rsize = true;
+		snprintf(md->ice.ufrag, sizeof(md->ice.ufrag), "%s", ms->sub_ufrag);
+		snprintf(md->ice.pwd, sizeof(md->ice.pwd), "%s", ms->sub_pwd);
+		md->fingerprint = fp;
+		md->setup = SDP_SETUP_ACTPASS;
+		c = &md->codecs[md->n_codecs++];
+		c->pt = sub->pt_out;
+		c->clock = sub->codec.clock;
+		c->channels = sub->codec.channels;
+		snprintf(c->name, sizeof(c->name), "%s", sub->codec.name);
+		snprintf(c->fmtp, sizeof(c->fmtp), "%s", sub->codec.fmtp);
+		if (sub->kind == SFU_VIDEO) {
+			c->fb = SDP_FB_NACK_PLI | SDP_FB_CCM_FIR;
+		} else {
+			md->extmaps[0].id = EXT_SUB_AUDIO_LEVEL;
+			snprintf(md->extmaps[0].uri, sizeof(md->extmaps[0].uri), "%s",
+				 uri_audio_level);
+			md->n_extmaps = 1;
+		}
+		if (sub->track) {
+			struct sdp_ssrc *ss = &md->ssrcs[md->n_ssrcs++];
+			ss->ssrc = sub->ssrc;
+			snprintf(ss->cname, sizeof(ss->cname), "%s", sub->stream);
+			snprintf(ss->msid_stream, sizeof(ss->msid_stream), "%s",
+				 sub->stream);
+			snprintf(ss->msid_track, sizeof(ss->msid_track), "t%u",
+				 sub->track);
+			snprintf(md->msids[0].stream, sizeof(md->msids[0].stream),
+				 "%s", sub->stream);
+			snprintf(md->msids[0].track, sizeof(md->msids[0].track),
+				 "t%u", sub->track);
+			md->n_msids = 1;
+		}
+		for (k = 0; k < nhosts && k < SDP_MAX_CANDIDATES; k++)
+			if (sdp_candidate_host(&md->candidates[md->n_candidates], (unsigned)k,
+					       hosts[k].addr, hosts[k].port) == 0)
+				md->n_candidates++;
+		md->end_of_candidates = true;
+	}
+	wbuf_init(&out, MEDIA_SDP_MAX);
+	rc = sdp_write(s, &out);
+	free(s);
+	if (rc == 0 && out.data) {
+		ms->offer_outstanding = true;
+		ms->offer_dirty = false;
+		send_sdp(p, "subscribe_offer", out.data, ms->offer_version);
+	} else {
+		log_warn("media", "participant %s: cannot write a subscribe offer (%d)",
+			 p->id, rc);
+	}
+	wbuf_free(&out);
+	return rc;
+}
+
+/* Sends a new subscribe offer now, or after the outstanding one. */
+static void offer(struct participant *p)
+{
+	if (!p->media || !p->mgr->sfu)
+		return;
+	if (p->media->offer_outstanding)
+		p->media->offer_dirty = true;
+	else
+		offer_now(p);
+}
+
+static void sub_add(struct participant *sub, const struct participant *pub,
+		    const struct media_track *t)
+{
+	struct room_mgr *m = sub->mgr;
+	struct media_state *ms = state(sub);
+	struct media_sub *slot = NULL;
+	struct sfu_sub_params sp;
+	size_t i;
+
+	if (!ms)
+		return;
+	for (i = 0; i < ms->nsubs && !slot; i++)
+		if (!ms->subs[i].track && ms->subs[i].kind == t->kind)
+			slot = &ms->subs[i];
+	if (!slot) {
+		if (ms->nsubs == MEDIA_MAX_SUBS) {
+			log_warn("media", "participant %s: subscribe offer full", sub->id);
+			return;
+		}
+		slot = &ms->subs[ms->nsubs++];
+	}
+	memset(slot, 0, sizeof(*slot));
+	slot->track = t->id;
+	slot->kind = t->kind;
+	slot->codec = t->codec;
+	slot->pt_out = sub_pt_for(&t->codec);
+	do
+		secret_random(&slot->ssrc, sizeof(slot->ssrc));
+	while (slot->ssrc <= 1);
+	snprintf(slot->stream, sizeof(slot->stream), "%s", pub->id);
+
+	if (sub_transport(sub))
+		return;
+	memset(&sp, 0, sizeof(sp));
+	sp.transport = ms->sub_id;
+	sp.track = t->id;
+	sp.ssrc = slot->ssrc;
+	sp.pt_in[0] = t->codec.pt;
+	sp.pt_out[0] = slot->pt_out;
+	sp.audio_level_id = t->kind == SFU_AUDIO ? EXT_SUB_AUDIO_LEVEL : 0;
+	sfu_subscribe(m->sfu, sub->room->worker, &sp);
+}
+
+static bool sub_remove(struct participant *sub, uint32_t track)
+{
+	struct media_state *ms = sub->media;
+
+	if (!ms)
+		return false;
+	for (size_t i = 0; i < ms->nsubs; i++) {
+		if (ms->subs[i].track == track) {
+			ms->subs[i].track = 0;
+			if (ms->sub_id)
+				sfu_unsubscribe(sub->mgr->sfu, sub->room->worker,
+						ms->sub_id, track);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- publish side ------------------------------------------------------- */
+
+static void track_from(struct media_track *t, const struct sdp_media *ans,
+		       const struct sdp_media *off, struct sfu_track_params *tp)
+{
+	const struct sdp_codec *c = &ans->codecs[0];
+	size_t i;
+
+	memset(tp, 0, sizeof(*tp));
+	t->kind = ans->kind == SDP_KIND_AUDIO ? SFU_AUDIO : SFU_VIDEO;
+	snprintf(t->mid, sizeof(t->mid), "%s", ans->mid);
+	snprintf(t->codec.name, sizeof(t->codec.name), "%s", c->name);
+	t->codec.clock = c->clock;
+	t->codec.channels = c->channels;
+	snprintf(t->codec.fmtp, sizeof(t->codec.fmtp), "%s", c->fmtp);
+	t->codec.pt = c->pt;
+
+	tp->track = t->id;
+	tp->kind = t->kind;
+	memcpy(tp->mid, t->mid, sizeof(tp->mid));
+	/* SSRCs: the SIM group's layers, else the FID group's primary, else
+	 * the first a=ssrc; none with rid-based simulcast (learned by mid) */
+	for (i = 0; i < off->n_ssrc_groups; i++) {
+		const struct sdp_ssrc_group *g = &off->ssrc_groups[i];
+		if (g->sem == SDP_SSRC_SIM) {
+			for (size_t k = 0; k < g->n && k < SFU_MAX_TRACK_SSRCS; k++)
+				tp->ssrcs[k] = g->ssrcs[k];
+			break;
+		}
+		if (g->sem == SDP_SSRC_FID && g->n)
+			tp->ssrcs[0] = g->ssrcs[0];
+	}
+	if (!tp->ssrcs[0] && off->n_ssrcs && !off->n_rids)
+		tp->ssrcs[0] = off->ssrcs[0].ssrc;
+	for (i = 0; i < ans->n_extmaps; i++) {
+		const struct sdp_extmap *e = &ans->extmaps[i];
+		if (e->id > 14)
+			continue; /* the SFU reads one-byte elements only */
+		if (strcmp(e->uri, uri_audio_level) == 0)
+			tp->ext_id[SFU_EXT_AUDIO_LEVEL] = (uint8_t)e->id;
+		else if (strcmp(e->uri, uri_mid) == 0)
+			tp->ext_id[SFU_EXT_MID] = (uint8_t)e->id;
+		else if (strcmp(e->uri, uri_rid) == 0)
+			tp->ext_id[SFU_EXT_RID] = (uint8_t)e->id;
+		else if (strcmp(e->uri, uri_twcc) == 0)
+			tp->ext_id[SFU_EXT_TWCC] = (uint8_t)e->id;
+	}
+}
+
+static void track_gone(struct participant *p, uint32_t track)
+{
+	struct participant *o;
+
+	for (o = p->room->members; o; o = o->next)
+		if (o != p && sub_remove(o, track))
+			offer(o);
+}
+
+int room_publish(struct participant *p, const char *sdp, size_t len)
+{
+	struct room_mgr *m = p->mgr;
+	struct sdp_session *offer_s = NULL, *ans = NULL;
+	struct sdp_local local;
+	struct media_state *ms;
+	const struct sdp_fingerprint *rfp;
+	struct wbuf out;
+	bool keep[SFU_MAX_TRACKS] = { false };
+	size_t i, k;
+	int rc;
+
+	if (p->state != PS_MEMBER || !p->room)
+		return -EPERM;
+	if (!m->sfu)
+		return -ENOTSUP;
+	ms = state(p);
+	offer_s = calloc(1, sizeof(*offer_s));
+	ans = calloc(1, sizeof(*ans));
+	if (!ms || !offer_s || !ans) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	if ((rc = sdp_parse(sdp, len, offer_s)))
+		goto out;
+	rfp = remote_fp(offer_s);
+	if (!rfp || rfp->len != 32 || strcmp(rfp->alg, "sha-256") != 0) {
+		rc = -EBADMSG;
+		goto out;
+	}
+	if (!ms->pub_id) {
+		struct sfu_transport_params tp;
+		memset(&tp, 0, sizeof(tp));
+		ms->pub_id = ++m->next_id;
+		random_ice(ms->pub_ufrag, SFU_UFRAG_LEN);
+		random_ice(ms->pub_pwd, SFU_PWD_LEN);
+		tp.id = ms->pub_id;
+		tp.publisher = true;
+		memcpy(tp.ufrag, ms->pub_ufrag, sizeof(tp.ufrag));
+		memcpy(tp.pwd, ms->pub_pwd, sizeof(tp.pwd));
+		memcpy(tp.remote_fp, rfp->bytes, 32);
+		tp.have_remote_fp = true;
+		if ((rc = sfu_transport_open(m->sfu, p->room->worker, &tp)))
+			goto out;
+	} else if (strcmp(remote_ufrag(offer_s), ms->pub_remote_ufrag) != 0) {
+		/* ICE restart (RFC 8445 §9): both sides take new credentials */
+		random_ice(ms->pub_ufrag, SFU_UFRAG_LEN);
+		random_ice(ms->pub_pwd, SFU_PWD_LEN);
+		sfu_transport_ice_restart(m->sfu, p->room->worker, ms->pub_id,
+					  ms->pub_ufrag, ms->pub_pwd);
+		log_info("media", "participant %s: ICE restart (publish)", p->id);
+	}
+	snprintf(ms->pub_remote_ufrag, sizeof(ms->pub_remote_ufrag), "%s",
+		 remote_ufrag(offer_s));
+
+	memset(&local, 0, sizeof(local));
+	snprintf(local.ice_ufrag, sizeof(local.ice_ufrag), "%s", ms->pub_ufrag);
+	snprintf(local.ice_pwd, sizeof(local.ice_pwd), "%s", ms->pub_pwd);
+	local_transport(m, p->room->worker, &local.fingerprint, local.hosts,
+			&local.n_hosts);
+	local.sess_id = ms->sess_id;
+	local.sess_version = ++ms->pub_version;
+	if ((rc = sdp_answer_publish(offer_s, &local, ans)))
+		goto out;
+
+	/* tracks: keep those whose m-line is still accepted, add new ones */
+	for (i = 0; i < ans->n_media && i < offer_s->n_media; i++) {
+		const struct sdp_media *am = &ans->media[i];
+		struct media_track *t = NULL;
+		struct sfu_track_params tp;
+
+		if (!am->port || am->n_codecs == 0 ||
+		    (am->kind != SDP_KIND_AUDIO && am->kind != SDP_KIND_VIDEO) ||
+		    (am->dir != SDP_DIR_RECVONLY && am->dir != SDP_DIR_SENDRECV))
+			continue;
+		for (k = 0; k < ms->ntracks; k++)
+			if (strcmp(ms->tracks[k].mid, am->mid) == 0) {
+				keep[k] = true;
+				t = &ms->tracks[k];
+			}
+		if (t)
+			continue;
+		if (ms->ntracks == SFU_MAX_TRACKS) {
+			rc = -ENOSPC;
+			goto out;
+		}
+		t = &ms->tracks[ms->ntracks];
+		keep[ms->ntracks] = true;
+		ms->ntracks++;
+		t->id = ++m->next_id;
+		track_from(t, am, &offer_s->media[i], &tp);
+		tp.transport = ms->pub_id;
+		sfu_track_add(m->sfu, p->room->worker, &tp);
+		for (struct participant *o = p->room->members; o; o = o->next)
+			if (o != p) {
+				sub_add(o, p, t);
+				offer(o);
+			}
+	}
+	for (k = 0; k < ms->ntracks;) {
+		if (keep[k]) {
+			k++;
+			continue;
+		}
+		sfu_track_remove(m->sfu, p->room->worker, ms->pub_id,
+				 ms->tracks[k].id);
+		track_gone(p, ms->tracks[k].id);
+		memmove(&ms->tracks[k], &ms->tracks[k + 1],
+			(ms->ntracks - k - 1) * sizeof(ms->tracks[0]));
+		memmove(&keep[k], &keep[k + 1], (ms->ntracks - k - 1) * sizeof(keep[0]));
+		ms->ntracks--;
+	}
+
+	wbuf_init(&out, MEDIA_SDP_MAX);
+	rc = sdp_write(ans, &out);
+	if (rc == 0 && out.data)
+		send_sdp(p, "publish_answer", out.data, -1);
+	wbuf_free(&out);
+out:
+	if (rc == -EBADMSG || rc == -E2BIG)
+		log_info("media", "participant %s: unusable publish offer (line %u)",
+			 p->id, offer_s ? offer_s->err_line : 0);
+	free(offer_s);
+	free(ans);
+	return rc;
+}
+
+int room_subscribe_answer(struct participant *p, const char *sdp, size_t len,
+			  int64_t version)
+{
+	struct media_state *ms = p->media;
+	struct sdp_session *s;
+	const struct sdp_fingerprint *rfp;
+	int rc = 0;
+
+	if (p->state != PS_MEMBER || !ms || !ms->sub_id || !p->mgr->sfu)
+		return -EPERM;
+	if (version != ms->offer_version)
+		return 0; /* an answer to an older offer: a newer one is coming */
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	if ((rc = sdp_parse(sdp, len, s)))
+		goto out;
+	rfp = remote_fp(s);
+	if (!rfp || rfp->len != 32 || strcmp(rfp->alg, "sha-256") != 0) {
+		rc = -EBADMSG;
+		goto out;
+	}
+	if (!ms->sub_have_fp) {
+		ms->sub_have_fp = true;
+		sfu_transport_remote_fp(p->mgr->sfu, p->room->worker, ms->sub_id,
+					rfp->bytes);
+	}
+	ms->offer_outstanding = false;
+	if (ms->offer_dirty)
+		offer_now(p);
+out:
+	free(s);
+	return rc;
+}
+
+int room_subscribe_restart(struct participant *p)
+{
+	struct media_state *ms = p->media;
+
+	if (p->state != PS_MEMBER || !ms || !ms->sub_id || !p->mgr->sfu)
+		return -EPERM;
+	random_ice(ms->sub_ufrag, SFU_UFRAG_LEN);
+	random_ice(ms->sub_pwd, SFU_PWD_LEN);
+	sfu_transport_ice_restart(p->mgr->sfu, p->room->worker, ms->sub_id,
+				  ms->sub_ufrag, ms->sub_pwd);
+	log_info("media", "participant %s: ICE restart (subscribe)", p->id);
+	offer(p);
+	return 0;
+}
+
+/* ---- membership --------------------------------------------------------- */
+
+void media__on_admitted(struct participant *p)
+{
+	struct participant *o;
+	bool any = false;
+
+	if (!p->mgr->sfu || !state(p))
+		return;
+	for (o = p->room->members; o; o = o->next) {
+		if (o == p || !o->media)
+			continue;
+		for (size_t i = 0; i < o->media->ntracks; i++) {
+			sub_add(p, o, &o->media->tracks[i]);
+			any = true;
+		}
+	}
+	if (any)
+		offer(p);
+}
+
+void media__on_leave(struct participant *p)
+{
+	struct media_state *ms = p->media;
+	struct room_mgr *m = p->mgr;
+
+	if (!ms)
+		return;
+	if (m->sfu && p->room) {
+		for (size_t i = 0; i < ms->ntracks; i++)
+			track_gone(p, ms->tracks[i].id);
+		if (ms->pub_id)
+			sfu_transport_close(m->sfu, p->room->worker, ms->pub_id);
+		if (ms->sub_id)
+			sfu_transport_close(m->sfu, p->room->worker, ms->sub_id);
+	}
+	secret_wipe(ms, sizeof(*ms));
+	free(ms);
+	p->media = NULL;
+}
+
+static struct participant *by_transport(struct room_mgr *m, uint32_t id,
+					bool *publisher)
+{
+	for (size_t b = 0; b < ROOM_HASH_BUCKETS; b++)
+		for (struct room *r = m->buckets[b]; r; r = r->hnext)
+			for (struct participant *p = r->members; p; p = p->next) {
+				if (!p->media)
+					continue;
+				if (p->media->pub_id == id || p->media->sub_id == id) {
+					*publisher = p->media->pub_id == id;
+					return p;
+				}
+			}
+	return NULL;
+}
+
+void room_media_event(struct room_mgr *m, const struct sfu_event *ev)
+{
+	bool publisher = false;
+	struct participant *p = by_transport(m, ev->transport, &publisher);
+
+	if (!p)
+		return;
+	switch (ev->type) {
+	case SFU_EV_CONNECTED:
+		if (!publisher)
+			for (size_t i = 0; i < p->media->nsubs; i++)
+				if (p->media->subs[i].track &&
+				    p->media->subs[i].kind == SFU_VIDEO)
+					sfu_request_keyframe(m->sfu, p->room->worker,
+							     p->media->subs[i].track);
+		break;
+	case SFU_EV_FAILED:
+	case SFU_EV_TIMEOUT:
+		log_info("media", "participant %s: media %s; removing it from the meeting",
+			 p->id, ev->type == SFU_EV_TIMEOUT ? "lost" : "failed");
+		room_leave(p);
+		room__send_json(p, json_pack("{s:s, s:s}", "type", "left", "reason",
+					     ev->type == SFU_EV_TIMEOUT
+						     ? "media_timeout"
+						     : "media_failed"));
+		break;
+	}
+}

@@ -1,0 +1,135 @@
+/*
+ * sfu — the media plane: worker threads that terminate ICE-lite, DTLS-SRTP
+ * and forward RTP/RTCP between participants (DESIGN.md §3).
+ *
+ * Each worker owns one UDP socket (media_port + index), one event loop and
+ * every media object of the meetings pinned to it, so packets never cross
+ * threads and the hot path takes no lock. The control plane (signaling
+ * thread) never touches those objects: it sends commands (copies of plain
+ * data) through the worker's queue, and receives events (transport
+ * connected, transport lost) back through sfu_poll_events().
+ *
+ * Identifiers: the control plane names transports and tracks with 32-bit ids
+ * it allocates; the worker keeps its own objects behind them.
+ */
+#ifndef CONCLAVE_SFU_H
+#define CONCLAVE_SFU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/buf.h"
+
+struct conf;
+struct sfu;
+
+enum {
+	SFU_UFRAG_LEN = 8,          /* ICE ufrag: >= 4 chars (RFC 8839 §5.4) */
+	SFU_PWD_LEN = 24,           /* ICE pwd: >= 22 chars (RFC 8839 §5.4) */
+	SFU_MAX_WORKERS = 64,
+	SFU_MAX_TRACK_SSRCS = 3,    /* simulcast layers per track */
+	SFU_MAX_EXT = 4,            /* header extensions forwarded */
+	SFU_MID_MAX = 32,
+	SFU_MAX_ADDRS = 8,          /* host candidates announced */
+	SFU_MAX_TRACKS = 8,         /* tracks per publisher (camera, mic, screen…) */
+};
+
+enum sfu_kind { SFU_AUDIO, SFU_VIDEO };
+
+/* Header extensions the SFU reads or forwards, by meaning. */
+enum sfu_ext {
+	SFU_EXT_AUDIO_LEVEL,        /* RFC 6464 */
+	SFU_EXT_MID,                /* RFC 8843 */
+	SFU_EXT_RID,                /* RFC 8852 */
+	SFU_EXT_TWCC,               /* transport-wide cc sequence number */
+	SFU_EXT_COUNT
+};
+
+/* Parameters of a new transport (one RTCPeerConnection). */
+struct sfu_transport_params {
+	uint32_t id;
+	bool publisher;                      /* receives media from the peer */
+	char ufrag[SFU_UFRAG_LEN + 1];       /* ours */
+	char pwd[SFU_PWD_LEN + 1];           /* ours */
+	uint8_t remote_fp[32];               /* SHA-256 of the peer's certificate */
+	bool have_remote_fp;                 /* false until the subscribe answer */
+};
+
+/* A track published on a publisher transport. */
+struct sfu_track_params {
+	uint32_t transport;                  /* publisher transport id */
+	uint32_t track;                      /* track id (unique per server) */
+	enum sfu_kind kind;
+	char mid[SFU_MID_MAX + 1];
+	uint32_t ssrcs[SFU_MAX_TRACK_SSRCS]; /* known from SDP; 0 = learn via mid */
+	uint8_t ext_id[SFU_EXT_COUNT];       /* publisher's ids; 0 = absent */
+};
+
+/* One forwarded track on a subscriber transport. */
+struct sfu_sub_params {
+	uint32_t transport;                  /* subscriber transport id */
+	uint32_t track;                      /* published track id */
+	uint32_t ssrc;                       /* SSRC the subscriber sees */
+	uint8_t pt_in[8], pt_out[8];         /* payload type map, 0-terminated */
+	uint8_t audio_level_id;              /* subscriber's id for RFC 6464; 0 = none */
+};
+
+enum sfu_event_type {
+	SFU_EV_CONNECTED,        /* DTLS done, SRTP keyed */
+	SFU_EV_FAILED,           /* DTLS failed (fingerprint, alert, deadline) */
+	SFU_EV_TIMEOUT,          /* no consent (STUN) for media_timeout seconds */
+};
+
+struct sfu_event {
+	enum sfu_event_type type;
+	uint32_t transport;
+};
+
+typedef void (sfu_event_h)(const struct sfu_event *ev, void *arg);
+
+/*
+ * Starts the media workers (conf media_workers, 0 = one per core), each on
+ * UDP port media_port + index. Events are delivered by sfu_poll_events on
+ * the caller's thread; `wake` is called (from a worker thread) when events
+ * are waiting, so the control loop can run sfu_poll_events soon.
+ */
+int sfu_new(const struct conf *c, sfu_event_h *h, void *arg,
+	    void (*wake)(void *arg), struct sfu **out);
+void sfu_free(struct sfu *s);
+
+unsigned sfu_workers(const struct sfu *s);
+/* The worker a meeting should live on (by a hash of its id). */
+unsigned sfu_worker_for(const struct sfu *s, const char *room);
+uint16_t sfu_worker_port(const struct sfu *s, unsigned worker);
+/* "sha-256" fingerprint text of the worker's DTLS certificate. */
+const char *sfu_worker_fingerprint(const struct sfu *s, unsigned worker);
+/* Addresses announced as host candidates. */
+size_t sfu_addrs(const struct sfu *s, const char *const **out);
+
+/* Commands: copied and queued to the worker; applied in order. */
+int sfu_transport_open(struct sfu *s, unsigned worker,
+		       const struct sfu_transport_params *p);
+int sfu_transport_remote_fp(struct sfu *s, unsigned worker, uint32_t id,
+			    const uint8_t fp[32]);
+int sfu_transport_ice_restart(struct sfu *s, unsigned worker, uint32_t id,
+			      const char *ufrag, const char *pwd);
+int sfu_transport_close(struct sfu *s, unsigned worker, uint32_t id);
+int sfu_track_add(struct sfu *s, unsigned worker,
+		  const struct sfu_track_params *p);
+int sfu_track_remove(struct sfu *s, unsigned worker, uint32_t transport,
+		     uint32_t track);
+int sfu_subscribe(struct sfu *s, unsigned worker,
+		  const struct sfu_sub_params *p);
+int sfu_unsubscribe(struct sfu *s, unsigned worker, uint32_t transport,
+		    uint32_t track);
+/* Asks the publisher of `track` for a key frame (throttled). */
+int sfu_request_keyframe(struct sfu *s, unsigned worker, uint32_t track);
+
+/* Runs queued events' handler on the calling thread. */
+void sfu_poll_events(struct sfu *s);
+
+/* Appends Prometheus metrics (summed over workers). */
+void sfu_metrics(struct sfu *s, struct wbuf *b);
+
+#endif

@@ -1,0 +1,198 @@
+/*
+ * sfu_int.h — the media worker's own objects, shared by the files of
+ * src/sfu/ and by nothing else. Everything here belongs to one worker
+ * thread.
+ *
+ * Ownership: a worker owns its transports; a publisher transport owns its
+ * tracks; a track keeps a list of the outs (forwarded copies) that
+ * subscriber transports own. Freeing a transport unlinks its outs from their
+ * tracks and frees its tracks' outs in other transports' lists.
+ */
+#ifndef CONCLAVE_SFU_INT_H
+#define CONCLAVE_SFU_INT_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+
+#include "sfu/sfu.h"
+
+struct dtls_ctx;
+struct dtls_conn;
+struct srtps;
+
+enum {
+	SFU_MTU = 1500,              /* largest datagram handled */
+	SFU_RECV_BATCH = 32,         /* datagrams per recvmmsg */
+	SFU_SEND_BATCH = 256,        /* datagrams per sendmmsg */
+	SFU_HASH = 4096,             /* buckets of the ufrag and address tables */
+	SFU_TICK_MS = 10,            /* worker timer tick */
+	SFU_PLI_INTERVAL_MS = 1000,  /* at most one key frame request per track */
+	SFU_REPORT_MS = 1000,        /* sender/receiver report period */
+	SFU_SSRC_SFU = 1,            /* SSRC the SFU signs its own RTCP with */
+};
+
+struct sfu_worker;
+struct sfu_track;
+
+/* A forwarded copy of one track for one subscriber. */
+struct sfu_out {
+	struct sfu_transport *sub;
+	struct sfu_track *track;
+	struct sfu_out *next_in_track;   /* in track->outs */
+	struct sfu_out *next_in_sub;     /* in sub->outs */
+	uint32_t ssrc;
+	uint8_t pt_in[8], pt_out[8];
+	uint8_t audio_level_id;
+	bool started;
+	uint16_t seq_off;
+	uint32_t ts_off;
+	uint16_t last_seq;               /* last sequence number sent */
+	uint32_t last_ts;
+	uint64_t last_ts_ms;             /* when last_ts was sent */
+	uint32_t packets, octets;        /* for sender reports */
+};
+
+/* A track published by a publisher transport. */
+struct sfu_track {
+	struct sfu_transport *pub;
+	uint32_t id;
+	enum sfu_kind kind;
+	char mid[SFU_MID_MAX + 1];
+	uint32_t ssrcs[SFU_MAX_TRACK_SSRCS];
+	uint8_t ext_id[SFU_EXT_COUNT];
+	struct sfu_out *outs;
+	uint64_t last_pli_ms;
+	bool pli_pending;
+	/* receive statistics for receiver reports */
+	bool have_seq;
+	uint16_t max_seq;
+	uint32_t cycles, received, base_seq;
+};
+
+struct sfu_transport {
+	struct sfu_worker *w;
+	uint32_t id;
+	bool publisher;
+	char ufrag[SFU_UFRAG_LEN + 1];
+	char pwd[SFU_PWD_LEN + 1];
+	uint8_t remote_fp[32];
+	bool have_remote_fp;
+	struct sockaddr_storage peer;
+	socklen_t peerlen;
+	bool have_peer;
+	uint64_t last_consent_ms;
+	uint64_t created_ms;
+	struct dtls_conn *dtls;
+	struct srtps *srtp;
+	bool connected_sent, failed_sent, timeout_sent;
+	struct sfu_track *tracks[SFU_MAX_TRACKS];
+	struct sfu_out *outs;
+	struct sfu_transport *next_ufrag, *next_addr, *next_all;
+};
+
+/* Counters, kept plain by the worker and published each tick. */
+#define SFU_COUNTERS(X)                                                        \
+	X(rx_packets, "datagrams received")                                    \
+	X(rx_bytes, "bytes received")                                          \
+	X(tx_packets, "datagrams sent")                                        \
+	X(tx_bytes, "bytes sent")                                              \
+	X(rtp_in, "RTP packets received from publishers")                      \
+	X(rtp_forwarded, "RTP packets forwarded to subscribers")               \
+	X(bytes_forwarded, "RTP bytes forwarded to subscribers")               \
+	X(rtcp_in, "RTCP packets received")                                    \
+	X(pli_in, "key frame requests (PLI/FIR) received from subscribers")    \
+	X(pli_out, "key frame requests (PLI) sent to publishers")              \
+	X(stun_ok, "STUN binding requests answered")                           \
+	X(stun_dropped, "STUN packets dropped (unknown user, bad integrity)")  \
+	X(dtls_failed, "DTLS handshakes failed")                               \
+	X(dtls_connected, "DTLS handshakes completed")                         \
+	X(ice_timeouts, "transports that lost ICE consent")                    \
+	X(srtp_errors, "SRTP/SRTCP packets failing authentication or replay") \
+	X(unknown_source, "packets from addresses with no transport")          \
+	X(unknown_ssrc, "RTP packets with an SSRC of no known track")          \
+	X(sendmmsg_calls, "sendmmsg system calls")                             \
+	X(send_errors, "datagrams the kernel refused to send")
+
+struct sfu_counters {
+#define X(name, help) uint64_t name;
+	SFU_COUNTERS(X)
+#undef X
+};
+
+struct sfu_cmd;
+
+struct sfu_worker {
+	struct sfu *sfu;
+	unsigned index;
+	pthread_t thread;
+	int fd, epfd, evfd;
+	uint16_t port;
+	struct dtls_ctx *dtls;
+	uint64_t now;
+	uint64_t next_report_ms;
+	int media_timeout_ms;
+	/* command queue from the control plane */
+	pthread_mutex_t lock;
+	struct sfu_cmd *cmd_head, **cmd_tail;
+	atomic_bool stop;
+	/* objects */
+	struct sfu_transport *by_ufrag[SFU_HASH];
+	struct sfu_transport *by_addr[SFU_HASH];
+	struct sfu_transport *all;
+	/* I/O batches */
+	struct mmsghdr rmsg[SFU_RECV_BATCH];
+	struct iovec riov[SFU_RECV_BATCH];
+	struct sockaddr_storage raddr[SFU_RECV_BATCH];
+	uint8_t rbuf[SFU_RECV_BATCH][SFU_MTU];
+	struct mmsghdr smsg[SFU_SEND_BATCH];
+	struct iovec siov[SFU_SEND_BATCH];
+	struct sockaddr_storage saddr[SFU_SEND_BATCH];
+	uint8_t sbuf[SFU_SEND_BATCH][SFU_MTU];
+	unsigned nsend;
+	struct sfu_counters c;
+	_Atomic uint64_t pub[sizeof(struct sfu_counters) / sizeof(uint64_t)];
+};
+
+/* worker.c */
+uint8_t *sfu__send_slot(struct sfu_worker *w);
+/* Queues the slot just filled (len bytes) for `to`. */
+void sfu__send_commit(struct sfu_worker *w, const struct sockaddr_storage *to,
+		      socklen_t tolen, size_t len);
+/* Queues it for the transport's address, if it has one. */
+void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
+		  size_t len);
+void sfu__flush(struct sfu_worker *w);
+void sfu__event(struct sfu_worker *w, enum sfu_event_type type, uint32_t id);
+
+/* transport.c */
+struct sfu_transport *sfu__transport_find(struct sfu_worker *w, uint32_t id);
+void sfu__transport_open(struct sfu_worker *w,
+			 const struct sfu_transport_params *p);
+void sfu__transport_close(struct sfu_worker *w, uint32_t id);
+void sfu__transport_remote_fp(struct sfu_worker *w, uint32_t id,
+			      const uint8_t fp[32]);
+void sfu__transport_ice_restart(struct sfu_worker *w, uint32_t id,
+				const char *ufrag, const char *pwd);
+void sfu__packet(struct sfu_worker *w, const struct sockaddr_storage *from,
+		 socklen_t fromlen, uint8_t *p, size_t len);
+void sfu__transports_tick(struct sfu_worker *w);
+void sfu__transports_free_all(struct sfu_worker *w);
+
+/* forward.c */
+void sfu__track_add(struct sfu_worker *w, const struct sfu_track_params *p);
+void sfu__track_remove(struct sfu_worker *w, uint32_t transport, uint32_t track);
+void sfu__track_free(struct sfu_track *t);
+void sfu__subscribe(struct sfu_worker *w, const struct sfu_sub_params *p);
+void sfu__unsubscribe(struct sfu_worker *w, uint32_t transport, uint32_t track);
+void sfu__out_free(struct sfu_out *o);
+void sfu__request_keyframe(struct sfu_worker *w, uint32_t track);
+void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
+		 size_t len);
+void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
+		  size_t len);
+void sfu__reports_tick(struct sfu_worker *w);
+void sfu__keyframes_tick(struct sfu_worker *w);
+
+#endif

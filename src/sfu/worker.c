@@ -1,0 +1,672 @@
+/*
+ * worker — media worker threads: socket, event loop, batches, queues.
+ *
+ * The loop of one worker:
+ *
+ *   epoll_wait(socket, command eventfd; timeout = next tick)
+ *     socket readable  -> recvmmsg up to SFU_RECV_BATCH datagrams, handle
+ *                         each (transport.c), then one sendmmsg for all
+ *                         the datagrams they produced
+ *     eventfd          -> run the queued commands of the control plane
+ *     tick (10 ms)     -> DTLS retransmissions, ICE consent, key frame
+ *                         requests, reports, counters
+ *
+ * Outgoing datagrams are written straight into the next free slot of the
+ * send batch (sfu__send_slot / sfu__send_commit), so forwarding copies a
+ * packet once and allocates nothing. The batch is flushed when full and at
+ * the end of every receive batch or tick.
+ *
+ * Timers of a worker (all driven by the tick):
+ *   DTLS retransmission  per transport, from OpenSSL's timer
+ *   ICE consent          per transport, media_timeout without a valid check
+ *   key frame requests   per track, coalesced to one per SFU_PLI_INTERVAL_MS
+ *   reports              every SFU_REPORT_MS: RR to publishers, SR to subscribers
+ */
+#include "sfu/sfu_int.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "dtls/dtls.h"
+#include "metrics/metrics.h"
+#include "srtp/srtp_session.h"
+#include "util/log.h"
+#include "util/ratelimit.h"
+
+enum {
+	SFU_SOCK_BUF = 4 << 20,   /* socket buffers: absorb bursts of a tick */
+	SFU_EVENTS_MAX = 4096,    /* undelivered events kept before dropping */
+};
+
+enum cmd_type {
+	CMD_OPEN,
+	CMD_CLOSE,
+	CMD_REMOTE_FP,
+	CMD_ICE_RESTART,
+	CMD_TRACK_ADD,
+	CMD_TRACK_REMOVE,
+	CMD_SUB,
+	CMD_UNSUB,
+	CMD_KEYFRAME,
+};
+
+struct sfu_cmd {
+	struct sfu_cmd *next;
+	enum cmd_type type;
+	union {
+		struct sfu_transport_params tp;
+		struct sfu_track_params track;
+		struct sfu_sub_params sub;
+		struct {
+			uint32_t a, b;
+			uint8_t fp[32];
+			char ufrag[SFU_UFRAG_LEN + 1];
+			char pwd[SFU_PWD_LEN + 1];
+		} x;
+	} u;
+};
+
+struct sfu {
+	const struct conf *conf;
+	struct sfu_worker *w[SFU_MAX_WORKERS];
+	unsigned n;
+	char addr_text[SFU_MAX_ADDRS][64];
+	const char *addrs[SFU_MAX_ADDRS];
+	size_t naddrs;
+	sfu_event_h *h;
+	void *arg;
+	void (*wake)(void *arg);
+	pthread_mutex_t ev_lock;
+	struct sfu_event ev[SFU_EVENTS_MAX];
+	size_t nev;
+	uint64_t ev_dropped;
+};
+
+/* ---- sending ------------------------------------------------------------ */
+
+uint8_t *sfu__send_slot(struct sfu_worker *w)
+{
+	if (w->nsend == SFU_SEND_BATCH)
+		sfu__flush(w);
+	return w->sbuf[w->nsend];
+}
+
+void sfu__send_commit(struct sfu_worker *w, const struct sockaddr_storage *to,
+		      socklen_t tolen, size_t len)
+{
+	unsigned i = w->nsend;
+
+	memcpy(&w->saddr[i], to, tolen);
+	w->siov[i].iov_base = w->sbuf[i];
+	w->siov[i].iov_len = len;
+	w->smsg[i].msg_hdr.msg_name = &w->saddr[i];
+	w->smsg[i].msg_hdr.msg_namelen = tolen;
+	w->smsg[i].msg_hdr.msg_iov = &w->siov[i];
+	w->smsg[i].msg_hdr.msg_iovlen = 1;
+	w->nsend++;
+	w->c.tx_packets++;
+	w->c.tx_bytes += len;
+}
+
+void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
+		  size_t len)
+{
+	if (t->have_peer)
+		sfu__send_commit(w, &t->peer, t->peerlen, len);
+}
+
+void sfu__flush(struct sfu_worker *w)
+{
+	unsigned off = 0;
+	int n;
+
+	while (off < w->nsend) {
+		n = sendmmsg(w->fd, w->smsg + off, w->nsend - off, 0);
+		w->c.sendmmsg_calls++;
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			/* EAGAIN (socket buffer full) or a bad destination:
+			 * skip one datagram, keep the rest */
+			w->c.send_errors++;
+			off++;
+			continue;
+		}
+		off += (unsigned)n;
+	}
+	w->nsend = 0;
+}
+
+/* ---- events to the control plane ---------------------------------------- */
+
+void sfu__event(struct sfu_worker *w, enum sfu_event_type type, uint32_t id)
+{
+	struct sfu *s = w->sfu;
+
+	pthread_mutex_lock(&s->ev_lock);
+	if (s->nev < SFU_EVENTS_MAX)
+		s->ev[s->nev++] = (struct sfu_event){ type, id };
+	else
+		s->ev_dropped++;
+	pthread_mutex_unlock(&s->ev_lock);
+	if (s->wake)
+		s->wake(s->arg);
+}
+
+void sfu_poll_events(struct sfu *s)
+{
+	struct sfu_event batch[64];
+	size_t n, i;
+
+	for (;;) {
+		pthread_mutex_lock(&s->ev_lock);
+		n = s->nev < 64 ? s->nev : 64;
+		memcpy(batch, s->ev, n * sizeof(batch[0]));
+		memmove(s->ev, s->ev + n, (s->nev - n) * sizeof(batch[0]));
+		s->nev -= n;
+		pthread_mutex_unlock(&s->ev_lock);
+		if (!n)
+			return;
+		for (i = 0; i < n; i++)
+			s->h(&batch[i], s->arg);
+	}
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static int post(struct sfu *s, unsigned worker, struct sfu_cmd *c)
+{
+	struct sfu_worker *w;
+	uint64_t one = 1;
+
+	if (worker >= s->n) {
+		free(c);
+		return -EINVAL;
+	}
+	w = s->w[worker];
+	c->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	*w->cmd_tail = c;
+	w->cmd_tail = &c->next;
+	pthread_mutex_unlock(&w->lock);
+	if (write(w->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return -errno;
+	return 0;
+}
+
+static struct sfu_cmd *cmd_new(enum cmd_type type)
+{
+	struct sfu_cmd *c = calloc(1, sizeof(*c));
+	if (c)
+		c->type = type;
+	return c;
+}
+
+int sfu_transport_open(struct sfu *s, unsigned worker,
+		       const struct sfu_transport_params *p)
+{
+	struct sfu_cmd *c = cmd_new(CMD_OPEN);
+	if (!c)
+		return -ENOMEM;
+	c->u.tp = *p;
+	return post(s, worker, c);
+}
+
+int sfu_transport_remote_fp(struct sfu *s, unsigned worker, uint32_t id,
+			    const uint8_t fp[32])
+{
+	struct sfu_cmd *c = cmd_new(CMD_REMOTE_FP);
+	if (!c)
+		return -ENOMEM;
+	c->u.x.a = id;
+	memcpy(c->u.x.fp, fp, 32);
+	return post(s, worker, c);
+}
+
+int sfu_transport_ice_restart(struct sfu *s, unsigned worker, uint32_t id,
+			      const char *ufrag, const char *pwd)
+{
+	struct sfu_cmd *c = cmd_new(CMD_ICE_RESTART);
+	if (!c)
+		return -ENOMEM;
+	c->u.x.a = id;
+	snprintf(c->u.x.ufrag, sizeof(c->u.x.ufrag), "%s", ufrag);
+	snprintf(c->u.x.pwd, sizeof(c->u.x.pwd), "%s", pwd);
+	return post(s, worker, c);
+}
+
+static int post_ids(struct sfu *s, unsigned worker, enum cmd_type type,
+		    uint32_t a, uint32_t b)
+{
+	struct sfu_cmd *c = cmd_new(type);
+	if (!c)
+		return -ENOMEM;
+	c->u.x.a = a;
+	c->u.x.b = b;
+	return post(s, worker, c);
+}
+
+int sfu_transport_close(struct sfu *s, unsigned worker, uint32_t id)
+{
+	return post_ids(s, worker, CMD_CLOSE, id, 0);
+}
+
+int sfu_track_add(struct sfu *s, unsigned worker,
+		  const struct sfu_track_params *p)
+{
+	struct sfu_cmd *c = cmd_new(CMD_TRACK_ADD);
+	if (!c)
+		return -ENOMEM;
+	c->u.track = *p;
+	return post(s, worker, c);
+}
+
+int sfu_track_remove(struct sfu *s, unsigned worker, uint32_t transport,
+		     uint32_t track)
+{
+	return post_ids(s, worker, CMD_TRACK_REMOVE, transport, track);
+}
+
+int sfu_subscribe(struct sfu *s, unsigned worker, const struct sfu_sub_params *p)
+{
+	struct sfu_cmd *c = cmd_new(CMD_SUB);
+	if (!c)
+		return -ENOMEM;
+	c->u.sub = *p;
+	return post(s, worker, c);
+}
+
+int sfu_unsubscribe(struct sfu *s, unsigned worker, uint32_t transport,
+		    uint32_t track)
+{
+	return post_ids(s, worker, CMD_UNSUB, transport, track);
+}
+
+int sfu_request_keyframe(struct sfu *s, unsigned worker, uint32_t track)
+{
+	return post_ids(s, worker, CMD_KEYFRAME, track, 0);
+}
+
+static void run_commands(struct sfu_worker *w)
+{
+	struct sfu_cmd *c, *next;
+	uint64_t v;
+
+	if (read(w->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		log_warn("sfu", "worker %u: eventfd read failed", w->index);
+	pthread_mutex_lock(&w->lock);
+	c = w->cmd_head;
+	w->cmd_head = NULL;
+	w->cmd_tail = &w->cmd_head;
+	pthread_mutex_unlock(&w->lock);
+	for (; c; c = next) {
+		next = c->next;
+		switch (c->type) {
+		case CMD_OPEN:
+			sfu__transport_open(w, &c->u.tp);
+			break;
+		case CMD_CLOSE:
+			sfu__transport_close(w, c->u.x.a);
+			break;
+		case CMD_REMOTE_FP:
+			sfu__transport_remote_fp(w, c->u.x.a, c->u.x.fp);
+			break;
+		case CMD_ICE_RESTART:
+			sfu__transport_ice_restart(w, c->u.x.a, c->u.x.ufrag,
+						   c->u.x.pwd);
+			break;
+		case CMD_TRACK_ADD:
+			sfu__track_add(w, &c->u.track);
+			break;
+		case CMD_TRACK_REMOVE:
+			sfu__track_remove(w, c->u.x.a, c->u.x.b);
+			break;
+		case CMD_SUB:
+			sfu__subscribe(w, &c->u.sub);
+			break;
+		case CMD_UNSUB:
+			sfu__unsubscribe(w, c->u.x.a, c->u.x.b);
+			break;
+		case CMD_KEYFRAME:
+			sfu__request_keyframe(w, c->u.x.a);
+			break;
+		}
+		/* commands may carry ICE passwords */
+		memset(c, 0, sizeof(*c));
+		free(c);
+	}
+	sfu__flush(w);
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void receive(struct sfu_worker *w)
+{
+	int n, i, rounds = 0;
+
+	do {
+		for (i = 0; i < SFU_RECV_BATCH; i++) {
+			w->riov[i].iov_base = w->rbuf[i];
+			w->riov[i].iov_len = SFU_MTU;
+			memset(&w->rmsg[i].msg_hdr, 0, sizeof(w->rmsg[i].msg_hdr));
+			w->rmsg[i].msg_hdr.msg_name = &w->raddr[i];
+			w->rmsg[i].msg_hdr.msg_namelen = sizeof(w->raddr[i]);
+			w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
+			w->rmsg[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(w->fd, w->rmsg, SFU_RECV_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		w->now = now_ms();
+		for (i = 0; i < n; i++) {
+			w->c.rx_packets++;
+			w->c.rx_bytes += w->rmsg[i].msg_len;
+			if (w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
+				continue;
+			sfu__packet(w, &w->raddr[i], w->rmsg[i].msg_hdr.msg_namelen,
+				    w->rbuf[i], w->rmsg[i].msg_len);
+		}
+		sfu__flush(w);
+		/* yield to commands and timers after a while under load */
+	} while (n == SFU_RECV_BATCH && ++rounds < 64);
+}
+
+static void publish_counters(struct sfu_worker *w)
+{
+	const uint64_t *c = (const uint64_t *)&w->c;
+	for (size_t i = 0; i < sizeof(w->c) / sizeof(uint64_t); i++)
+		atomic_store_explicit(&w->pub[i], c[i], memory_order_relaxed);
+}
+
+static void *worker_main(void *arg)
+{
+	struct sfu_worker *w = arg;
+	struct epoll_event evs[4];
+	uint64_t next_tick = now_ms();
+	int n, i, timeout;
+
+	while (!atomic_load(&w->stop)) {
+		w->now = now_ms();
+		timeout = next_tick > w->now ? (int)(next_tick - w->now) : 0;
+		n = epoll_wait(w->epfd, evs, 4, timeout);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == w->fd)
+				receive(w);
+			else if (evs[i].data.fd == w->evfd)
+				run_commands(w);
+		}
+		w->now = now_ms();
+		if (w->now >= next_tick) {
+			next_tick = w->now + SFU_TICK_MS;
+			sfu__transports_tick(w);
+			sfu__keyframes_tick(w);
+			if (w->now >= w->next_report_ms) {
+				w->next_report_ms = w->now + SFU_REPORT_MS;
+				sfu__reports_tick(w);
+			}
+			sfu__flush(w);
+			publish_counters(w);
+		}
+	}
+	return NULL;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static int open_socket(uint16_t port)
+{
+	struct sockaddr_in sin;
+	int fd, buf = SFU_SOCK_BUF;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
+}
+
+static void worker_free(struct sfu_worker *w)
+{
+	struct sfu_cmd *c, *n;
+
+	if (!w)
+		return;
+	sfu__transports_free_all(w);
+	for (c = w->cmd_head; c; c = n) {
+		n = c->next;
+		free(c);
+	}
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->evfd >= 0)
+		close(w->evfd);
+	dtls_ctx_free(w->dtls);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+}
+
+static int worker_new(struct sfu *s, unsigned index, struct sfu_worker **out)
+{
+	struct sfu_worker *w = calloc(1, sizeof(*w));
+	struct epoll_event ev;
+	int rc;
+
+	if (!w)
+		return -ENOMEM;
+	w->sfu = s;
+	w->index = index;
+	w->fd = w->epfd = w->evfd = -1;
+	w->cmd_tail = &w->cmd_head;
+	w->port = (uint16_t)(s->conf->media_port + (int)index);
+	w->media_timeout_ms = s->conf->media_timeout * 1000;
+	pthread_mutex_init(&w->lock, NULL);
+	if ((rc = dtls_ctx_new(&w->dtls)))
+		goto fail;
+	w->fd = open_socket(w->port);
+	if (w->fd < 0) {
+		rc = w->fd;
+		log_error("sfu", "cannot bind UDP port %u: %s", w->port,
+			  strerror(-rc));
+		goto fail;
+	}
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->epfd < 0 || w->evfd < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	ev.events = EPOLLIN;
+	ev.data.fd = w->fd;
+	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->fd, &ev);
+	ev.data.fd = w->evfd;
+	epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->evfd, &ev);
+	*out = w;
+	return 0;
+fail:
+	worker_free(w);
+	return rc;
+}
+
+static void find_addrs(struct sfu *s)
+{
+	struct ifaddrs *ifs = NULL, *i;
+
+	if (s->conf->public_ip[0]) {
+		snprintf(s->addr_text[0], sizeof(s->addr_text[0]), "%.63s",
+			 s->conf->public_ip);
+		s->naddrs = 1;
+	} else if (getifaddrs(&ifs) == 0) {
+		for (i = ifs; i && s->naddrs < SFU_MAX_ADDRS; i = i->ifa_next) {
+			struct sockaddr_in *sin = (void *)i->ifa_addr;
+			if (!sin || sin->sin_family != AF_INET ||
+			    (ntohl(sin->sin_addr.s_addr) >> 24) == 127)
+				continue;
+			inet_ntop(AF_INET, &sin->sin_addr, s->addr_text[s->naddrs],
+				  sizeof(s->addr_text[0]));
+			s->naddrs++;
+		}
+		freeifaddrs(ifs);
+	}
+	if (s->naddrs == 0) {
+		/* a machine with only loopback: still usable locally */
+		snprintf(s->addr_text[0], sizeof(s->addr_text[0]), "127.0.0.1");
+		s->naddrs = 1;
+	}
+	for (size_t k = 0; k < s->naddrs; k++)
+		s->addrs[k] = s->addr_text[k];
+}
+
+int sfu_new(const struct conf *c, sfu_event_h *h, void *arg,
+	    void (*wake)(void *arg), struct sfu **out)
+{
+	struct sfu *s = calloc(1, sizeof(*s));
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned i, n;
+	int rc;
+
+	if (!s)
+		return -ENOMEM;
+	if ((rc = srtps_init())) {
+		free(s);
+		return rc;
+	}
+	s->conf = c;
+	s->h = h;
+	s->arg = arg;
+	s->wake = wake;
+	pthread_mutex_init(&s->ev_lock, NULL);
+	n = c->media_workers > 0 ? (unsigned)c->media_workers
+				 : (unsigned)(cores > 0 ? cores : 1);
+	if (n > SFU_MAX_WORKERS)
+		n = SFU_MAX_WORKERS;
+	find_addrs(s);
+	for (i = 0; i < n; i++) {
+		if ((rc = worker_new(s, i, &s->w[i])))
+			goto fail;
+		s->n++;
+	}
+	for (i = 0; i < s->n; i++) {
+		if (pthread_create(&s->w[i]->thread, NULL, worker_main, s->w[i])) {
+			rc = -EAGAIN;
+			/* stop the ones already running */
+			for (unsigned j = 0; j < i; j++) {
+				atomic_store(&s->w[j]->stop, true);
+				uint64_t one = 1;
+				if (write(s->w[j]->evfd, &one, sizeof(one)) < 0)
+					(void)0;
+				pthread_join(s->w[j]->thread, NULL);
+			}
+			goto fail_nojoin;
+		}
+	}
+	log_info("sfu", "%u media worker(s) on UDP ports %u-%u, candidates: %s%s",
+		 s->n, s->w[0]->port, s->w[s->n - 1]->port, s->addrs[0],
+		 s->naddrs > 1 ? " and more" : "");
+	*out = s;
+	return 0;
+fail:
+fail_nojoin:
+	for (i = 0; i < s->n; i++)
+		worker_free(s->w[i]);
+	pthread_mutex_destroy(&s->ev_lock);
+	free(s);
+	return rc;
+}
+
+void sfu_free(struct sfu *s)
+{
+	uint64_t one = 1;
+	unsigned i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->n; i++) {
+		atomic_store(&s->w[i]->stop, true);
+		if (write(s->w[i]->evfd, &one, sizeof(one)) < 0)
+			log_warn("sfu", "cannot wake worker %u", i);
+	}
+	for (i = 0; i < s->n; i++) {
+		pthread_join(s->w[i]->thread, NULL);
+		worker_free(s->w[i]);
+	}
+	pthread_mutex_destroy(&s->ev_lock);
+	free(s);
+}
+
+unsigned sfu_workers(const struct sfu *s)
+{
+	return s->n;
+}
+
+unsigned sfu_worker_for(const struct sfu *s, const char *room)
+{
+	uint32_t h = 2166136261u;
+	while (*room)
+		h = (h ^ (uint8_t)*room++) * 16777619u;
+	return h % s->n;
+}
+
+uint16_t sfu_worker_port(const struct sfu *s, unsigned worker)
+{
+	return worker < s->n ? s->w[worker]->port : 0;
+}
+
+const char *sfu_worker_fingerprint(const struct sfu *s, unsigned worker)
+{
+	return worker < s->n ? dtls_ctx_fingerprint(s->w[worker]->dtls) : "";
+}
+
+size_t sfu_addrs(const struct sfu *s, const char *const **out)
+{
+	*out = s->addrs;
+	return s->naddrs;
+}
+
+void sfu_metrics(struct sfu *s, struct wbuf *b)
+{
+	static const char *const names[] = {
+#define X(name, help) #name,
+		SFU_COUNTERS(X)
+#undef X
+	};
+	static const char *const helps[] = {
+#define X(name, help) help,
+		SFU_COUNTERS(X)
+#undef X
+	};
+	char full[96];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		uint64_t v = 0;
+		for (unsigned k = 0; k < s->n; k++)
+			v += atomic_load_explicit(&s->w[k]->pub[i],
+						  memory_order_relaxed);
+		snprintf(full, sizeof(full), "conclave_media_%s_total", names[i]);
+		metrics_counter(b, full, helps[i], v);
+	}
+	metrics_gauge(b, "conclave_media_workers", "media worker threads", s->n);
+}

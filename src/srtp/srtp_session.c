@@ -1,0 +1,425 @@
+/*
+ * srtp_session — SRTP/SRTCP sessions on libsrtp2 (see srtp_session.h).
+ *
+ * libsrtp2 already does the RFC 3711 / RFC 7714 transforms, the replay
+ * windows and the per-SSRC streams (cloned from a template for "any SSRC"
+ * policies). This file adds what a server facing untrusted peers needs
+ * around it:
+ *  - header checks before libsrtp2 sees a packet (RTP version, CSRC count
+ *    and extension length within the packet; RTCP version and length), so
+ *    bounds never depend on libsrtp2's own parsing;
+ *  - an explicit buffer capacity: libsrtp2's API assumes room for its
+ *    largest possible trailer, we check room for exactly what the profile
+ *    appends (no MKI is ever configured);
+ *  - a cap on SSRCs per direction. libsrtp2 clones a stream (with cipher
+ *    contexts) for every new SSRC that authenticates; the peer holds the
+ *    keys, so a buggy or hostile browser could otherwise grow that list
+ *    without bound. A small open-addressed set per direction remembers the
+ *    SSRCs admitted. Streams are never removed: forgetting an outbound
+ *    stream and reusing its SSRC would reuse AES-GCM nonces, and forgetting
+ *    an inbound one would reopen its replay window;
+ *  - errno-style results instead of srtp_err_status_t.
+ */
+#include "srtp/srtp_session.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <srtp2/srtp.h>
+
+#include "util/buf.h"
+
+enum {
+	RTP_VERSION = 2,              /* RFC 3550 §5.1 */
+	RTP_X_BIT = 0x10,             /* RFC 3550 §5.1: extension present */
+	RTP_CC_MASK = 0x0f,           /* RFC 3550 §5.1: CSRC count */
+	RTP_SSRC_OFF = 8,             /* RFC 3550 §5.1 */
+	RTP_EXT_HDR_LEN = 4,          /* RFC 3550 §5.3.1 */
+	RTCP_SSRC_OFF = 4,            /* RFC 3550 §6.4.1 sender SSRC */
+	SRTCP_INDEX_LEN = 4,          /* RFC 3550 §3.4: E flag + 31-bit index */
+	/* Tags: RFC 3711 §5.2 (HMAC-SHA1-80), RFC 7714 §14.2 (GCM). */
+	TAG_CM = 10,
+	TAG_GCM = 16,
+	/* Set sizes: a power of two at least twice the limit keeps linear
+	 * probing short. */
+	SET_SLOTS_IN = 64,
+	SET_SLOTS_OUT = 2048,
+	KEY_SALT_MAX = DTLS_SRTP_KEY_LEN + DTLS_SRTP_SALT_MAX,
+};
+
+_Static_assert((int)SET_SLOTS_IN >= 2 * (int)SRTPS_MAX_SSRCS_IN, "inbound set size");
+_Static_assert((int)SET_SLOTS_OUT >= 2 * (int)SRTPS_MAX_SSRCS_OUT, "outbound set size");
+_Static_assert((int)SRTPS_RTP_OVERHEAD_CM == (int)TAG_CM, "CM overhead");
+_Static_assert((int)SRTPS_RTP_OVERHEAD_GCM == (int)TAG_GCM, "GCM overhead");
+_Static_assert((int)SRTPS_RTCP_OVERHEAD_CM == TAG_CM + SRTCP_INDEX_LEN, "CM RTCP");
+_Static_assert((int)SRTPS_RTCP_OVERHEAD_GCM == TAG_GCM + SRTCP_INDEX_LEN, "GCM RTCP");
+
+/* The SSRCs a session has admitted: open addressing, linear probing, no
+ * deletion. */
+struct ssrc_set {
+	uint32_t *ssrc;
+	uint8_t *used;
+	size_t slots;       /* power of two */
+	size_t n;
+	size_t max;
+	uint32_t last;      /* last SSRC looked up and found: most packets */
+	bool last_ok;
+};
+
+/* Owned by one media worker; freed by srtps_free(). */
+struct srtps {
+	srtp_t in;
+	srtp_t out;
+	enum dtls_srtp_profile profile;
+	size_t rtp_overhead;
+	size_t rtcp_overhead;
+	struct ssrc_set in_set;
+	struct ssrc_set out_set;
+};
+
+/* ---- libsrtp2 init ------------------------------------------------------ */
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static srtp_err_status_t init_status = srtp_err_status_init_fail;
+
+static void init_lib(void)
+{
+	init_status = srtp_init();
+}
+
+int srtps_init(void)
+{
+	if (pthread_once(&init_once, init_lib) != 0)
+		return -EIO;
+	return init_status == srtp_err_status_ok ? 0 : -EIO;
+}
+
+/* ---- SSRC sets ---------------------------------------------------------- */
+
+static int set_init(struct ssrc_set *set, size_t slots, size_t max)
+{
+	set->ssrc = calloc(slots, sizeof(*set->ssrc));
+	set->used = calloc(slots, sizeof(*set->used));
+	if (set->ssrc == NULL || set->used == NULL)
+		return -ENOMEM;
+	set->slots = slots;
+	set->max = max;
+	return 0;
+}
+
+static void set_free(struct ssrc_set *set)
+{
+	free(set->ssrc);
+	free(set->used);
+}
+
+static size_t set_hash(const struct ssrc_set *set, uint32_t ssrc)
+{
+	/* Fibonacci hashing: SSRCs are random, but a peer may pick them. */
+	return (size_t)((ssrc * 2654435761u) & (uint32_t)(set->slots - 1));
+}
+
+static bool set_has(struct ssrc_set *set, uint32_t ssrc)
+{
+	size_t i, k;
+
+	if (set->last_ok && set->last == ssrc)
+		return true;
+	for (k = 0, i = set_hash(set, ssrc); k < set->slots;
+	     k++, i = (i + 1) & (set->slots - 1)) {
+		if (!set->used[i])
+			return false;
+		if (set->ssrc[i] == ssrc) {
+			set->last = ssrc;
+			set->last_ok = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Caller checked !set_has and n < max. */
+static void set_add(struct ssrc_set *set, uint32_t ssrc)
+{
+	size_t i = set_hash(set, ssrc);
+
+	while (set->used[i])
+		i = (i + 1) & (set->slots - 1);
+	set->used[i] = 1;
+	set->ssrc[i] = ssrc;
+	set->n++;
+	set->last = ssrc;
+	set->last_ok = true;
+}
+
+/* 0 and *is_new if the SSRC may be used, -EMFILE if the set is full. */
+static int set_admit(struct ssrc_set *set, uint32_t ssrc, bool *is_new)
+{
+	*is_new = !set_has(set, ssrc);
+	if (*is_new && set->n >= set->max)
+		return -EMFILE;
+	return 0;
+}
+
+/* ---- sessions ----------------------------------------------------------- */
+
+static int map_err(srtp_err_status_t st)
+{
+	switch (st) {
+	case srtp_err_status_ok:
+		return 0;
+	case srtp_err_status_auth_fail:
+	case srtp_err_status_bad_param:
+	case srtp_err_status_parse_err:
+	case srtp_err_status_bad_mki:
+	case srtp_err_status_cipher_fail:
+		return -EBADMSG;
+	case srtp_err_status_replay_fail:
+	case srtp_err_status_replay_old:
+	case srtp_err_status_pkt_idx_old:
+		return -EALREADY;
+	case srtp_err_status_alloc_fail:
+		return -ENOMEM;
+	case srtp_err_status_key_expired:
+		return -EKEYEXPIRED;
+	default:
+		return -EIO;
+	}
+}
+
+static void set_policy(srtp_policy_t *p, enum dtls_srtp_profile profile,
+		       srtp_ssrc_type_t type, unsigned char *key)
+{
+	memset(p, 0, sizeof(*p));
+	if (profile == DTLS_SRTP_AEAD_AES_128_GCM) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&p->rtcp);
+	} else {
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p->rtcp);
+	}
+	p->ssrc.type = type;
+	p->key = key;
+	p->window_size = SRTPS_REPLAY_WINDOW;
+	p->allow_repeat_tx = 0;   /* a repeated index would reuse a nonce */
+	p->next = NULL;
+}
+
+int srtps_new(const struct dtls_srtp_keys *keys, bool is_server,
+	      struct srtps **out)
+{
+	unsigned char local[KEY_SALT_MAX], remote[KEY_SALT_MAX];
+	const uint8_t *lk, *ls, *rk, *rs;
+	srtp_policy_t pin, pout;
+	struct srtps *s;
+	size_t want_salt;
+	int err;
+
+	if (keys == NULL || out == NULL)
+		return -EINVAL;
+	switch (keys->profile) {
+	case DTLS_SRTP_AEAD_AES_128_GCM:
+		want_salt = DTLS_SRTP_SALT_LEN_GCM;
+		break;
+	case DTLS_SRTP_AES128_CM_SHA1_80:
+		want_salt = DTLS_SRTP_SALT_LEN_CM;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (keys->key_len != DTLS_SRTP_KEY_LEN || keys->salt_len != want_salt)
+		return -EINVAL;
+	err = srtps_init();
+	if (err < 0)
+		return err;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return -ENOMEM;
+	s->profile = keys->profile;
+	if (keys->profile == DTLS_SRTP_AEAD_AES_128_GCM) {
+		s->rtp_overhead = SRTPS_RTP_OVERHEAD_GCM;
+		s->rtcp_overhead = SRTPS_RTCP_OVERHEAD_GCM;
+	} else {
+		s->rtp_overhead = SRTPS_RTP_OVERHEAD_CM;
+		s->rtcp_overhead = SRTPS_RTCP_OVERHEAD_CM;
+	}
+	err = set_init(&s->in_set, SET_SLOTS_IN, SRTPS_MAX_SSRCS_IN);
+	if (err == 0)
+		err = set_init(&s->out_set, SET_SLOTS_OUT, SRTPS_MAX_SSRCS_OUT);
+	if (err < 0)
+		goto fail;
+
+	/* libsrtp2 wants master key || master salt in one buffer. */
+	lk = is_server ? keys->server_key : keys->client_key;
+	ls = is_server ? keys->server_salt : keys->client_salt;
+	rk = is_server ? keys->client_key : keys->server_key;
+	rs = is_server ? keys->client_salt : keys->server_salt;
+	memcpy(local, lk, DTLS_SRTP_KEY_LEN);
+	memcpy(local + DTLS_SRTP_KEY_LEN, ls, want_salt);
+	memcpy(remote, rk, DTLS_SRTP_KEY_LEN);
+	memcpy(remote + DTLS_SRTP_KEY_LEN, rs, want_salt);
+	set_policy(&pin, keys->profile, ssrc_any_inbound, remote);
+	set_policy(&pout, keys->profile, ssrc_any_outbound, local);
+	err = map_err(srtp_create(&s->in, &pin));
+	if (err == 0)
+		err = map_err(srtp_create(&s->out, &pout));
+	OPENSSL_cleanse(local, sizeof(local));
+	OPENSSL_cleanse(remote, sizeof(remote));
+	if (err < 0) {
+		err = err == -ENOMEM ? -ENOMEM : -EIO;
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	srtps_free(s);
+	return err;
+}
+
+void srtps_free(struct srtps *s)
+{
+	if (s == NULL)
+		return;
+	/* libsrtp2 zeroes its key material when deallocating streams. */
+	if (s->in != NULL)
+		srtp_dealloc(s->in);
+	if (s->out != NULL)
+		srtp_dealloc(s->out);
+	set_free(&s->in_set);
+	set_free(&s->out_set);
+	OPENSSL_cleanse(s, sizeof(*s));
+	free(s);
+}
+
+enum dtls_srtp_profile srtps_profile(const struct srtps *s)
+{
+	return s->profile;
+}
+
+size_t srtps_rtp_overhead(const struct srtps *s)
+{
+	return s->rtp_overhead;
+}
+
+size_t srtps_rtcp_overhead(const struct srtps *s)
+{
+	return s->rtcp_overhead;
+}
+
+/* ---- packets ------------------------------------------------------------ */
+
+/* The RTP header (RFC 3550 §5.1, §5.3.1) lies within len bytes. */
+static int rtp_check(const uint8_t *buf, size_t len, uint32_t *ssrc)
+{
+	struct cur c = cur_make(buf, len);
+	uint8_t b0;
+	uint16_t ext_len;
+
+	if (len < SRTPS_RTP_MIN || len > SRTPS_MAX_PACKET ||
+	    cur_u8(&c, &b0) < 0 || (b0 >> 6) != RTP_VERSION ||
+	    cur_skip(&c, RTP_SSRC_OFF - 1) < 0 || cur_u32(&c, ssrc) < 0 ||
+	    cur_skip(&c, 4u * (b0 & RTP_CC_MASK)) < 0)
+		return -EBADMSG;
+	if ((b0 & RTP_X_BIT) != 0) {
+		if (cur_skip(&c, 2) < 0 || cur_u16(&c, &ext_len) < 0 ||
+		    cur_skip(&c, 4u * ext_len) < 0)
+			return -EBADMSG;
+	}
+	return 0;
+}
+
+/* The RTCP common header and sender SSRC (RFC 3550 §6.4.1) are there. */
+static int rtcp_check(const uint8_t *buf, size_t len, uint32_t *ssrc)
+{
+	struct cur c = cur_make(buf, len);
+	uint8_t b0;
+
+	if (len < SRTPS_RTCP_MIN || len > SRTPS_MAX_PACKET ||
+	    cur_u8(&c, &b0) < 0 || (b0 >> 6) != RTP_VERSION ||
+	    cur_skip(&c, RTCP_SSRC_OFF - 1) < 0 || cur_u32(&c, ssrc) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+enum op { PROTECT_RTP, UNPROTECT_RTP, PROTECT_RTCP, UNPROTECT_RTCP };
+
+static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
+		     size_t cap)
+{
+	bool rtcp = op == PROTECT_RTCP || op == UNPROTECT_RTCP;
+	bool protect = op == PROTECT_RTP || op == PROTECT_RTCP;
+	struct ssrc_set *set = protect ? &s->out_set : &s->in_set;
+	size_t over = rtcp ? s->rtcp_overhead : s->rtp_overhead;
+	srtp_err_status_t st;
+	uint32_t ssrc;
+	size_t plain;
+	bool is_new;
+	int n, err;
+
+	if (buf == NULL || len == NULL)
+		return -EINVAL;
+	if (protect) {
+		if (*len > SRTPS_MAX_PACKET)
+			return -EBADMSG;
+		if (cap < *len + over)
+			return -ENOSPC;
+	} else if (*len < over + (rtcp ? SRTPS_RTCP_MIN : SRTPS_RTP_MIN)) {
+		return -EBADMSG;
+	}
+	/* The clear header must lie before the trailer when unprotecting. */
+	plain = protect ? *len : *len - over;
+	err = rtcp ? rtcp_check(buf, plain, &ssrc) : rtp_check(buf, plain, &ssrc);
+	if (err < 0)
+		return err;
+	err = set_admit(set, ssrc, &is_new);
+	if (err < 0)
+		return err;
+	n = (int)*len;
+	switch (op) {
+	case PROTECT_RTP:
+		st = srtp_protect(s->out, buf, &n);
+		break;
+	case UNPROTECT_RTP:
+		st = srtp_unprotect(s->in, buf, &n);
+		break;
+	case PROTECT_RTCP:
+		st = srtp_protect_rtcp(s->out, buf, &n);
+		break;
+	default:
+		st = srtp_unprotect_rtcp(s->in, buf, &n);
+		break;
+	}
+	err = map_err(st);
+	if (err < 0)
+		return err;
+	if (n < 0 || (protect && (size_t)n != *len + over))
+		return -EIO;
+	if (is_new)
+		set_add(set, ssrc);
+	*len = (size_t)n;
+	return 0;
+}
+
+int srtps_protect_rtp(struct srtps *s, uint8_t *buf, size_t *len, size_t cap)
+{
+	return transform(s, PROTECT_RTP, buf, len, cap);
+}
+
+int srtps_unprotect_rtp(struct srtps *s, uint8_t *buf, size_t *len)
+{
+	return transform(s, UNPROTECT_RTP, buf, len, 0);
+}
+
+int srtps_protect_rtcp(struct srtps *s, uint8_t *buf, size_t *len, size_t cap)
+{
+	return transform(s, PROTECT_RTCP, buf, len, cap);
+}
+
+int srtps_unprotect_rtcp(struct srtps *s, uint8_t *buf, size_t *len)
+{
+	return transform(s, UNPROTECT_RTCP, buf, len, 0);
+}

@@ -1,0 +1,13 @@
+/* rtcp */
+TEST(rtcp_sr_sdes)
+TEST(rtcp_rr)
+TEST(rtcp_bye)
+TEST(rtcp_nack)
+TEST(rtcp_pli_fir)
+TEST(rtcp_remb)
+TEST(rtcp_twcc_parse)
+TEST(rtcp_twcc_malformed)
+TEST(rtcp_twcc_roundtrip)
+TEST(rtcp_twcc_write_errors)
+TEST(rtcp_malformed)
+TEST(rtcp_truncate_and_flip)

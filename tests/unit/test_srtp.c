@@ -1,0 +1,486 @@
+/*
+ * test_srtp — SRTP/SRTCP sessions keyed by a real DTLS-SRTP handshake
+ * (dtls_testpeer.c) and by fixed keys: round trips both ways for both
+ * profiles, tampering, replay, limits, and the key direction checked
+ * against libsrtp2 keyed by hand.
+ */
+#include "test.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <srtp2/srtp.h>
+
+#include "dtls/dtls.h"
+#include "dtls_testpeer.h"
+#include "srtp/srtp_session.h"
+
+enum { PKT_CAP = 1500 };
+
+/* A plain RTP packet (RFC 3550 §5.1): PT 111, the given seq and SSRC,
+ * `payload` bytes of a pattern. Returns its length. */
+static size_t make_rtp(uint8_t *b, uint16_t seq, uint32_t ssrc, size_t payload)
+{
+	size_t i;
+
+	memset(b, 0, 12);
+	b[0] = 0x80;
+	b[1] = 111;
+	b[2] = (uint8_t)(seq >> 8);
+	b[3] = (uint8_t)seq;
+	b[4] = 0x00;
+	b[5] = 0x01;
+	b[6] = (uint8_t)(seq >> 4);
+	b[7] = (uint8_t)seq;
+	b[8] = (uint8_t)(ssrc >> 24);
+	b[9] = (uint8_t)(ssrc >> 16);
+	b[10] = (uint8_t)(ssrc >> 8);
+	b[11] = (uint8_t)ssrc;
+	for (i = 0; i < payload; i++)
+		b[12 + i] = (uint8_t)(i * 7 + seq);
+	return 12 + payload;
+}
+
+/* An RTCP sender report (RFC 3550 §6.4.1) without report blocks. */
+static size_t make_rtcp_sr(uint8_t *b, uint32_t ssrc)
+{
+	size_t i;
+
+	memset(b, 0, 28);
+	b[0] = 0x80;
+	b[1] = 200;
+	b[3] = 6;   /* length in 32-bit words minus one */
+	b[4] = (uint8_t)(ssrc >> 24);
+	b[5] = (uint8_t)(ssrc >> 16);
+	b[6] = (uint8_t)(ssrc >> 8);
+	b[7] = (uint8_t)ssrc;
+	for (i = 8; i < 28; i++)
+		b[i] = (uint8_t)(i * 13);
+	return 28;
+}
+
+static void fixed_keys(enum dtls_srtp_profile p, struct dtls_srtp_keys *k)
+{
+	uint8_t block[DTLS_SRTP_BLOCK_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(block); i++)
+		block[i] = (uint8_t)(0xa0 + i * 3);
+	dtls_srtp_keys_split(p, block, dtls_srtp_block_len(p), k);
+}
+
+static int make_pair(enum dtls_srtp_profile p, struct srtps **srv,
+		     struct srtps **cli)
+{
+	struct dtls_srtp_keys k;
+
+	fixed_keys(p, &k);
+	TEST_EQ(srtps_new(&k, true, srv), 0);
+	TEST_EQ(srtps_new(&k, false, cli), 0);
+	dtls_srtp_keys_wipe(&k);
+	return 0;
+}
+
+/* a protects, b unprotects: RTP (plain, with CSRCs and an extension) and
+ * RTCP. Buffers are heap blocks of exactly the needed size, so ASan sees
+ * any write past what the profile appends. */
+static int one_way(struct srtps *a, struct srtps *b, uint32_t ssrc)
+{
+	size_t ov = srtps_rtp_overhead(a), ovc = srtps_rtcp_overhead(a);
+	uint8_t plain[PKT_CAP];
+	uint8_t *buf;
+	size_t len, n;
+	uint16_t seq;
+
+	for (seq = 1; seq <= 3; seq++) {
+		n = make_rtp(plain, seq, ssrc, 160 * seq);
+		if (seq == 2) {   /* two CSRCs */
+			plain[0] |= 2;
+		} else if (seq == 3) {   /* RFC 8285 one-byte extension block */
+			plain[0] |= 0x10;
+			plain[12] = 0xbe;
+			plain[13] = 0xde;
+			plain[14] = 0;
+			plain[15] = 1;
+		}
+		buf = malloc(n + ov);
+		TEST_ASSERT(buf != NULL);
+		memcpy(buf, plain, n);
+		len = n;
+		TEST_EQ(srtps_protect_rtp(a, buf, &len, n + ov), 0);
+		TEST_EQ(len, n + ov);
+		TEST_MEMEQ(buf, plain, 12);   /* header stays clear */
+		TEST_ASSERT(memcmp(buf + n - 16, plain + n - 16, 16) != 0);
+		TEST_EQ(srtps_unprotect_rtp(b, buf, &len), 0);
+		TEST_EQ(len, n);
+		TEST_MEMEQ(buf, plain, n);
+		free(buf);
+	}
+	n = make_rtcp_sr(plain, ssrc);
+	buf = malloc(n + ovc);
+	TEST_ASSERT(buf != NULL);
+	memcpy(buf, plain, n);
+	len = n;
+	TEST_EQ(srtps_protect_rtcp(a, buf, &len, n + ovc), 0);
+	TEST_EQ(len, n + ovc);
+	TEST_ASSERT(memcmp(buf + 8, plain + 8, n - 8) != 0);   /* encrypted */
+	TEST_EQ(srtps_unprotect_rtcp(b, buf, &len), 0);
+	TEST_EQ(len, n);
+	TEST_MEMEQ(buf, plain, n);
+	free(buf);
+	return 0;
+}
+
+/* Full path: DTLS handshake, keys on both sides, SRTP both ways. */
+static int from_dtls(const char *offer, enum dtls_srtp_profile want)
+{
+	struct tlink_opts o = { .profiles = offer };
+	struct tlink *l = calloc(1, sizeof(*l));
+	struct dtls_srtp_keys sk, ck;
+	struct srtps *srv = NULL, *cli = NULL;
+
+	TEST_ASSERT(l != NULL);
+	TEST_EQ(tlink_open(l, &o), 0);
+	tlink_pump(l);
+	TEST_EQ(dtls_conn_state(l->srv), DTLS_STATE_CONNECTED);
+	TEST_EQ(dtls_conn_srtp_keys(l->srv, &sk), 0);
+	TEST_EQ(tlink_client_keys(l, &ck), 0);
+	TEST_EQ(sk.profile, want);
+	TEST_EQ(srtps_new(&sk, true, &srv), 0);
+	TEST_EQ(srtps_new(&ck, false, &cli), 0);
+	dtls_srtp_keys_wipe(&sk);
+	dtls_srtp_keys_wipe(&ck);
+	TEST_EQ(srtps_profile(srv), want);
+	TEST_EQ(one_way(srv, cli, 0x11223344), 0);
+	TEST_EQ(one_way(cli, srv, 0x55667788), 0);
+	srtps_free(srv);
+	srtps_free(cli);
+	tlink_close(l);
+	free(l);
+	return 0;
+}
+
+int test_srtp_dtls_gcm(void)
+{
+	TEST_EQ(from_dtls("SRTP_AEAD_AES_128_GCM:SRTP_AES128_CM_SHA1_80",
+			  DTLS_SRTP_AEAD_AES_128_GCM), 0);
+	return 0;
+}
+
+int test_srtp_dtls_cm80(void)
+{
+	TEST_EQ(from_dtls("SRTP_AES128_CM_SHA1_80", DTLS_SRTP_AES128_CM_SHA1_80),
+		0);
+	return 0;
+}
+
+int test_srtp_overheads(void)
+{
+	struct srtps *s = NULL, *c = NULL;
+
+	TEST_EQ(make_pair(DTLS_SRTP_AEAD_AES_128_GCM, &s, &c), 0);
+	TEST_EQ(srtps_rtp_overhead(s), 16);
+	TEST_EQ(srtps_rtcp_overhead(s), 20);
+	srtps_free(s);
+	srtps_free(c);
+	TEST_EQ(make_pair(DTLS_SRTP_AES128_CM_SHA1_80, &s, &c), 0);
+	TEST_EQ(srtps_rtp_overhead(s), 10);
+	TEST_EQ(srtps_rtcp_overhead(s), 14);
+	srtps_free(s);
+	srtps_free(c);
+	srtps_free(NULL);
+	return 0;
+}
+
+/* The server's packets are readable with the server write key and the
+ * client's with the client write key (RFC 5764 §4.2), checked with
+ * libsrtp2 keyed by hand, not through srtps. */
+static int direction(enum dtls_srtp_profile p)
+{
+	struct dtls_srtp_keys k;
+	struct srtps *s = NULL, *c = NULL;
+	srtp_policy_t pol;
+	srtp_t raw_srv = NULL, raw_cli = NULL;
+	uint8_t key_srv[30], key_cli[30], buf[PKT_CAP], copy[PKT_CAP];
+	size_t len;
+	int n;
+
+	fixed_keys(p, &k);
+	TEST_EQ(srtps_new(&k, true, &s), 0);
+	TEST_EQ(srtps_new(&k, false, &c), 0);
+	memcpy(key_srv, k.server_key, 16);
+	memcpy(key_srv + 16, k.server_salt, k.salt_len);
+	memcpy(key_cli, k.client_key, 16);
+	memcpy(key_cli + 16, k.client_salt, k.salt_len);
+	memset(&pol, 0, sizeof(pol));
+	if (p == DTLS_SRTP_AEAD_AES_128_GCM) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+	} else {
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+	}
+	pol.ssrc.type = ssrc_any_inbound;
+	pol.key = key_srv;
+	TEST_EQ(srtp_create(&raw_srv, &pol), srtp_err_status_ok);
+	pol.key = key_cli;
+	TEST_EQ(srtp_create(&raw_cli, &pol), srtp_err_status_ok);
+
+	/* (a failed unprotect may leave the buffer garbled: use copies) */
+	len = make_rtp(buf, 7, 1234, 100);
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), 0);
+	memcpy(copy, buf, len);
+	n = (int)len;
+	TEST_EQ(srtp_unprotect(raw_cli, copy, &n), srtp_err_status_auth_fail);
+	n = (int)len;
+	TEST_EQ(srtp_unprotect(raw_srv, buf, &n), srtp_err_status_ok);
+	TEST_EQ(n, 112);
+
+	len = make_rtp(buf, 7, 4321, 100);
+	TEST_EQ(srtps_protect_rtp(c, buf, &len, sizeof(buf)), 0);
+	memcpy(copy, buf, len);
+	n = (int)len;
+	TEST_EQ(srtp_unprotect(raw_srv, copy, &n), srtp_err_status_auth_fail);
+	n = (int)len;
+	TEST_EQ(srtp_unprotect(raw_cli, buf, &n), srtp_err_status_ok);
+	TEST_EQ(n, 112);
+
+	/* and the server cannot read its own packets */
+	len = make_rtp(buf, 8, 1234, 100);
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), 0);
+	TEST_EQ(srtps_unprotect_rtp(s, buf, &len), -EBADMSG);
+
+	srtp_dealloc(raw_srv);
+	srtp_dealloc(raw_cli);
+	srtps_free(s);
+	srtps_free(c);
+	dtls_srtp_keys_wipe(&k);
+	return 0;
+}
+
+int test_srtp_key_direction(void)
+{
+	TEST_EQ(direction(DTLS_SRTP_AEAD_AES_128_GCM), 0);
+	TEST_EQ(direction(DTLS_SRTP_AES128_CM_SHA1_80), 0);
+	return 0;
+}
+
+/* Every single-bit change anywhere in a protected packet is caught. */
+static int tamper(enum dtls_srtp_profile p)
+{
+	struct srtps *s = NULL, *c = NULL;
+	uint8_t good[PKT_CAP], buf[PKT_CAP];
+	size_t glen, len, i;
+
+	TEST_EQ(make_pair(p, &s, &c), 0);
+	glen = make_rtp(good, 100, 0xabcdef01, 60);
+	TEST_EQ(srtps_protect_rtp(s, good, &glen, sizeof(good)), 0);
+	for (i = 0; i < glen; i++) {
+		memcpy(buf, good, glen);
+		buf[i] ^= (uint8_t)(1u << (i % 8));
+		len = glen;
+		TEST_EQ(srtps_unprotect_rtp(c, buf, &len), -EBADMSG);
+		TEST_EQ(len, glen);
+	}
+	/* shortened */
+	memcpy(buf, good, glen);
+	len = glen - 1;
+	TEST_EQ(srtps_unprotect_rtp(c, buf, &len), -EBADMSG);
+	/* the original still passes */
+	memcpy(buf, good, glen);
+	len = glen;
+	TEST_EQ(srtps_unprotect_rtp(c, buf, &len), 0);
+
+	glen = make_rtcp_sr(good, 0xabcdef01);
+	TEST_EQ(srtps_protect_rtcp(s, good, &glen, sizeof(good)), 0);
+	for (i = 0; i < glen; i++) {
+		memcpy(buf, good, glen);
+		buf[i] ^= (uint8_t)(1u << (i % 8));
+		len = glen;
+		TEST_EQ(srtps_unprotect_rtcp(c, buf, &len), -EBADMSG);
+	}
+	memcpy(buf, good, glen);
+	len = glen;
+	TEST_EQ(srtps_unprotect_rtcp(c, buf, &len), 0);
+	srtps_free(s);
+	srtps_free(c);
+	return 0;
+}
+
+int test_srtp_tamper(void)
+{
+	TEST_EQ(tamper(DTLS_SRTP_AEAD_AES_128_GCM), 0);
+	TEST_EQ(tamper(DTLS_SRTP_AES128_CM_SHA1_80), 0);
+	return 0;
+}
+
+static int replay(enum dtls_srtp_profile p)
+{
+	struct srtps *s = NULL, *c = NULL;
+	uint8_t pkt[PKT_CAP], old[PKT_CAP], buf[PKT_CAP];
+	size_t plen, olen, len;
+
+	TEST_EQ(make_pair(p, &s, &c), 0);
+	/* the same packet twice */
+	plen = make_rtp(pkt, 500, 42, 100);
+	TEST_EQ(srtps_protect_rtp(s, pkt, &plen, sizeof(pkt)), 0);
+	memcpy(buf, pkt, plen);
+	len = plen;
+	TEST_EQ(srtps_unprotect_rtp(c, buf, &len), 0);
+	memcpy(buf, pkt, plen);
+	len = plen;
+	TEST_EQ(srtps_unprotect_rtp(c, buf, &len), -EALREADY);
+	TEST_EQ(len, plen);
+
+	/* reordering inside the window is fine, behind it is not */
+	olen = make_rtp(old, 501, 42, 100);
+	TEST_EQ(srtps_protect_rtp(s, old, &olen, sizeof(old)), 0);
+	plen = make_rtp(pkt, 502, 42, 100);
+	TEST_EQ(srtps_protect_rtp(s, pkt, &plen, sizeof(pkt)), 0);
+	TEST_EQ(srtps_unprotect_rtp(c, pkt, &plen), 0);
+	memcpy(buf, old, olen);
+	len = olen;
+	TEST_EQ(srtps_unprotect_rtp(c, buf, &len), 0);
+	olen = make_rtp(old, 503, 42, 100);
+	TEST_EQ(srtps_protect_rtp(s, old, &olen, sizeof(old)), 0);
+	plen = make_rtp(pkt, 503 + SRTPS_REPLAY_WINDOW + 10, 42, 100);
+	TEST_EQ(srtps_protect_rtp(s, pkt, &plen, sizeof(pkt)), 0);
+	TEST_EQ(srtps_unprotect_rtp(c, pkt, &plen), 0);
+	TEST_EQ(srtps_unprotect_rtp(c, old, &olen), -EALREADY);
+
+	/* protecting a sequence number twice would reuse a nonce */
+	plen = make_rtp(pkt, 500, 42, 100);
+	TEST_EQ(srtps_protect_rtp(s, pkt, &plen, sizeof(pkt)), -EALREADY);
+
+	/* SRTCP */
+	plen = make_rtcp_sr(pkt, 42);
+	TEST_EQ(srtps_protect_rtcp(s, pkt, &plen, sizeof(pkt)), 0);
+	memcpy(buf, pkt, plen);
+	len = plen;
+	TEST_EQ(srtps_unprotect_rtcp(c, buf, &len), 0);
+	memcpy(buf, pkt, plen);
+	len = plen;
+	TEST_EQ(srtps_unprotect_rtcp(c, buf, &len), -EALREADY);
+	srtps_free(s);
+	srtps_free(c);
+	return 0;
+}
+
+int test_srtp_replay(void)
+{
+	TEST_EQ(replay(DTLS_SRTP_AEAD_AES_128_GCM), 0);
+	TEST_EQ(replay(DTLS_SRTP_AES128_CM_SHA1_80), 0);
+	return 0;
+}
+
+int test_srtp_bad_input(void)
+{
+	struct srtps *s = NULL, *c = NULL;
+	struct dtls_srtp_keys k;
+	uint8_t buf[PKT_CAP];
+	size_t len, n;
+
+	TEST_EQ(make_pair(DTLS_SRTP_AEAD_AES_128_GCM, &s, &c), 0);
+	/* no room for the tag */
+	n = make_rtp(buf, 1, 9, 20);
+	len = n;
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, n + 15), -ENOSPC);
+	TEST_EQ(len, n);
+	len = make_rtcp_sr(buf, 9);
+	TEST_EQ(srtps_protect_rtcp(s, buf, &len, len + 19), -ENOSPC);
+	/* too short, wrong version, CSRCs or extension past the end */
+	len = 11;
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), -EBADMSG);
+	n = make_rtp(buf, 1, 9, 20);
+	buf[0] = 0x40;
+	len = n;
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), -EBADMSG);
+	buf[0] = 0x86;   /* 6 CSRCs = 24 bytes > 20 */
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), -EBADMSG);
+	buf[0] = 0x90;
+	buf[14] = 0;
+	buf[15] = 5;     /* 20-byte extension > 16 left */
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), -EBADMSG);
+	len = SRTPS_MAX_PACKET + 1;
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf) * 2), -EBADMSG);
+	/* unprotect: shorter than header + tag, or a header into the tag */
+	for (len = 0; len < 12 + 16; len++) {
+		n = len;
+		make_rtp(buf, 1, 9, 20);
+		TEST_EQ(srtps_unprotect_rtp(c, buf, &n), -EBADMSG);
+	}
+	for (len = 0; len < 8 + 20; len++) {
+		n = len;
+		make_rtcp_sr(buf, 9);
+		TEST_EQ(srtps_unprotect_rtcp(c, buf, &n), -EBADMSG);
+	}
+	n = make_rtp(buf, 1, 9, 20);
+	buf[0] = 0x83;   /* 12 CSRC bytes: 24 > 32 - 16 */
+	TEST_EQ(srtps_unprotect_rtp(c, buf, &n), -EBADMSG);
+	TEST_EQ(srtps_protect_rtp(s, NULL, &n, 100), -EINVAL);
+	srtps_free(s);
+	srtps_free(c);
+
+	/* keys that do not fit the profile */
+	fixed_keys(DTLS_SRTP_AEAD_AES_128_GCM, &k);
+	k.salt_len = 14;
+	TEST_EQ(srtps_new(&k, true, &s), -EINVAL);
+	k.salt_len = 12;
+	k.profile = DTLS_SRTP_NONE;
+	TEST_EQ(srtps_new(&k, true, &s), -EINVAL);
+	k.profile = DTLS_SRTP_AES128_CM_SHA1_80;
+	TEST_EQ(srtps_new(&k, true, &s), -EINVAL);
+	TEST_EQ(srtps_new(NULL, true, &s), -EINVAL);
+	dtls_srtp_keys_wipe(&k);
+	return 0;
+}
+
+/* New SSRCs beyond the per-direction limits are refused; known ones keep
+ * working. */
+int test_srtp_ssrc_limit(void)
+{
+	struct srtps *s = NULL, *c = NULL;
+	uint8_t buf[PKT_CAP];
+	size_t len;
+	uint32_t i;
+
+	TEST_EQ(make_pair(DTLS_SRTP_AEAD_AES_128_GCM, &s, &c), 0);
+	for (i = 0; i <= SRTPS_MAX_SSRCS_IN; i++) {
+		len = make_rtp(buf, 1, 1000 + i * 7919, 40);
+		TEST_EQ(srtps_protect_rtp(c, buf, &len, sizeof(buf)), 0);
+		TEST_EQ(srtps_unprotect_rtp(s, buf, &len),
+			i < SRTPS_MAX_SSRCS_IN ? 0 : -EMFILE);
+	}
+	len = make_rtp(buf, 2, 1000, 40);
+	TEST_EQ(srtps_protect_rtp(c, buf, &len, sizeof(buf)), 0);
+	TEST_EQ(srtps_unprotect_rtp(s, buf, &len), 0);
+	/* RTCP from an unknown sender SSRC counts against the same limit */
+	len = make_rtcp_sr(buf, 77);
+	TEST_EQ(srtps_protect_rtcp(c, buf, &len, sizeof(buf)), 0);
+	TEST_EQ(srtps_unprotect_rtcp(s, buf, &len), -EMFILE);
+	/* a packet that fails authentication does not take a slot */
+	srtps_free(s);
+	srtps_free(c);
+	TEST_EQ(make_pair(DTLS_SRTP_AEAD_AES_128_GCM, &s, &c), 0);
+	for (i = 0; i < 2 * SRTPS_MAX_SSRCS_IN; i++) {
+		len = make_rtp(buf, 1, 5000 + i, 40);
+		TEST_EQ(srtps_protect_rtp(c, buf, &len, sizeof(buf)), 0);
+		buf[len - 1] ^= 1;
+		TEST_EQ(srtps_unprotect_rtp(s, buf, &len), -EBADMSG);
+	}
+	len = make_rtp(buf, 2, 5000, 40);
+	TEST_EQ(srtps_protect_rtp(c, buf, &len, sizeof(buf)), 0);
+	TEST_EQ(srtps_unprotect_rtp(s, buf, &len), 0);
+	/* outbound */
+	for (i = 0; i <= SRTPS_MAX_SSRCS_OUT; i++) {
+		len = make_rtp(buf, 1, 0x10000 + i, 40);
+		TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)),
+			i < SRTPS_MAX_SSRCS_OUT ? 0 : -EMFILE);
+	}
+	len = make_rtp(buf, 2, 0x10000, 40);
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), 0);
+	srtps_free(s);
+	srtps_free(c);
+	return 0;
+}
