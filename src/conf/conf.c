@@ -38,7 +38,7 @@ static const struct conf_opt opts[] = {
 	S(web_root, "", "directory of the built web app (default: web/ next to the binary)"),
 	S(log_level, "info", "debug | info | warn | error"),
 	S(metrics_from, "loopback", "who may read /metrics: loopback | any"),
-	I(media_port, 10000, 1, 65535, "first UDP port for media (one per worker)"),
+	I(media_port, 10000, 0, 65535, "first UDP port for media, one per worker (0: any free ports, for tests)"),
 	I(media_workers, 0, 0, 64, "media worker threads (0: one per core)"),
 	I(media_timeout, 15, 2, 3600, "seconds without ICE consent before a participant's media counts as lost"),
 	I(ws_max_message, 262144, 1024, 16777216, "largest signaling message, bytes"),

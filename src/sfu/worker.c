@@ -425,9 +425,11 @@ static void *worker_main(void *arg)
 
 /* ---- life cycle --------------------------------------------------------- */
 
-static int open_socket(uint16_t port)
+/* Binds a UDP socket on `*port` (0: any free port, written back). */
+static int open_socket(uint16_t *port)
 {
 	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
 	int fd, buf = SFU_SOCK_BUF;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -437,13 +439,15 @@ static int open_socket(uint16_t port)
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_port = htons(port);
+	sin.sin_port = htons(*port);
 	sin.sin_addr.s_addr = htonl(INADDR_ANY);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) != 0) {
 		int e = -errno;
 		close(fd);
 		return e;
 	}
+	*port = ntohs(sin.sin_port);
 	return fd;
 }
 
@@ -481,12 +485,14 @@ static int worker_new(struct sfu *s, unsigned index, struct sfu_worker **out)
 	w->index = index;
 	w->fd = w->epfd = w->evfd = -1;
 	w->cmd_tail = &w->cmd_head;
-	w->port = (uint16_t)(s->conf->media_port + (int)index);
+	w->port = s->conf->media_port
+			  ? (uint16_t)(s->conf->media_port + (int)index)
+			  : 0;
 	w->media_timeout_ms = s->conf->media_timeout * 1000;
 	pthread_mutex_init(&w->lock, NULL);
 	if ((rc = dtls_ctx_new(&w->dtls)))
 		goto fail;
-	w->fd = open_socket(w->port);
+	w->fd = open_socket(&w->port);
 	if (w->fd < 0) {
 		rc = w->fd;
 		log_error("sfu", "cannot bind UDP port %u: %s", w->port,
