@@ -402,7 +402,10 @@ void sfu__transports_tick(struct sfu_worker *w)
 			dtls_conn_handle_timeout(t->dtls);
 			dtls_check(w, t);
 		}
-		if (!t->timeout_sent &&
+		/* consent can only be lost once it was given: a transport that
+		 * never connected (a participant without UDP, or one that has
+		 * not answered yet) is left alone */
+		if (!t->timeout_sent && t->have_peer &&
 		    w->now - t->last_consent_ms > (uint64_t)w->media_timeout_ms) {
 			t->timeout_sent = true;
 			w->c.ice_timeouts++;
