@@ -26,6 +26,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -119,6 +120,7 @@ struct http_server {
 	struct ratelimit *create_rl;
 	struct ipcount *iptab[IPTAB_BUCKETS];
 	lws_retry_bo_t retry;
+	lws_sorted_usec_list_t room_timer;   /* room_tick every ROOM_CHECK_MS */
 	char cert_path[1024], key_path[1024];
 	volatile sig_atomic_t stop;
 	/* counters (signaling thread only) */
@@ -760,6 +762,15 @@ static int web_root_default(char *out, size_t cap)
 								  : -ENAMETOOLONG;
 }
 
+static void room_timer_cb(lws_sorted_usec_list_t *sul)
+{
+	struct http_server *s = (struct http_server *)(void *)((char *)sul -
+				offsetof(struct http_server, room_timer));
+	room_tick(s->rooms);
+	lws_sul_schedule(s->ctx, 0, &s->room_timer, room_timer_cb,
+			 (lws_usec_t)ROOM_CHECK_MS * 1000);
+}
+
 static void on_media_event(const struct sfu_event *ev, void *arg)
 {
 	struct http_server *s = arg;
@@ -868,6 +879,8 @@ int http_server_new(const struct conf *c, struct http_server **out)
 	if ((rc = sfu_new(c, on_media_event, s, wake_control, &s->sfu)))
 		goto fail;
 	room_mgr_set_sfu(s->rooms, s->sfu);
+	lws_sul_schedule(s->ctx, 0, &s->room_timer, room_timer_cb,
+			 (lws_usec_t)ROOM_CHECK_MS * 1000);
 	log_info("http", "listening on https://%s", c->listen);
 	*out = s;
 	return 0;

@@ -42,7 +42,7 @@ static struct room *room_find(struct room_mgr *m, const char *id)
 	return NULL;
 }
 
-static struct room *room_get_or_make(struct room_mgr *m, const char *id)
+struct room *room__get_or_make(struct room_mgr *m, const char *id)
 {
 	struct room *r = room_find(m, id);
 	size_t h;
@@ -61,7 +61,7 @@ static struct room *room_get_or_make(struct room_mgr *m, const char *id)
 	return r;
 }
 
-static void room_maybe_free(struct room_mgr *m, struct room *r)
+void room__maybe_free(struct room_mgr *m, struct room *r)
 {
 	struct room **pp;
 
@@ -96,7 +96,7 @@ static void list_remove(struct participant **head, struct participant *p)
 	}
 }
 
-static struct participant *list_find(struct participant *head, const char *id)
+struct participant *room__find(struct participant *head, const char *id)
 {
 	for (; head; head = head->next)
 		if (strcmp(head->id, id) == 0)
@@ -120,7 +120,7 @@ void room__send_json(struct participant *p, json_t *msg)
 	free(text);
 }
 
-static json_t *participant_json(const struct participant *p)
+json_t *room__participant_json(const struct participant *p)
 {
 	return json_pack("{s:s, s:s, s:s}", "id", p->id, "name", p->name,
 			 "role", p->host ? "host" : "guest");
@@ -137,21 +137,27 @@ static void send_joined(struct participant *p)
 		return;
 	}
 	for (o = p->room->members; o; o = o->next)
-		json_array_append_new(list, participant_json(o));
+		json_array_append_new(list, room__participant_json(o));
 	if (p->host)
 		for (o = p->room->lobby; o; o = o->next)
 			json_array_append_new(knocks,
 					      json_pack("{s:s, s:s}", "participant",
 							o->id, "name", o->name));
-	room__send_json(p, json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "joined",
-			       "participant", p->id, "role",
-			       p->host ? "host" : "guest", "participants", list,
-			       "knocks", knocks));
+	char token[REJOIN_TOKEN_CHARS + 1] = "";
+	json_t *j;
+
+	room_rejoin_token(p, token);
+	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s}", "type", "joined",
+		      "participant", p->id, "role", p->host ? "host" : "guest",
+		      "participants", list, "knocks", knocks, "locked",
+		      p->room->locked, "rejoin", token);
+	secret_wipe(token, sizeof(token));
+	room__send_json(p, j);
 }
 
 /* Sends a copy of msg to every member (hosts only if `hosts_only`),
  * except `skip`. Takes ownership of msg. */
-static void broadcast(struct room *r, json_t *msg, bool hosts_only,
+void room__broadcast(struct room *r, json_t *msg, bool hosts_only,
 		      const struct participant *skip)
 {
 	struct participant *o;
@@ -174,9 +180,18 @@ static void broadcast(struct room *r, json_t *msg, bool hosts_only,
 int room_mgr_new(struct store *st, struct room_mgr **out)
 {
 	struct room_mgr *m = calloc(1, sizeof(*m));
+	int rc;
+
 	if (!m)
 		return -ENOMEM;
 	m->store = st;
+	/* the rejoin key survives restarts, so tokens issued before one still
+	 * work after it (docs/security.md, "Rejoin tokens") */
+	rc = store_secret(st, "rejoin-key", m->rejoin_key, sizeof(m->rejoin_key));
+	if (rc) {
+		free(m);
+		return rc;
+	}
 	*out = m;
 	return 0;
 }
@@ -189,6 +204,7 @@ void room_mgr_set_sfu(struct room_mgr *m, struct sfu *sfu)
 void room_mgr_free(struct room_mgr *m)
 {
 	/* participants are owned by their connections, which close first */
+	secret_wipe(m->rejoin_key, sizeof(m->rejoin_key));
 	free(m);
 }
 
@@ -211,6 +227,11 @@ struct participant *room_participant_new(struct room_mgr *m,
 	p->transport = transport;
 	p->state = PS_NEW;
 	m->nparticipants++;
+	p->all_next = m->all;
+	if (m->all)
+		m->all->all_pprev = &p->all_next;
+	p->all_pprev = &m->all;
+	m->all = p;
 	return p;
 }
 
@@ -220,6 +241,9 @@ void room_participant_free(struct participant *p)
 		return;
 	room_leave(p);
 	p->mgr->nparticipants--;
+	*p->all_pprev = p->all_next;
+	if (p->all_next)
+		p->all_next->all_pprev = p->all_pprev;
 	secret_wipe(p->name, sizeof(p->name));
 	free(p);
 }
@@ -234,7 +258,7 @@ const char *room_participant_id(const struct participant *p)
 	return p->id;
 }
 
-static void admit(struct room *r, struct participant *p)
+void room__admit(struct room *r, struct participant *p)
 {
 	struct room_mgr *m = p->mgr;
 
@@ -243,19 +267,21 @@ static void admit(struct room *r, struct participant *p)
 	m->nmembers++;
 	p->state = PS_MEMBER;
 	send_joined(p);
-	broadcast(r,
+	room__broadcast(r,
 		  json_pack("{s:s, s:o}", "type", "participant_joined",
-			    "participant", participant_json(p)),
+			    "participant", room__participant_json(p)),
 		  false, p);
 	media__on_admitted(p);
 }
 
 int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
-	      const char *name, const char *host_key)
+	      const char *name, const char *host_key, const char *rejoin)
 {
+	char pid[PARTICIPANT_ID_CHARS + 1];
 	struct meeting_rec rec;
+	struct participant *old;
 	struct room *r;
-	bool live;
+	bool live, as_host = false;
 	int rc;
 
 	if (p->state != PS_NEW)
@@ -269,32 +295,67 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 		return rc;
 	live = rc == 0 && meeting_is_live(&rec, (int64_t)time(NULL));
 
+	/* a rejoin token brings a member back (after a reconnect or a server
+	 * restart) under its old id and role, past the lobby and the lock */
+	if (live && rejoin && room__rejoin_ok(m, room_id, rejoin, pid, &as_host)) {
+		r = room__get_or_make(m, room_id);
+		if (!r)
+			return -ENOMEM;
+		if (room__revoked(r, pid)) {
+			room__maybe_free(m, r);
+			goto knock; /* removed by a host: back to the lobby */
+		}
+		old = room__find(r->members, pid);
+		if (old) {
+			/* the same member on a connection that has not noticed
+			 * yet that it is gone: the new one replaces it */
+			room_leave(old);
+			room__send_json(old, json_pack("{s:s, s:s}", "type", "left",
+						       "reason", "replaced"));
+		}
+		if (r->nmembers >= ROOM_MAX_MEMBERS) {
+			room__maybe_free(m, r);
+			return -ENOSPC;
+		}
+		memcpy(p->id, pid, sizeof(p->id));
+		p->room = r;
+		p->host = as_host;
+		r->locked = rec.locked;
+		m->rejoins++;
+		room__admit(r, p);
+		log_info("room", "participant %s rejoined a meeting", p->id);
+		return 0;
+	}
+
 	if (live && host_key && meeting_host_key_ok(&rec, host_key)) {
-		r = room_get_or_make(m, room_id);
+		r = room__get_or_make(m, room_id);
 		if (!r)
 			return -ENOMEM;
 		if (r->nmembers >= ROOM_MAX_MEMBERS) {
-			room_maybe_free(m, r);
+			room__maybe_free(m, r);
 			return -ENOSPC;
 		}
 		p->room = r;
 		p->host = true;
+		r->locked = rec.locked;
 		m->host_joins++;
 		m->joins++;
-		admit(r, p);
+		room__admit(r, p);
 		log_info("room", "participant %s joined a meeting as host", p->id);
 		return 0;
 	}
 
+knock:
 	m->knocks++;
 	p->state = PS_LOBBY;
+	p->lobby_since = (int64_t)time(NULL);
 	if (live && !rec.locked) {
-		r = room_get_or_make(m, room_id);
+		r = room__get_or_make(m, room_id);
 		if (!r)
 			return -ENOMEM;
 		if (r->nlobby >= ROOM_MAX_LOBBY) {
 			/* newest knocks are refused; earlier guests stay visible */
-			room_maybe_free(m, r);
+			room__maybe_free(m, r);
 			p->state = PS_NEW;
 			return -ENOSPC;
 		}
@@ -302,7 +363,7 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 		list_append(&r->lobby, p);
 		r->nlobby++;
 		m->nlobby++;
-		broadcast(r,
+		room__broadcast(r,
 			  json_pack("{s:s, s:s, s:s}", "type", "knock",
 				    "participant", p->id, "name", p->name),
 			  true, NULL);
@@ -319,13 +380,13 @@ static int host_target(struct participant *host, const char *target,
 
 	if (host->state != PS_MEMBER || !host->host || !host->room)
 		return -EPERM;
-	t = list_find(host->room->lobby, target);
+	t = room__find(host->room->lobby, target);
 	if (!t)
 		return -ENOENT;
 	list_remove(&host->room->lobby, t);
 	host->room->nlobby--;
 	host->mgr->nlobby--;
-	broadcast(host->room,
+	room__broadcast(host->room,
 		  json_pack("{s:s, s:s}", "type", "knock_gone", "participant",
 			    t->id),
 		  true, NULL);
@@ -350,7 +411,7 @@ int room_admit(struct participant *host, const char *target)
 	}
 	host->mgr->admits++;
 	host->mgr->joins++;
-	admit(host->room, t);
+	room__admit(host->room, t);
 	log_info("room", "host %s admitted participant %s", host->id, t->id);
 	return 0;
 }
@@ -367,7 +428,7 @@ int room_deny(struct participant *host, const char *target)
 	t->room = NULL;
 	room__send_json(t, json_pack("{s:s}", "type", "denied"));
 	log_info("room", "host %s denied participant %s", host->id, t->id);
-	room_maybe_free(host->mgr, host->room);
+	room__maybe_free(host->mgr, host->room);
 	return 0;
 }
 
@@ -382,7 +443,7 @@ void room_leave(struct participant *p)
 			list_remove(&r->members, p);
 			r->nmembers--;
 			m->nmembers--;
-			broadcast(r,
+			room__broadcast(r,
 				  json_pack("{s:s, s:s}", "type",
 					    "participant_left", "participant",
 					    p->id),
@@ -391,13 +452,13 @@ void room_leave(struct participant *p)
 			list_remove(&r->lobby, p);
 			r->nlobby--;
 			m->nlobby--;
-			broadcast(r,
+			room__broadcast(r,
 				  json_pack("{s:s, s:s}", "type", "knock_gone",
 					    "participant", p->id),
 				  true, NULL);
 		}
 		p->room = NULL;
-		room_maybe_free(m, r);
+		room__maybe_free(m, r);
 	}
 	if (p->state != PS_DENIED)
 		p->state = PS_NEW;

@@ -33,6 +33,10 @@ enum {
 	NAME_MAX_BYTES = 64,          /* display name, UTF-8 bytes */
 	ROOM_MAX_LOBBY = 50,          /* knocking guests shown to hosts */
 	ROOM_MAX_MEMBERS = 100,       /* admitted participants per meeting */
+	REJOIN_TTL_S = 300,           /* a rejoin token lasts five minutes */
+	REJOIN_TOKEN_CHARS = 66,      /* base64url of 49 bytes */
+	LOBBY_TIMEOUT_S = 600,        /* a guest nobody admits is sent away */
+	ROOM_CHECK_MS = 2000,         /* period of room_tick */
 };
 
 /* Delivers one signaling message (JSON text) to a participant's transport. */
@@ -61,17 +65,34 @@ const char *room_participant_id(const struct participant *p);
 
 /*
  * Joins (or knocks on) meeting `room` under display name `name`, with an
- * optional host credential. Returns 0 (the participant was told "joined" or
- * "lobby"), -EALREADY if it already joined, -ENOSPC if the meeting's lobby
- * or member list is full, or -EIO on a storage failure.
+ * optional host credential or rejoin token. Returns 0 (the participant was
+ * told "joined" or "lobby"), -EALREADY if it already joined, -ENOSPC if the
+ * meeting's lobby or member list is full, or -EIO on a storage failure.
  */
 int room_join(struct room_mgr *m, struct participant *p, const char *room,
-	      const char *name, const char *host_key);
+	      const char *name, const char *host_key, const char *rejoin);
 
 /* Host actions on a guest in the lobby, by participant id. Return 0,
  * -EPERM (caller is not a host in a meeting) or -ENOENT (no such guest). */
 int room_admit(struct participant *host, const char *target);
 int room_deny(struct participant *host, const char *target);
+
+/* Host actions on members (access.c). Same returns; room_end and
+ * room_lock may also return -EIO (storage). */
+int room_remove(struct participant *host, const char *target);
+int room_promote(struct participant *host, const char *target);
+int room_mute(struct participant *host, const char *target, bool video);
+int room_lock(struct participant *host, bool locked);
+int room_end(struct participant *host);
+
+/* A fresh rejoin token for a member into out[REJOIN_TOKEN_CHARS + 1];
+ * -EPERM if it is not a member. */
+int room_rejoin_token(const struct participant *p, char *out);
+
+/* Periodic work (every ROOM_CHECK_MS): meetings ended or expired in the
+ * store end for their members; guests waiting longer than LOBBY_TIMEOUT_S
+ * are sent away. */
+void room_tick(struct room_mgr *m);
 
 /* ---- media (media.c) ---------------------------------------------------- */
 

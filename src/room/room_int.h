@@ -18,8 +18,16 @@ struct media_state;
 
 enum { ROOM_HASH_BUCKETS = 1024 };
 
+enum {
+	ROOM_MAX_REVOKED = 64,          /* removed participants remembered per meeting */
+	REJOIN_KEY_BYTES = 32,          /* HMAC-SHA256 key for rejoin tokens */
+};
+
 struct room {
 	char id[ROOM_ID_CHARS + 1];
+	bool locked;                    /* cached from the store */
+	uint8_t revoked[ROOM_MAX_REVOKED][PARTICIPANT_ID_BYTES]; /* ring */
+	size_t nrevoked;
 	unsigned worker;                /* media worker the meeting lives on */
 	struct participant *members;   /* arrival order */
 	struct participant *lobby;     /* arrival order */
@@ -38,6 +46,8 @@ struct participant {
 	participant_send_h *send;
 	void *transport;
 	struct media_state *media;      /* media.c; NULL until publishing */
+	int64_t lobby_since;            /* unix s when it started to wait */
+	struct participant *all_next, **all_pprev; /* in mgr->all */
 };
 
 struct room_mgr {
@@ -47,11 +57,26 @@ struct room_mgr {
 	struct room *buckets[ROOM_HASH_BUCKETS];
 	size_t nrooms, nmembers, nlobby, nparticipants;
 	uint64_t joins, knocks, admits, denies, host_joins;
+	uint64_t rejoins, removes, ends, lobby_timeouts;
+	uint8_t rejoin_key[REJOIN_KEY_BYTES];
+	struct participant *all;        /* every participant, for timers */
 };
 
 
 /* room.c */
 void room__send_json(struct participant *p, json_t *msg);
+void room__broadcast(struct room *r, json_t *msg, bool hosts_only,
+		     const struct participant *skip);
+void room__admit(struct room *r, struct participant *p);
+void room__maybe_free(struct room_mgr *m, struct room *r);
+struct room *room__get_or_make(struct room_mgr *m, const char *id);
+struct participant *room__find(struct participant *head, const char *id);
+json_t *room__participant_json(const struct participant *p);
+
+/* access.c */
+bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
+		     char pid[PARTICIPANT_ID_CHARS + 1], bool *host);
+bool room__revoked(const struct room *r, const char *pid);
 
 /* media.c */
 void media__on_admitted(struct participant *p);

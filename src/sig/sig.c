@@ -81,6 +81,15 @@ static const struct field f_join[] = {
 	{ "room", FT_B64URL, true, ROOM_ID_CHARS, ROOM_ID_CHARS },
 	{ "name", FT_STRING, true, 1, NAME_MAX_BYTES },
 	{ "host_key", FT_B64URL, false, SECRET_CHARS, SECRET_CHARS },
+	{ "rejoin", FT_B64URL, false, REJOIN_TOKEN_CHARS, REJOIN_TOKEN_CHARS },
+};
+static const struct field f_mute[] = {
+	{ "participant", FT_B64URL, true, PARTICIPANT_ID_CHARS,
+	  PARTICIPANT_ID_CHARS },
+	{ "kind", FT_STRING, true, 5, 5 },  /* "audio" | "video" */
+};
+static const struct field f_lock[] = {
+	{ "locked", FT_BOOL, true, 0, 0 },
 };
 static const struct field f_target[] = {
 	{ "participant", FT_B64URL, true, PARTICIPANT_ID_CHARS,
@@ -99,7 +108,8 @@ typedef enum sig_err (sig_handler_h)(struct sig_conn *c, json_t *msg,
 				     uint64_t now);
 
 static sig_handler_h on_hello, on_ping, on_join, on_leave, on_admit, on_deny,
-	on_publish, on_sub_answer, on_sub_restart;
+	on_publish, on_sub_answer, on_sub_restart, on_remove, on_promote, on_mute,
+	on_lock, on_end;
 
 #define ROW(name, fields, h) { { name, fields, sizeof(fields) / sizeof(fields[0]) }, h }
 #define ROW0(name, h) { { name, NULL, 0 }, h }
@@ -114,6 +124,11 @@ static const struct {
 	ROW0("leave", on_leave),
 	ROW("admit", f_target, on_admit),
 	ROW("deny", f_target, on_deny),
+	ROW("remove", f_target, on_remove),
+	ROW("promote", f_target, on_promote),
+	ROW("mute", f_mute, on_mute),
+	ROW("lock", f_lock, on_lock),
+	ROW0("end", on_end),
 	ROW("publish", f_publish, on_publish),
 	ROW("subscribe_answer", f_sub_answer, on_sub_answer),
 	ROW0("subscribe_restart", on_sub_restart),
@@ -189,9 +204,15 @@ static enum sig_err on_ping(struct sig_conn *c, json_t *msg, uint64_t now)
 	json_t *id = json_object_get(msg, "id"), *r;
 	(void)now;
 
+	char token[REJOIN_TOKEN_CHARS + 1];
+
 	r = json_pack("{s:s}", "type", "pong");
 	if (r && id)
 		json_object_set(r, "id", id);
+	/* members get a fresh rejoin token with every pong */
+	if (r && room_rejoin_token(c->p, token) == 0)
+		json_object_set_new(r, "rejoin", json_string(token));
+	secret_wipe(token, sizeof(token));
 	send_json(c, r);
 	return SIG_OK;
 }
@@ -199,6 +220,7 @@ static enum sig_err on_ping(struct sig_conn *c, json_t *msg, uint64_t now)
 static enum sig_err on_join(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	json_t *hk = json_object_get(msg, "host_key");
+	json_t *rj = json_object_get(msg, "rejoin");
 	int rc;
 
 	if (room_participant_state(c->p) != PS_NEW)
@@ -211,7 +233,8 @@ static enum sig_err on_join(struct sig_conn *c, json_t *msg, uint64_t now)
 	rc = room_join(c->srv->rooms, c->p,
 		       json_string_value(json_object_get(msg, "room")),
 		       json_string_value(json_object_get(msg, "name")),
-		       hk ? json_string_value(hk) : NULL);
+		       hk ? json_string_value(hk) : NULL,
+		       rj ? json_string_value(rj) : NULL);
 	switch (rc) {
 	case 0:
 		return SIG_OK;
@@ -265,6 +288,46 @@ static enum sig_err on_deny(struct sig_conn *c, json_t *msg, uint64_t now)
 	(void)now;
 	return host_result(room_deny(
 		c->p, json_string_value(json_object_get(msg, "participant"))));
+}
+
+static const char *target_of(json_t *msg)
+{
+	return json_string_value(json_object_get(msg, "participant"));
+}
+
+static enum sig_err on_remove(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	(void)now;
+	return host_result(room_remove(c->p, target_of(msg)));
+}
+
+static enum sig_err on_promote(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	(void)now;
+	return host_result(room_promote(c->p, target_of(msg)));
+}
+
+static enum sig_err on_mute(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	const char *kind = json_string_value(json_object_get(msg, "kind"));
+	(void)now;
+	if (strcmp(kind, "audio") != 0 && strcmp(kind, "video") != 0)
+		return SIG_E_BAD_FIELD;
+	return host_result(room_mute(c->p, target_of(msg), kind[0] == 'v'));
+}
+
+static enum sig_err on_lock(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	(void)now;
+	return host_result(
+		room_lock(c->p, json_is_true(json_object_get(msg, "locked"))));
+}
+
+static enum sig_err on_end(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	(void)msg;
+	(void)now;
+	return host_result(room_end(c->p));
 }
 
 static enum sig_err media_result(int rc)

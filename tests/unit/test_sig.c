@@ -409,3 +409,182 @@ int test_sig_metrics_text(void)
 	world_close(&w);
 	return 0;
 }
+
+/* Joins conn c to the world's meeting as host; returns its joined message. */
+static json_t *join_host(struct world *w, struct sig_conn *c, struct fake *f,
+			 const char *name)
+{
+	sayf(w, c, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"%s\",\"host_key\":\"%s\"}",
+	     w->room, name, w->key);
+	return find(f, "joined");
+}
+
+int test_access_rejoin_token(void)
+{
+	struct world w;
+	struct fake fa, fb, fc;
+	struct sig_conn *a, *b, *c;
+	json_t *j;
+	char id[PARTICIPANT_ID_CHARS + 1], token[REJOIN_TOKEN_CHARS + 1];
+
+	TEST_EQ(world_open(&w), 0);
+	w.conf.knock_per_minute = 100;
+	a = conn(&w, &fa, 1);
+	say(&w, a, "{\"type\":\"hello\",\"v\":1}");
+	j = join_host(&w, a, &fa, "Ann");
+	TEST_ASSERT(j);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j, "participant")));
+	snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(j, "rejoin")));
+	TEST_EQ(strlen(token), REJOIN_TOKEN_CHARS);
+	/* pong carries a fresh token for members */
+	fake_clear(&fa);
+	say(&w, a, "{\"type\":\"ping\",\"id\":1}");
+	TEST_EQ(strlen(last_str(&fa, "rejoin")), REJOIN_TOKEN_CHARS);
+
+	/* the connection drops; a new one with the token is back at once,
+	 * under the same id and role, without a lobby round */
+	sig_conn_free(a);
+	fake_clear(&fa);
+	b = conn(&w, &fb, 2);
+	say(&w, b, "{\"type\":\"hello\",\"v\":1}");
+	sayf(&w, b, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Ann\",\"rejoin\":\"%s\"}",
+	     w.room, token);
+	j = find(&fb, "joined");
+	TEST_ASSERT(j);
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(j, "participant")), id) == 0);
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(j, "role")), "host") == 0);
+
+	/* a token for another room, or a forged one, is just a knock */
+	c = conn(&w, &fc, 3);
+	say(&w, c, "{\"type\":\"hello\",\"v\":1}");
+	sayf(&w, c, "{\"type\":\"join\",\"room\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"name\":\"X\",\"rejoin\":\"%s\"}",
+	     token);
+	TEST_ASSERT(strcmp(last_type(&fc), "lobby") == 0);
+	sig_conn_free(c);
+	fake_clear(&fc);
+	token[10] = token[10] == 'A' ? 'B' : 'A';
+	c = conn(&w, &fc, 4);
+	say(&w, c, "{\"type\":\"hello\",\"v\":1}");
+	sayf(&w, c, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"X\",\"rejoin\":\"%s\"}",
+	     w.room, token);
+	TEST_ASSERT(strcmp(last_type(&fc), "lobby") == 0);
+	sig_conn_free(c);
+	sig_conn_free(b);
+	fake_clear(&fb);
+	fake_clear(&fc);
+	world_close(&w);
+	return 0;
+}
+
+int test_access_remove_lock_end(void)
+{
+	struct world w;
+	struct fake fh, fg, fx;
+	struct sig_conn *h, *g, *x;
+	json_t *k, *j;
+	char gid[PARTICIPANT_ID_CHARS + 1], gtoken[REJOIN_TOKEN_CHARS + 1];
+
+	TEST_EQ(world_open(&w), 0);
+	w.conf.knock_per_minute = 100;
+	h = conn(&w, &fh, 1);
+	g = conn(&w, &fg, 2);
+	say(&w, h, "{\"type\":\"hello\",\"v\":1}");
+	say(&w, g, "{\"type\":\"hello\",\"v\":1}");
+	TEST_ASSERT(join_host(&w, h, &fh, "Hal"));
+	sayf(&w, g, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Gil\"}", w.room);
+	k = find(&fh, "knock");
+	TEST_ASSERT(k);
+	snprintf(gid, sizeof(gid), "%s", json_string_value(json_object_get(k, "participant")));
+	sayf(&w, h, "{\"type\":\"admit\",\"participant\":\"%s\"}", gid);
+	j = find(&fg, "joined");
+	TEST_ASSERT(j);
+	snprintf(gtoken, sizeof(gtoken), "%s", json_string_value(json_object_get(j, "rejoin")));
+
+	/* promote and mute requests */
+	fake_clear(&fg);
+	sayf(&w, h, "{\"type\":\"mute\",\"participant\":\"%s\",\"kind\":\"audio\"}", gid);
+	TEST_ASSERT(strcmp(last_type(&fg), "mute_request") == 0);
+	sayf(&w, h, "{\"type\":\"mute\",\"participant\":\"%s\",\"kind\":\"bogus\"}", gid);
+	TEST_ASSERT(strcmp(last_str(&fh, "code"), "bad_field") == 0);
+	sayf(&w, g, "{\"type\":\"remove\",\"participant\":\"%s\"}", gid);
+	TEST_ASSERT(strcmp(last_str(&fg, "code"), "forbidden") == 0);
+
+	/* remove: the guest is told, the others too, and its token no
+	 * longer brings it back */
+	fake_clear(&fh);
+	fake_clear(&fg);
+	sayf(&w, h, "{\"type\":\"remove\",\"participant\":\"%s\"}", gid);
+	TEST_ASSERT(strcmp(last_type(&fg), "removed") == 0);
+	TEST_ASSERT(find(&fh, "participant_left"));
+	sayf(&w, g, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Gil\"}", w.room);
+	TEST_ASSERT(strcmp(last_str(&fg, "code"), "forbidden") == 0);
+	x = conn(&w, &fx, 3);
+	say(&w, x, "{\"type\":\"hello\",\"v\":1}");
+	fake_clear(&fh);
+	sayf(&w, x, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Gil\",\"rejoin\":\"%s\"}",
+	     w.room, gtoken);
+	TEST_ASSERT(strcmp(last_type(&fx), "lobby") == 0);
+	TEST_ASSERT(find(&fh, "knock")); /* back in the lobby, seen by the host */
+	sig_conn_free(x);
+	fake_clear(&fx);
+
+	/* lock: a new guest is parked unseen; unlock: the next one knocks */
+	fake_clear(&fh);
+	say(&w, h, "{\"type\":\"lock\",\"locked\":true}");
+	TEST_ASSERT(find(&fh, "locked"));
+	fake_clear(&fh);
+	x = conn(&w, &fx, 4);
+	say(&w, x, "{\"type\":\"hello\",\"v\":1}");
+	sayf(&w, x, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Lou\"}", w.room);
+	TEST_ASSERT(strcmp(last_type(&fx), "lobby") == 0);
+	TEST_ASSERT(!find(&fh, "knock"));
+	sig_conn_free(x);
+	fake_clear(&fx);
+	say(&w, h, "{\"type\":\"lock\",\"locked\":false}");
+	x = conn(&w, &fx, 5);
+	say(&w, x, "{\"type\":\"hello\",\"v\":1}");
+	sayf(&w, x, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Lou\"}", w.room);
+	TEST_ASSERT(find(&fh, "knock"));
+
+	/* end: members get "ended", waiting guests "denied", and the meeting
+	 * answers like an unknown one afterwards */
+	fake_clear(&fh);
+	say(&w, h, "{\"type\":\"end\"}");
+	TEST_ASSERT(strcmp(last_type(&fh), "ended") == 0);
+	TEST_ASSERT(strcmp(last_type(&fx), "denied") == 0);
+	sig_conn_free(x);
+	fake_clear(&fx);
+	x = conn(&w, &fx, 6);
+	say(&w, x, "{\"type\":\"hello\",\"v\":1}");
+	TEST_ASSERT(join_host(&w, x, &fx, "Hal") == NULL);
+	TEST_ASSERT(strcmp(last_type(&fx), "lobby") == 0);
+
+	fake_clear(&fh);
+	fake_clear(&fg);
+	fake_clear(&fx);
+	sig_conn_free(x);
+	sig_conn_free(g);
+	sig_conn_free(h);
+	world_close(&w);
+	return 0;
+}
+
+int test_access_tick_ends_stored(void)
+{
+	struct world w;
+	struct fake fh;
+	struct sig_conn *h;
+
+	TEST_EQ(world_open(&w), 0);
+	h = conn(&w, &fh, 1);
+	say(&w, h, "{\"type\":\"hello\",\"v\":1}");
+	TEST_ASSERT(join_host(&w, h, &fh, "Hal"));
+	/* `conclave meeting end` from the command line, while it runs */
+	TEST_EQ(store_meeting_end(w.st, w.room, (int64_t)time(NULL)), 0);
+	room_tick(w.rooms);
+	TEST_ASSERT(strcmp(last_type(&fh), "ended") == 0);
+	fake_clear(&fh);
+	sig_conn_free(h);
+	world_close(&w);
+	return 0;
+}

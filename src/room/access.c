@@ -1,0 +1,285 @@
+/*
+ * access — what hosts can do to members, rejoin tokens, and the periodic
+ * checks of meetings and lobbies (DESIGN.md §4, docs/security.md).
+ *
+ * Rejoin tokens. A member that loses its connection (network change,
+ * server restart) must come back without a new lobby round. On `joined`
+ * and with every `pong` the server hands each member a token:
+ *
+ *   token = base64url( room (16) | participant (8) | role (1) |
+ *                      expiry (8, big-endian Unix s) | MAC (16) )
+ *   MAC   = HMAC-SHA256(rejoin key, the 33 bytes before it), first 16 bytes
+ *
+ * The rejoin key is a server secret kept in the store, so tokens survive a
+ * restart; tokens live REJOIN_TTL_S. A token only brings a member back into
+ * the same meeting under the same id and role; a member removed by a host
+ * is remembered (in memory, per meeting) and its token no longer works.
+ */
+#include "room/room_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+
+enum {
+	TOKEN_BODY = ROOM_ID_BYTES + PARTICIPANT_ID_BYTES + 1 + 8,
+	TOKEN_MAC = 16,
+	TOKEN_BYTES = TOKEN_BODY + TOKEN_MAC,   /* 49: 66 base64url chars */
+};
+
+_Static_assert(B64URL_LEN(TOKEN_BYTES) == REJOIN_TOKEN_CHARS,
+	       "token length and its text length agree");
+
+/* ---- rejoin tokens ------------------------------------------------------ */
+
+static int token_mac(const struct room_mgr *m, const uint8_t *body,
+		     uint8_t mac[TOKEN_MAC])
+{
+	uint8_t full[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	if (!HMAC(EVP_sha256(), m->rejoin_key, sizeof(m->rejoin_key), body,
+		  TOKEN_BODY, full, &n) || n < TOKEN_MAC)
+		return -EIO;
+	memcpy(mac, full, TOKEN_MAC);
+	secret_wipe(full, sizeof(full));
+	return 0;
+}
+
+int room_rejoin_token(const struct participant *p, char *out)
+{
+	uint8_t t[TOKEN_BYTES];
+	uint64_t exp = (uint64_t)time(NULL) + REJOIN_TTL_S;
+
+	out[0] = '\0';
+	if (p->state != PS_MEMBER || !p->room)
+		return -EPERM;
+	if (b64url_decode(p->room->id, t, ROOM_ID_BYTES) ||
+	    b64url_decode(p->id, t + ROOM_ID_BYTES, PARTICIPANT_ID_BYTES))
+		return -EINVAL;
+	t[ROOM_ID_BYTES + PARTICIPANT_ID_BYTES] = p->host ? 1 : 0;
+	put_u32(t + ROOM_ID_BYTES + PARTICIPANT_ID_BYTES + 1, (uint32_t)(exp >> 32));
+	put_u32(t + ROOM_ID_BYTES + PARTICIPANT_ID_BYTES + 5, (uint32_t)exp);
+	if (token_mac(p->mgr, t, t + TOKEN_BODY))
+		return -EIO;
+	b64url_encode(t, sizeof(t), out);
+	return 0;
+}
+
+bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
+		     char pid[PARTICIPANT_ID_CHARS + 1], bool *host)
+{
+	uint8_t t[TOKEN_BYTES], mac[TOKEN_MAC], room[ROOM_ID_BYTES];
+	uint64_t exp;
+	bool ok;
+
+	if (b64url_decode(token, t, sizeof(t)) ||
+	    b64url_decode(room_id, room, sizeof(room)) ||
+	    token_mac(m, t, mac))
+		return false;
+	ok = secret_equal(mac, t + TOKEN_BODY, TOKEN_MAC) &&
+	     secret_equal(room, t, ROOM_ID_BYTES);
+	exp = ((uint64_t)get_u32(t + ROOM_ID_BYTES + PARTICIPANT_ID_BYTES + 1) << 32) |
+	      get_u32(t + ROOM_ID_BYTES + PARTICIPANT_ID_BYTES + 5);
+	if (!ok || exp < (uint64_t)time(NULL))
+		return false;
+	b64url_encode(t + ROOM_ID_BYTES, PARTICIPANT_ID_BYTES, pid);
+	*host = t[ROOM_ID_BYTES + PARTICIPANT_ID_BYTES] == 1;
+	return true;
+}
+
+bool room__revoked(const struct room *r, const char *pid)
+{
+	uint8_t raw[PARTICIPANT_ID_BYTES];
+	size_t n = r->nrevoked < ROOM_MAX_REVOKED ? r->nrevoked : ROOM_MAX_REVOKED;
+
+	if (b64url_decode(pid, raw, sizeof(raw)))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (memcmp(r->revoked[i], raw, sizeof(raw)) == 0)
+			return true;
+	return false;
+}
+
+static void revoke(struct room *r, const char *pid)
+{
+	uint8_t *slot = r->revoked[r->nrevoked % ROOM_MAX_REVOKED];
+
+	if (b64url_decode(pid, slot, PARTICIPANT_ID_BYTES) == 0)
+		r->nrevoked++;
+}
+
+/* ---- host actions on members -------------------------------------------- */
+
+static int host_member(struct participant *host, const char *target,
+		       struct participant **out)
+{
+	struct participant *t;
+
+	if (host->state != PS_MEMBER || !host->host || !host->room)
+		return -EPERM;
+	t = room__find(host->room->members, target);
+	if (!t)
+		return -ENOENT;
+	*out = t;
+	return 0;
+}
+
+int room_remove(struct participant *host, const char *target)
+{
+	struct participant *t;
+	struct room *r = host->room;
+	int rc = host_member(host, target, &t);
+
+	if (rc)
+		return rc;
+	if (t == host)
+		return -EPERM; /* leave instead */
+	revoke(r, t->id);
+	host->mgr->removes++;
+	/* room_leave stops its media at once and tells the others */
+	room_leave(t);
+	t->state = PS_DENIED;
+	room__send_json(t, json_pack("{s:s}", "type", "removed"));
+	log_info("room", "host %s removed participant %s", host->id, t->id);
+	return 0;
+}
+
+int room_promote(struct participant *host, const char *target)
+{
+	struct participant *t, *g;
+	int rc = host_member(host, target, &t);
+
+	if (rc)
+		return rc;
+	if (t->host)
+		return 0;
+	t->host = true;
+	room__broadcast(host->room,
+			json_pack("{s:s, s:s, s:s}", "type", "role", "participant",
+				  t->id, "role", "host"),
+			false, NULL);
+	/* the new host sees who is waiting */
+	for (g = host->room->lobby; g; g = g->next)
+		room__send_json(t, json_pack("{s:s, s:s, s:s}", "type", "knock",
+					     "participant", g->id, "name", g->name));
+	log_info("room", "host %s made participant %s a host", host->id, t->id);
+	return 0;
+}
+
+int room_mute(struct participant *host, const char *target, bool video)
+{
+	struct participant *t;
+	int rc = host_member(host, target, &t);
+
+	if (rc)
+		return rc;
+	room__send_json(t, json_pack("{s:s, s:s, s:s}", "type", "mute_request",
+				     "kind", video ? "video" : "audio", "by",
+				     host->id));
+	return 0;
+}
+
+int room_lock(struct participant *host, bool locked)
+{
+	struct room *r = host->room;
+	int rc;
+
+	if (host->state != PS_MEMBER || !host->host || !r)
+		return -EPERM;
+	rc = store_meeting_set_locked(host->mgr->store, r->id, locked);
+	if (rc)
+		return rc == -ENOENT ? -EPERM : rc;
+	r->locked = locked;
+	room__broadcast(r, json_pack("{s:s, s:b}", "type", "locked", "locked", locked),
+			false, NULL);
+	log_info("room", "host %s %s a meeting", host->id,
+		 locked ? "locked" : "unlocked");
+	return 0;
+}
+
+/* Ends a meeting in memory: members get "ended", guests "denied". The
+ * last leave frees the room, so the participants are collected first. */
+static void end_room(struct room_mgr *m, struct room *r)
+{
+	struct participant *all[ROOM_MAX_LOBBY + ROOM_MAX_MEMBERS + 1], *p;
+	bool member[ROOM_MAX_LOBBY + ROOM_MAX_MEMBERS + 1];
+	size_t n = 0, i;
+
+	m->ends++;
+	for (p = r->lobby; p && n < sizeof(all) / sizeof(all[0]); p = p->next) {
+		member[n] = false;
+		all[n++] = p;
+	}
+	for (p = r->members; p && n < sizeof(all) / sizeof(all[0]); p = p->next) {
+		member[n] = true;
+		all[n++] = p;
+	}
+	for (i = 0; i < n; i++) {
+		room_leave(all[i]);
+		all[i]->state = PS_DENIED;
+		room__send_json(all[i], json_pack("{s:s}", "type",
+						  member[i] ? "ended" : "denied"));
+	}
+}
+
+int room_end(struct participant *host)
+{
+	struct room_mgr *m = host->mgr;
+	struct room *r = host->room;
+	int rc;
+
+	if (host->state != PS_MEMBER || !host->host || !r)
+		return -EPERM;
+	rc = store_meeting_end(m->store, r->id, (int64_t)time(NULL));
+	if (rc && rc != -ENOENT)
+		return rc;
+	log_info("room", "host %s ended a meeting", host->id);
+	end_room(m, r);
+	return 0;
+}
+
+/* ---- periodic checks ---------------------------------------------------- */
+
+void room_tick(struct room_mgr *m)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct participant *p, *next;
+	struct meeting_rec rec;
+
+	/* meetings ended or expired in the store (by `conclave meeting end`,
+	 * or by their expiry) end for their members too */
+	for (size_t b = 0; b < ROOM_HASH_BUCKETS; b++) {
+		struct room *r = m->buckets[b], *rn;
+		for (; r; r = rn) {
+			int rc;
+			rn = r->hnext;
+			rc = store_meeting_get(m->store, r->id, &rec);
+			if (rc == -ENOENT || (rc == 0 && !meeting_is_live(&rec, now))) {
+				log_info("room", "a meeting ended or expired in the store");
+				end_room(m, r);
+			} else if (rc == 0) {
+				r->locked = rec.locked;
+			}
+		}
+	}
+	/* guests nobody admitted — including those knocking on meetings that
+	 * do not exist, so the two cases still look alike */
+	for (p = m->all; p; p = next) {
+		next = p->all_next;
+		if (p->state == PS_LOBBY && now - p->lobby_since >= LOBBY_TIMEOUT_S) {
+			m->lobby_timeouts++;
+			room_leave(p);
+			p->state = PS_DENIED;
+			room__send_json(p, json_pack("{s:s}", "type", "denied"));
+		}
+	}
+}
