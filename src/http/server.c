@@ -93,6 +93,7 @@ struct pss {
 	char post[API_MAX_BODY + 1];
 	size_t post_len;
 	bool post_too_big;
+	bool responded;              /* a response was written: ignore the body */
 	char route[32];
 	/* WebSocket */
 	struct http_server *srv;
@@ -238,6 +239,7 @@ static int respond(struct lws *wsi, struct pss *pss, unsigned int status,
 	unsigned char hdr[LWS_PRE + 2048], *start = hdr + LWS_PRE, *p = start,
 					  *end = hdr + sizeof(hdr) - 1;
 
+	pss->responded = true;
 	pss->body = body;
 	pss->body_len = len;
 	pss->body_pos = 0;
@@ -418,6 +420,10 @@ static int on_http(struct lws *wsi, struct pss *pss, const char *path)
 	if (post && strcmp(path, "/api/meetings") == 0) {
 		struct addr_key k;
 
+		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
+			return respond_json(wsi, pss, 411,
+					    json_pack("{s:s}", "error",
+						      "length_required"));
 		if (!origin_ok(wsi) ||
 		    !header_starts(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
 				   "application/json"))
@@ -628,15 +634,19 @@ static int ws_writeable(struct lws *wsi, struct pss *pss)
 				 strlen(pss->close_reason));
 		return -1;
 	}
-	if (!m)
-		return 0;
-	if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) < (int)m->len)
-		return -1;
-	pss->outq = m->next;
-	if (!pss->outq)
-		pss->outq_tail = &pss->outq;
-	pss->outq_bytes -= m->len;
-	free(m);
+	/* as many queued messages as the socket takes now */
+	while ((m = pss->outq)) {
+		if (lws_write(wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT) <
+		    (int)m->len)
+			return -1;
+		pss->outq = m->next;
+		if (!pss->outq)
+			pss->outq_tail = &pss->outq;
+		pss->outq_bytes -= m->len;
+		free(m);
+		if (lws_send_pipe_choked(wsi))
+			break;
+	}
 	if (pss->outq)
 		lws_callback_on_writable(wsi);
 	return 0;
@@ -653,6 +663,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_HTTP:
 		return on_http(wsi, pss, in ? (const char *)in : "/");
 	case LWS_CALLBACK_HTTP_BODY:
+		if (pss->responded || !len)
+			return 0;
 		if (pss->post_len + len > API_MAX_BODY) {
 			pss->post_too_big = true;
 			return 0;
@@ -661,6 +673,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		pss->post_len += len;
 		return 0;
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		/* a request refused before its body (403, 429, 405) was
+		 * answered already: one response per request */
+		if (pss->responded)
+			return 0;
 		if (strcmp(pss->route, "create") == 0)
 			return route_create(wsi, pss);
 		return respond_text(wsi, pss, 404, "not found\n");

@@ -147,10 +147,11 @@ static void send_joined(struct participant *p)
 	json_t *j;
 
 	room_rejoin_token(p, token);
-	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s}", "type", "joined",
+	j = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:s, s:o}", "type", "joined",
 		      "participant", p->id, "role", p->host ? "host" : "guest",
 		      "participants", list, "knocks", knocks, "locked",
-		      p->room->locked, "rejoin", token);
+		      p->room->locked, "rejoin", token, "mls",
+		      e2ee__joined_info(p));
 	secret_wipe(token, sizeof(token));
 	room__send_json(p, j);
 }
@@ -240,6 +241,8 @@ void room_participant_free(struct participant *p)
 	if (!p)
 		return;
 	room_leave(p);
+	free(p->keypackage);
+	free(p->proof);
 	p->mgr->nparticipants--;
 	*p->all_pprev = p->all_next;
 	if (p->all_next)
@@ -266,6 +269,7 @@ void room__admit(struct room *r, struct participant *p)
 	r->nmembers++;
 	m->nmembers++;
 	p->state = PS_MEMBER;
+	e2ee__on_admitted(p);
 	send_joined(p);
 	room__broadcast(r,
 		  json_pack("{s:s, s:o}", "type", "participant_joined",
@@ -354,10 +358,12 @@ knock:
 		if (!r)
 			return -ENOMEM;
 		if (r->nlobby >= ROOM_MAX_LOBBY) {
-			/* newest knocks are refused; earlier guests stay visible */
+			/* the newest knocks are refused — earlier guests stay
+			 * visible to the hosts — and refused exactly like a knock
+			 * on an unknown meeting, so a full lobby tells nothing */
 			room__maybe_free(m, r);
-			p->state = PS_NEW;
-			return -ENOSPC;
+			m->lobby_refused++;
+			goto parked;
 		}
 		p->room = r;
 		list_append(&r->lobby, p);
@@ -368,6 +374,7 @@ knock:
 				    "participant", p->id, "name", p->name),
 			  true, NULL);
 	}
+parked:
 	room__send_json(p, json_pack("{s:s}", "type", "lobby"));
 	log_info("room", "participant %s waits in a lobby", p->id);
 	return 0;
@@ -394,21 +401,31 @@ static int host_target(struct participant *host, const char *target,
 	return 0;
 }
 
+void room__admit_from_lobby(struct room *r, struct participant *t)
+{
+	list_remove(&r->lobby, t);
+	r->nlobby--;
+	t->mgr->nlobby--;
+	room__broadcast(r,
+			json_pack("{s:s, s:s}", "type", "knock_gone", "participant",
+				  t->id),
+			true, NULL);
+	t->mgr->admits++;
+	t->mgr->joins++;
+	room__admit(r, t);
+}
+
 int room_admit(struct participant *host, const char *target)
 {
 	struct participant *t;
-	int rc = host_target(host, target, &t);
+	int rc;
 
+	if (host->state == PS_MEMBER && host->host && host->room &&
+	    host->room->nmembers >= ROOM_MAX_MEMBERS)
+		return -ENOSPC; /* the guest stays in the lobby, seen by all hosts */
+	rc = host_target(host, target, &t);
 	if (rc)
 		return rc;
-	if (host->room->nmembers >= ROOM_MAX_MEMBERS) {
-		/* put the guest back at the head of the lobby: nothing is lost */
-		t->next = host->room->lobby;
-		host->room->lobby = t;
-		host->room->nlobby++;
-		host->mgr->nlobby++;
-		return -ENOSPC;
-	}
 	host->mgr->admits++;
 	host->mgr->joins++;
 	room__admit(host->room, t);
@@ -440,6 +457,7 @@ void room_leave(struct participant *p)
 	if (r) {
 		if (p->state == PS_MEMBER) {
 			media__on_leave(p);
+			e2ee__on_leave(p);
 			list_remove(&r->members, p);
 			r->nmembers--;
 			m->nmembers--;
@@ -483,4 +501,13 @@ void room_metrics(struct room_mgr *m, struct wbuf *b)
 			m->admits);
 	metrics_counter(b, "conclave_denies_total", "guests denied by a host",
 			m->denies);
+	metrics_counter(b, "conclave_lobby_refused_total",
+			"knocks refused (silently) because a lobby was full",
+			m->lobby_refused);
+	metrics_counter(b, "conclave_rejoins_total",
+			"members back with a rejoin token", m->rejoins);
+	metrics_counter(b, "conclave_removes_total",
+			"members removed by a host", m->removes);
+	metrics_counter(b, "conclave_meetings_ended_total",
+			"meetings ended (host, administrator or expiry)", m->ends);
 }

@@ -121,6 +121,23 @@ int room_subscribe_restart(struct participant *p);
 /* An event from the media plane (transport up, failed, lost). */
 void room_media_event(struct room_mgr *m, const struct sfu_event *ev);
 
+/* ---- MLS delivery service (e2ee.c) ---------------------------------------- */
+
+/* A participant's KeyPackage (base64url MLSMessage) and optional invite
+ * proof; relayed to the group's members. -EPERM, -EBADMSG, -ENOMEM. */
+int room_mls_keypackage(struct participant *p, const char *kp,
+			const char *proof);
+
+/* A commit (and its Welcome) from a group member, with the participant ids
+ * it adds and removes (JSON arrays of strings, may be NULL). Accepted if
+ * its epoch is current, else refused with mls_commit_rejected. */
+struct json_t;
+int room_mls_commit(struct participant *p, const char *commit,
+		    const char *welcome, struct json_t *add, struct json_t *remove);
+
+/* An application message (chat, hand raise): relayed to the group. */
+int room_mls_app(struct participant *p, const char *msg);
+
 /* Leaves the meeting or lobby; the participant returns to PS_NEW. */
 void room_leave(struct participant *p);
 

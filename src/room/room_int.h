@@ -28,6 +28,8 @@ struct room {
 	bool locked;                    /* cached from the store */
 	uint8_t revoked[ROOM_MAX_REVOKED][PARTICIPANT_ID_BYTES]; /* ring */
 	size_t nrevoked;
+	bool mls_group;                 /* an MLS group exists (e2ee.c) */
+	uint64_t mls_epoch;             /* the epoch the next commit must carry */
 	unsigned worker;                /* media worker the meeting lives on */
 	struct participant *members;   /* arrival order */
 	struct participant *lobby;     /* arrival order */
@@ -47,6 +49,10 @@ struct participant {
 	void *transport;
 	struct media_state *media;      /* media.c; NULL until publishing */
 	int64_t lobby_since;            /* unix s when it started to wait */
+	bool in_group;                  /* in the meeting's MLS group, as commits said */
+	bool mls_create;                /* told to create the group on joining */
+	char *keypackage;               /* latest KeyPackage (base64url), owned */
+	char *proof;                    /* its invite proof (base64url), owned */
 	struct participant *all_next, **all_pprev; /* in mgr->all */
 };
 
@@ -57,7 +63,7 @@ struct room_mgr {
 	struct room *buckets[ROOM_HASH_BUCKETS];
 	size_t nrooms, nmembers, nlobby, nparticipants;
 	uint64_t joins, knocks, admits, denies, host_joins;
-	uint64_t rejoins, removes, ends, lobby_timeouts;
+	uint64_t rejoins, removes, ends, lobby_timeouts, lobby_refused;
 	uint8_t rejoin_key[REJOIN_KEY_BYTES];
 	struct participant *all;        /* every participant, for timers */
 };
@@ -68,6 +74,7 @@ void room__send_json(struct participant *p, json_t *msg);
 void room__broadcast(struct room *r, json_t *msg, bool hosts_only,
 		     const struct participant *skip);
 void room__admit(struct room *r, struct participant *p);
+void room__admit_from_lobby(struct room *r, struct participant *t);
 void room__maybe_free(struct room_mgr *m, struct room *r);
 struct room *room__get_or_make(struct room_mgr *m, const char *id);
 struct participant *room__find(struct participant *head, const char *id);
@@ -77,6 +84,11 @@ json_t *room__participant_json(const struct participant *p);
 bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
 		     char pid[PARTICIPANT_ID_CHARS + 1], bool *host);
 bool room__revoked(const struct room *r, const char *pid);
+
+/* e2ee.c */
+void e2ee__on_admitted(struct participant *p);
+void e2ee__on_leave(struct participant *p);
+json_t *e2ee__joined_info(const struct participant *p);
 
 /* media.c */
 void media__on_admitted(struct participant *p);

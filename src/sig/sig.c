@@ -88,6 +88,19 @@ static const struct field f_mute[] = {
 	  PARTICIPANT_ID_CHARS },
 	{ "kind", FT_STRING, true, 5, 5 },  /* "audio" | "video" */
 };
+static const struct field f_mls_kp[] = {
+	{ "keypackage", FT_B64URL, true, 1, 16384 },
+	{ "proof", FT_B64URL, false, 1, 256 },
+};
+static const struct field f_mls_commit[] = {
+	{ "commit", FT_B64URL, true, 1, 87382 },       /* 64 KiB decoded */
+	{ "welcome", FT_B64URL, false, 1, 262144 },    /* 192 KiB decoded */
+	{ "add", FT_ARRAY, false, 0, ROOM_MAX_MEMBERS },
+	{ "remove", FT_ARRAY, false, 0, ROOM_MAX_MEMBERS },
+};
+static const struct field f_mls_app[] = {
+	{ "msg", FT_B64URL, true, 1, 21846 },          /* 16 KiB decoded */
+};
 static const struct field f_lock[] = {
 	{ "locked", FT_BOOL, true, 0, 0 },
 };
@@ -109,7 +122,7 @@ typedef enum sig_err (sig_handler_h)(struct sig_conn *c, json_t *msg,
 
 static sig_handler_h on_hello, on_ping, on_join, on_leave, on_admit, on_deny,
 	on_publish, on_sub_answer, on_sub_restart, on_remove, on_promote, on_mute,
-	on_lock, on_end;
+	on_lock, on_end, on_mls_kp, on_mls_commit, on_mls_app;
 
 #define ROW(name, fields, h) { { name, fields, sizeof(fields) / sizeof(fields[0]) }, h }
 #define ROW0(name, h) { { name, NULL, 0 }, h }
@@ -129,6 +142,9 @@ static const struct {
 	ROW("mute", f_mute, on_mute),
 	ROW("lock", f_lock, on_lock),
 	ROW0("end", on_end),
+	ROW("mls_keypackage", f_mls_kp, on_mls_kp),
+	ROW("mls_commit", f_mls_commit, on_mls_commit),
+	ROW("mls_app", f_mls_app, on_mls_app),
 	ROW("publish", f_publish, on_publish),
 	ROW("subscribe_answer", f_sub_answer, on_sub_answer),
 	ROW0("subscribe_restart", on_sub_restart),
@@ -328,6 +344,66 @@ static enum sig_err on_end(struct sig_conn *c, json_t *msg, uint64_t now)
 	(void)msg;
 	(void)now;
 	return host_result(room_end(c->p));
+}
+
+/* Every element of an id list must be a participant id. */
+static bool ids_ok(json_t *arr)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		const char *s = json_string_value(v);
+		if (!s || strlen(s) != PARTICIPANT_ID_CHARS)
+			return false;
+		for (const char *q = s; *q; q++)
+			if (!((*q >= 'A' && *q <= 'Z') || (*q >= 'a' && *q <= 'z') ||
+			      (*q >= '0' && *q <= '9') || *q == '-' || *q == '_'))
+				return false;
+	}
+	return true;
+}
+
+static enum sig_err mls_result(int rc)
+{
+	switch (rc) {
+	case 0:
+		return SIG_OK;
+	case -EPERM:
+		return SIG_E_FORBIDDEN;
+	case -EBADMSG:
+		return SIG_E_BAD_MLS;
+	default:
+		return SIG_E_INTERNAL;
+	}
+}
+
+static enum sig_err on_mls_kp(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	json_t *pr = json_object_get(msg, "proof");
+	(void)now;
+	return mls_result(room_mls_keypackage(
+		c->p, json_string_value(json_object_get(msg, "keypackage")),
+		pr ? json_string_value(pr) : NULL));
+}
+
+static enum sig_err on_mls_commit(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	json_t *w = json_object_get(msg, "welcome");
+	json_t *add = json_object_get(msg, "add"), *rm = json_object_get(msg, "remove");
+	(void)now;
+	if ((add && !ids_ok(add)) || (rm && !ids_ok(rm)))
+		return SIG_E_BAD_FIELD;
+	return mls_result(room_mls_commit(
+		c->p, json_string_value(json_object_get(msg, "commit")),
+		w ? json_string_value(w) : NULL, add, rm));
+}
+
+static enum sig_err on_mls_app(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	(void)now;
+	return mls_result(
+		room_mls_app(c->p, json_string_value(json_object_get(msg, "msg"))));
 }
 
 static enum sig_err media_result(int rc)

@@ -53,6 +53,7 @@ enum {
 	X(FULL, "full", "the meeting or its lobby is full")                   \
 	X(BAD_SDP, "bad_sdp", "the session description cannot be used")      \
 	X(NO_MEDIA, "no_media", "media is not available on this server")      \
+	X(BAD_MLS, "bad_mls", "not an MLS message of this meeting's group")    \
 	X(INTERNAL, "internal", "the server could not do that; try again")
 
 enum sig_err {

@@ -87,11 +87,9 @@ static inline int cur_u32(struct cur *c, uint32_t *v)
 
 static inline int cur_u64(struct cur *c, uint64_t *v)
 {
-	uint32_t hi, lo;
-	if (cur_left(c) < 8)
+	uint32_t hi = 0, lo = 0;
+	if (cur_left(c) < 8 || cur_u32(c, &hi) || cur_u32(c, &lo))
 		return -EBADMSG;
-	cur_u32(c, &hi);
-	cur_u32(c, &lo);
 	*v = ((uint64_t)hi << 32) | lo;
 	return 0;
 }

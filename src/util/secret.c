@@ -102,6 +102,34 @@ int b64url_decode(const char *in, uint8_t *out, size_t n)
 	return 0;
 }
 
+int b64url_decode_any(const char *in, size_t inlen, uint8_t *out, size_t cap,
+		      size_t *outlen)
+{
+	size_t i, o = 0;
+	uint32_t acc = 0;
+	int bits = 0, v;
+
+	if (inlen % 4 == 1)
+		return -EINVAL;
+	for (i = 0; i < inlen; i++) {
+		v = b64url_val(in[i]);
+		if (v < 0)
+			return -EINVAL;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (o >= cap)
+				return -ENOSPC;
+			out[o++] = (uint8_t)(acc >> bits);
+		}
+	}
+	if (acc & ((1u << bits) - 1))
+		return -EINVAL;
+	*outlen = o;
+	return 0;
+}
+
 int secret_random_b64url(size_t nbytes, char *out)
 {
 	uint8_t raw[64];

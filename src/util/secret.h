@@ -43,6 +43,11 @@ void b64url_encode(const uint8_t *in, size_t n, char *out);
  * Canonical form only: unused trailing bits must be zero. */
 int b64url_decode(const char *in, uint8_t *out, size_t n);
 
+/* Decodes unpadded base64url text of any length into out[cap]; writes
+ * *outlen. Returns 0, -EINVAL (bad text) or -ENOSPC. */
+int b64url_decode_any(const char *in, size_t inlen, uint8_t *out, size_t cap,
+		      size_t *outlen);
+
 /* A fresh random id of `nbytes` bytes as base64url text into out. */
 int secret_random_b64url(size_t nbytes, char *out);
 

@@ -17,4 +17,5 @@
 #include "list_rtp.h"
 #include "list_rtcp.h"
 #include "list_sdp.h"
+#include "list_mls.h"
 #endif

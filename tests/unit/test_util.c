@@ -108,3 +108,24 @@ int test_wbuf_grow_and_limit(void)
 	wbuf_free(&b);
 	return 0;
 }
+
+int test_b64url_decode_any(void)
+{
+	uint8_t in[100], out[100];
+	char txt[200];
+	size_t n;
+
+	for (size_t len = 0; len < sizeof(in); len++) {
+		for (size_t i = 0; i < len; i++)
+			in[i] = (uint8_t)(i * 13 + len);
+		b64url_encode(in, len, txt);
+		TEST_EQ(b64url_decode_any(txt, strlen(txt), out, sizeof(out), &n), 0);
+		TEST_EQ(n, len);
+		TEST_MEMEQ(in, out, len);
+	}
+	TEST_ASSERT(b64url_decode_any("Zm9vYmFy", 8, out, 5, &n) == -ENOSPC);
+	TEST_ASSERT(b64url_decode_any("Zm9vY", 5, out, sizeof(out), &n) == -EINVAL);
+	TEST_ASSERT(b64url_decode_any("Zm9=", 4, out, sizeof(out), &n) == -EINVAL);
+	TEST_ASSERT(b64url_decode_any("-_9", 3, out, sizeof(out), &n) == -EINVAL);
+	return 0;
+}

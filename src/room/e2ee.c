@@ -1,0 +1,245 @@
+/*
+ * e2ee — the MLS delivery service (RFC 9420 §14; DESIGN.md §5).
+ *
+ * The server holds no MLS key and cannot read what it relays. It does three
+ * things, reading only the clear header of each message (src/mls):
+ *
+ *   ordering   each meeting has one MLS group and an epoch counter; the
+ *              first commit that carries the current epoch is accepted and
+ *              relayed, every other one is refused with `mls_commit_rejected`
+ *              (the committer then waits for the accepted commit and
+ *              retries);
+ *   routing    KeyPackages of newcomers go to the group's members; commits
+ *              and application messages go to the group's members only; a
+ *              Welcome goes only to the participants its commit added, and
+ *              only after that commit was accepted;
+ *   admission  a guest in the lobby whom the group added (the members
+ *              checked its invite proof) is admitted at that moment.
+ *
+ * The group id of a meeting is the text "conclave/" followed by the room id,
+ * so a message of one meeting cannot be replayed into another.
+ *
+ * Who is in the group is known here only from what committers declare
+ * (`add`, `remove`); it decides routing, never what a user is shown: the
+ * web app builds its roster from the MLS group itself.
+ */
+#include "room/room_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mls/mls_hdr.h"
+#include "util/log.h"
+
+enum {
+	MLS_MSG_MAX = 196608,           /* bytes of one decoded MLS message */
+};
+
+static const char group_prefix[] = "conclave/";
+
+static bool group_id_ok(const struct room *r, const struct mls_hdr *h)
+{
+	size_t pl = sizeof(group_prefix) - 1;
+	return h->group_id_len == pl + ROOM_ID_CHARS &&
+	       memcmp(h->group_id, group_prefix, pl) == 0 &&
+	       memcmp(h->group_id + pl, r->id, ROOM_ID_CHARS) == 0;
+}
+
+/* Decodes base64url text and parses its MLS header. */
+static int parse(const char *b64, struct mls_hdr *h)
+{
+	static uint8_t buf[MLS_MSG_MAX];   /* signaling thread only */
+	size_t n;
+
+	if (b64url_decode_any(b64, strlen(b64), buf, sizeof(buf), &n) ||
+	    mls_hdr_parse(buf, n, h))
+		return -EBADMSG;
+	/* the header points into buf: only scalar fields are used after this,
+	 * and group_id is compared before the next parse */
+	return 0;
+}
+
+static void to_group(struct room *r, json_t *msg, const struct participant *skip)
+{
+	struct participant *o;
+	char *text;
+
+	if (!msg)
+		return;
+	text = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (!text)
+		return;
+	for (o = r->members; o; o = o->next)
+		if (o != skip && o->in_group)
+			o->send(o->transport, text, strlen(text));
+	free(text);
+}
+
+static json_t *keypackage_json(const struct participant *p)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b}", "type",
+			      "mls_keypackage", "participant", p->id, "name",
+			      p->name, "keypackage", p->keypackage, "lobby",
+			      p->state == PS_LOBBY);
+	if (j && p->proof)
+		json_object_set_new(j, "proof", json_string(p->proof));
+	return j;
+}
+
+void e2ee__on_admitted(struct participant *p)
+{
+	struct room *r = p->room;
+
+	p->in_group = false;
+	p->mls_create = false;
+	if (!r->mls_group) {
+		/* the first member makes the group (epoch 0) */
+		r->mls_group = true;
+		r->mls_epoch = 0;
+		p->in_group = true;
+		p->mls_create = true;
+	}
+}
+
+json_t *e2ee__joined_info(const struct participant *p)
+{
+	return json_pack("{s:s, s:b, s:I}", "group", "", "create", p->mls_create,
+			 "epoch", (json_int_t)p->room->mls_epoch);
+}
+
+void e2ee__on_leave(struct participant *p)
+{
+	struct room *r = p->room;
+	struct participant *o;
+	bool any = false;
+
+	p->in_group = false;
+	for (o = r->members; o; o = o->next)
+		if (o != p && o->in_group)
+			any = true;
+	if (!any) {
+		/* nobody left who holds the group: the next member starts a
+		 * new one (its keys are new anyway) */
+		r->mls_group = false;
+		r->mls_epoch = 0;
+	}
+}
+
+int room_mls_keypackage(struct participant *p, const char *kp,
+			const char *proof)
+{
+	struct mls_hdr h;
+	char *k, *pr = NULL;
+
+	if (p->state != PS_MEMBER && p->state != PS_LOBBY)
+		return -EPERM;
+	if (parse(kp, &h) || h.wire_format != MLS_WF_KEY_PACKAGE)
+		return -EBADMSG;
+	k = strdup(kp);
+	if (proof)
+		pr = strdup(proof);
+	if (!k || (proof && !pr)) {
+		free(k);
+		free(pr);
+		return -ENOMEM;
+	}
+	free(p->keypackage);
+	free(p->proof);
+	p->keypackage = k;
+	p->proof = pr;
+	/* a guest knocking on a meeting that does not exist, or is locked, has
+	 * no room: its KeyPackage goes nowhere, and it is told nothing else */
+	if (p->room && p->room->mls_group)
+		to_group(p->room, keypackage_json(p), p);
+	return 0;
+}
+
+static struct participant *find_any(struct room *r, const char *id)
+{
+	struct participant *p = room__find(r->members, id);
+	return p ? p : room__find(r->lobby, id);
+}
+
+int room_mls_commit(struct participant *p, const char *commit,
+		    const char *welcome, json_t *add, json_t *remove)
+{
+	struct room *r = p->room;
+	struct mls_hdr h;
+	struct participant *t;
+	json_t *v;
+	size_t i;
+
+	if (p->state != PS_MEMBER || !r || !p->in_group)
+		return -EPERM;
+	if (parse(commit, &h) ||
+	    (h.wire_format != MLS_WF_PUBLIC && h.wire_format != MLS_WF_PRIVATE) ||
+	    h.content_type != MLS_CT_COMMIT || !group_id_ok(r, &h))
+		return -EBADMSG;
+	if (welcome) {
+		struct mls_hdr wh;
+		if (parse(welcome, &wh) || wh.wire_format != MLS_WF_WELCOME)
+			return -EBADMSG;
+	}
+	if (h.epoch != r->mls_epoch) {
+		/* someone else's commit for this epoch came first */
+		room__send_json(p, json_pack("{s:s, s:I}", "type",
+					     "mls_commit_rejected", "epoch",
+					     (json_int_t)r->mls_epoch));
+		return 0;
+	}
+	r->mls_epoch++;
+	room__send_json(p, json_pack("{s:s, s:I}", "type", "mls_commit_ok",
+				     "epoch", (json_int_t)r->mls_epoch));
+	to_group(r, json_pack("{s:s, s:s, s:s, s:I}", "type", "mls_commit",
+			      "commit", commit, "from", p->id, "epoch",
+			      (json_int_t)r->mls_epoch),
+		 p);
+	json_array_foreach(remove, i, v) {
+		t = room__find(r->members, json_string_value(v));
+		if (t)
+			t->in_group = false;
+	}
+	json_array_foreach(add, i, v) {
+		t = find_any(r, json_string_value(v));
+		if (!t || !t->keypackage)
+			continue;
+		if (t->state == PS_LOBBY) {
+			/* the group let it in: it checked the invite proof, or
+			 * a host admitted it by name and it is joining the group */
+			room__admit_from_lobby(r, t);
+			log_info("room", "participant %s admitted by the group", t->id);
+		}
+		t->in_group = true;
+		if (welcome)
+			room__send_json(t, json_pack("{s:s, s:s, s:I}", "type",
+						     "mls_welcome", "welcome",
+						     welcome, "epoch",
+						     (json_int_t)r->mls_epoch));
+		/* the newcomer, now a member too, learns who still waits */
+		for (struct participant *o = r->members; o; o = o->next)
+			if (!o->in_group && o->keypackage && o != t)
+				room__send_json(t, keypackage_json(o));
+		for (struct participant *o = r->lobby; o; o = o->next)
+			if (o->keypackage)
+				room__send_json(t, keypackage_json(o));
+	}
+	return 0;
+}
+
+int room_mls_app(struct participant *p, const char *msg)
+{
+	struct room *r = p->room;
+	struct mls_hdr h;
+
+	if (p->state != PS_MEMBER || !r || !p->in_group)
+		return -EPERM;
+	if (parse(msg, &h) || h.wire_format != MLS_WF_PRIVATE ||
+	    h.content_type != MLS_CT_APPLICATION || !group_id_ok(r, &h))
+		return -EBADMSG;
+	to_group(r, json_pack("{s:s, s:s, s:s, s:I}", "type", "mls_app", "msg",
+			      msg, "from", p->id, "epoch", (json_int_t)h.epoch),
+		 p);
+	return 0;
+}

@@ -1,0 +1,4 @@
+/* src/mls, src/room/e2ee.c */
+TEST(mls_hdr_parse)
+TEST(mls_varint_minimal)
+TEST(mls_delivery_service)

@@ -1,0 +1,318 @@
+/*
+ * Unit tests for src/mls (the clear MLS header) and the MLS delivery
+ * service in src/room/e2ee.c: commit ordering, Welcome release, admission
+ * by the group, routing of application messages.
+ */
+#include "test.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conf/conf.h"
+#include "mls/mls_hdr.h"
+#include "room/room.h"
+#include "sig/sig.h"
+#include "store/store.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/secret.h"
+
+/* Builds an MLS message header by hand (RFC 9420 §6) into out. */
+static size_t mls_msg(uint8_t *out, uint16_t wf, const char *group,
+		      uint64_t epoch, uint8_t ct)
+{
+	size_t n = 0, gl = group ? strlen(group) : 0;
+
+	out[n++] = 0;
+	out[n++] = 1;                 /* mls10 */
+	out[n++] = 0;
+	out[n++] = (uint8_t)wf;
+	if (wf != MLS_WF_PUBLIC && wf != MLS_WF_PRIVATE) {
+		memcpy(out + n, "opaque", 6);
+		return n + 6;
+	}
+	if (gl < 64) {                /* minimal varint (RFC 9420 §2.1.2) */
+		out[n++] = (uint8_t)gl;
+	} else {
+		out[n++] = (uint8_t)(0x40 | (gl >> 8));
+		out[n++] = (uint8_t)gl;
+	}
+	memcpy(out + n, group, gl);
+	n += gl;
+	for (int i = 7; i >= 0; i--)
+		out[n++] = (uint8_t)(epoch >> (8 * i));
+	if (wf == MLS_WF_PUBLIC) {
+		out[n++] = MLS_SENDER_MEMBER;
+		out[n++] = 0; out[n++] = 0; out[n++] = 0; out[n++] = 2; /* leaf 2 */
+		out[n++] = 0;             /* authenticated_data<V>, empty */
+		out[n++] = ct;
+	} else {
+		out[n++] = ct;
+	}
+	memcpy(out + n, "rest", 4);
+	return n + 4;
+}
+
+int test_mls_hdr_parse(void)
+{
+	uint8_t m[512];
+	struct mls_hdr h;
+	size_t n;
+
+	n = mls_msg(m, MLS_WF_PUBLIC, "conclave/abc", 7, MLS_CT_COMMIT);
+	TEST_EQ(mls_hdr_parse(m, n, &h), 0);
+	TEST_EQ(h.wire_format, MLS_WF_PUBLIC);
+	TEST_EQ(h.epoch, 7);
+	TEST_EQ(h.content_type, MLS_CT_COMMIT);
+	TEST_EQ(h.sender_leaf, 2);
+	TEST_EQ(h.group_id_len, 12);
+	TEST_MEMEQ(h.group_id, "conclave/abc", 12);
+	n = mls_msg(m, MLS_WF_PRIVATE, "g", 1ull << 40, MLS_CT_APPLICATION);
+	TEST_EQ(mls_hdr_parse(m, n, &h), 0);
+	TEST_EQ(h.epoch, 1ull << 40);
+	TEST_EQ(h.content_type, MLS_CT_APPLICATION);
+	n = mls_msg(m, MLS_WF_WELCOME, NULL, 0, 0);
+	TEST_EQ(mls_hdr_parse(m, n, &h), 0);
+	TEST_EQ(h.wire_format, MLS_WF_WELCOME);
+	/* every truncation of a valid header fails cleanly */
+	n = mls_msg(m, MLS_WF_PUBLIC, "conclave/abc", 7, MLS_CT_COMMIT) - 4;
+	for (size_t k = 0; k < n; k++)
+		TEST_ASSERT(mls_hdr_parse(m, k, &h) < 0);
+	/* bad version, wire format, content type, empty group, long varint */
+	n = mls_msg(m, MLS_WF_PRIVATE, "g", 1, MLS_CT_COMMIT);
+	m[1] = 2;
+	TEST_ASSERT(mls_hdr_parse(m, n, &h) < 0);
+	m[1] = 1;
+	m[3] = 9;
+	TEST_ASSERT(mls_hdr_parse(m, n, &h) < 0);
+	n = mls_msg(m, MLS_WF_PRIVATE, "g", 1, 4);
+	TEST_ASSERT(mls_hdr_parse(m, n, &h) < 0);
+	n = mls_msg(m, MLS_WF_PRIVATE, "", 1, 1);
+	TEST_ASSERT(mls_hdr_parse(m, n, &h) < 0);
+	n = mls_msg(m, MLS_WF_PRIVATE, "g", 1, 1);
+	m[4] = 0xC1;                  /* varint prefix 0b11 is invalid */
+	TEST_ASSERT(mls_hdr_parse(m, n, &h) < 0);
+	return 0;
+}
+
+int test_mls_varint_minimal(void)
+{
+	uint8_t a[] = { 0x40, 0x3f }, b[] = { 0x40, 0x40 }, c4[] = { 0x80, 0, 0x3f, 0xff };
+	struct cur c;
+	uint64_t v;
+
+	c = cur_make(a, 2);
+	TEST_ASSERT(mls_varint(&c, &v) < 0);      /* 63 fits in one byte */
+	c = cur_make(b, 2);
+	TEST_EQ(mls_varint(&c, &v), 0);
+	TEST_EQ(v, 64);
+	c = cur_make(c4, 4);
+	TEST_ASSERT(mls_varint(&c, &v) < 0);      /* 16383 fits in two */
+	return 0;
+}
+
+/* ---- the delivery service over a fake transport ------------------------- */
+
+enum { FMAX = 64 };
+struct fk {
+	json_t *m[FMAX];
+	int n;
+};
+
+static void fk_send(void *t, const char *text, size_t len)
+{
+	struct fk *f = t;
+	json_error_t e;
+	if (f->n < FMAX)
+		f->m[f->n++] = json_loadb(text, len, 0, &e);
+}
+static void fk_close(void *t, int c, const char *r) { (void)t; (void)c; (void)r; }
+static void fk_hello(void *t) { (void)t; }
+static const struct sig_transport fkops = { fk_send, fk_close, fk_hello };
+
+static void fk_clear(struct fk *f)
+{
+	for (int i = 0; i < f->n; i++)
+		json_decref(f->m[i]);
+	f->n = 0;
+}
+
+static json_t *fk_find(struct fk *f, const char *type)
+{
+	for (int i = f->n - 1; i >= 0; i--)
+		if (strcmp(json_string_value(json_object_get(f->m[i], "type")), type) == 0)
+			return f->m[i];
+	return NULL;
+}
+
+struct ds {
+	struct conf conf;
+	struct store *st;
+	struct room_mgr *rooms;
+	struct sig_server *sig;
+	char room[ROOM_ID_CHARS + 1], key[SECRET_CHARS + 1];
+	char group[64];
+	uint64_t now;
+};
+
+static void tell(struct ds *d, struct sig_conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void tell(struct ds *d, struct sig_conn *c, const char *fmt, ...)
+{
+	static char buf[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	d->now += 100;
+	sig_conn_input(c, buf, strlen(buf), d->now);
+}
+
+static const char *b64(uint16_t wf, const char *group, uint64_t epoch, uint8_t ct)
+{
+	static char out[4][1024];
+	static int k;
+	uint8_t m[512];
+	size_t n = mls_msg(m, wf, group, epoch, ct);
+	k = (k + 1) % 4;
+	b64url_encode(m, n, out[k]);
+	return out[k];
+}
+
+static struct sig_conn *dconn(struct ds *d, struct fk *f, uint8_t ip)
+{
+	uint8_t a[4] = { 198, 51, 100, ip };
+	struct sig_conn *c;
+	memset(f, 0, sizeof(*f));
+	c = sig_conn_new(d->sig, &fkops, f, a, 4);
+	tell(d, c, "{\"type\":\"hello\",\"v\":1}");
+	return c;
+}
+
+int test_mls_delivery_service(void)
+{
+	char dir[] = "/tmp/conclave-mls-XXXXXX";
+	struct ds d;
+	struct fk fa, fb, fg;
+	struct sig_conn *a, *b, *g;
+	json_t *j;
+	char bid[PARTICIPANT_ID_CHARS + 1], gid[PARTICIPANT_ID_CHARS + 1];
+
+	memset(&d, 0, sizeof(d));
+	conf_defaults(&d.conf);
+	log_set_level(LOG_WARN);
+	TEST_ASSERT(mkdtemp(dir));
+	TEST_EQ(store_open(dir, &d.st), 0);
+	TEST_EQ(room_mgr_new(d.st, &d.rooms), 0);
+	TEST_EQ(sig_server_new(&d.conf, d.rooms, &d.sig), 0);
+	TEST_EQ(store_meeting_create(d.st, 0, d.room, d.key), 0);
+	snprintf(d.group, sizeof(d.group), "conclave/%s", d.room);
+
+	/* the first member is told to create the group */
+	a = dconn(&d, &fa, 1);
+	tell(&d, a, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"A\",\"host_key\":\"%s\"}",
+	     d.room, d.key);
+	j = fk_find(&fa, "joined");
+	TEST_ASSERT(j);
+	TEST_ASSERT(json_is_true(json_object_get(json_object_get(j, "mls"), "create")));
+
+	/* a second host joins: not told to create; its KeyPackage goes to A */
+	b = dconn(&d, &fb, 2);
+	tell(&d, b, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"B\",\"host_key\":\"%s\"}",
+	     d.room, d.key);
+	j = fk_find(&fb, "joined");
+	TEST_ASSERT(j && json_is_false(json_object_get(json_object_get(j, "mls"), "create")));
+	snprintf(bid, sizeof(bid), "%s", json_string_value(json_object_get(j, "participant")));
+	fk_clear(&fa);
+	tell(&d, b, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\"}",
+	     b64(MLS_WF_KEY_PACKAGE, NULL, 0, 0));
+	j = fk_find(&fa, "mls_keypackage");
+	TEST_ASSERT(j && strcmp(json_string_value(json_object_get(j, "participant")), bid) == 0);
+	/* a commit is not a KeyPackage */
+	tell(&d, b, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\"}",
+	     b64(MLS_WF_PUBLIC, d.group, 0, MLS_CT_COMMIT));
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(fk_find(&fb, "error"), "code")), "bad_mls") == 0);
+
+	/* B is not in the group: it may not commit or send application data */
+	fk_clear(&fb);
+	tell(&d, b, "{\"type\":\"mls_commit\",\"commit\":\"%s\"}",
+	     b64(MLS_WF_PUBLIC, d.group, 0, MLS_CT_COMMIT));
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(fk_find(&fb, "error"), "code")), "forbidden") == 0);
+
+	/* A commits B's add at epoch 0 with a Welcome: accepted, B welcomed */
+	fk_clear(&fa);
+	fk_clear(&fb);
+	tell(&d, a, "{\"type\":\"mls_commit\",\"commit\":\"%s\",\"welcome\":\"%s\",\"add\":[\"%s\"]}",
+	     b64(MLS_WF_PUBLIC, d.group, 0, MLS_CT_COMMIT),
+	     b64(MLS_WF_WELCOME, NULL, 0, 0), bid);
+	j = fk_find(&fa, "mls_commit_ok");
+	TEST_ASSERT(j && json_integer_value(json_object_get(j, "epoch")) == 1);
+	TEST_ASSERT(fk_find(&fb, "mls_welcome"));
+	TEST_ASSERT(!fk_find(&fb, "mls_commit")); /* it was not in the group yet */
+
+	/* two commits for epoch 1: the first wins, the second is refused */
+	fk_clear(&fa);
+	fk_clear(&fb);
+	tell(&d, b, "{\"type\":\"mls_commit\",\"commit\":\"%s\"}",
+	     b64(MLS_WF_PRIVATE, d.group, 1, MLS_CT_COMMIT));
+	tell(&d, a, "{\"type\":\"mls_commit\",\"commit\":\"%s\"}",
+	     b64(MLS_WF_PUBLIC, d.group, 1, MLS_CT_COMMIT));
+	TEST_ASSERT(fk_find(&fb, "mls_commit_ok"));
+	TEST_ASSERT(fk_find(&fa, "mls_commit"));
+	j = fk_find(&fa, "mls_commit_rejected");
+	TEST_ASSERT(j && json_integer_value(json_object_get(j, "epoch")) == 2);
+	/* a commit of another meeting's group is refused outright */
+	fk_clear(&fa);
+	tell(&d, a, "{\"type\":\"mls_commit\",\"commit\":\"%s\"}",
+	     b64(MLS_WF_PUBLIC, "conclave/AAAAAAAAAAAAAAAAAAAAAA", 2, MLS_CT_COMMIT));
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(fk_find(&fa, "error"), "code")), "bad_mls") == 0);
+
+	/* a guest in the lobby sends its KeyPackage with a proof; the group
+	 * (A) adds it: the server admits it and hands it the Welcome */
+	g = dconn(&d, &fg, 3);
+	tell(&d, g, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"G\"}", d.room);
+	TEST_ASSERT(fk_find(&fg, "lobby"));
+	fk_clear(&fa);
+	tell(&d, g, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\",\"proof\":\"cHJvb2Y\"}",
+	     b64(MLS_WF_KEY_PACKAGE, NULL, 0, 0));
+	j = fk_find(&fa, "mls_keypackage");
+	TEST_ASSERT(j && json_is_true(json_object_get(j, "lobby")));
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(j, "proof")), "cHJvb2Y") == 0);
+	snprintf(gid, sizeof(gid), "%s", json_string_value(json_object_get(j, "participant")));
+	/* the guest receives nothing of the group while it waits */
+	TEST_ASSERT(!fk_find(&fg, "mls_commit") && !fk_find(&fg, "mls_app"));
+	fk_clear(&fg);
+	tell(&d, a, "{\"type\":\"mls_commit\",\"commit\":\"%s\",\"welcome\":\"%s\",\"add\":[\"%s\"]}",
+	     b64(MLS_WF_PUBLIC, d.group, 2, MLS_CT_COMMIT),
+	     b64(MLS_WF_WELCOME, NULL, 0, 0), gid);
+	TEST_ASSERT(fk_find(&fg, "joined"));
+	TEST_ASSERT(fk_find(&fg, "mls_welcome"));
+
+	/* application messages reach the other group members only */
+	fk_clear(&fa);
+	fk_clear(&fb);
+	fk_clear(&fg);
+	tell(&d, b, "{\"type\":\"mls_app\",\"msg\":\"%s\"}",
+	     b64(MLS_WF_PRIVATE, d.group, 3, MLS_CT_APPLICATION));
+	TEST_ASSERT(fk_find(&fa, "mls_app") && fk_find(&fg, "mls_app"));
+	TEST_ASSERT(!fk_find(&fb, "mls_app"));
+	tell(&d, b, "{\"type\":\"mls_app\",\"msg\":\"%s\"}",
+	     b64(MLS_WF_PUBLIC, d.group, 3, MLS_CT_APPLICATION));
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(fk_find(&fb, "error"), "code")), "bad_mls") == 0);
+
+	sig_conn_free(g);
+	sig_conn_free(b);
+	sig_conn_free(a);
+	fk_clear(&fa);
+	fk_clear(&fb);
+	fk_clear(&fg);
+	sig_server_free(d.sig);
+	room_mgr_free(d.rooms);
+	store_close(d.st);
+	log_set_level(LOG_INFO);
+	return 0;
+}
