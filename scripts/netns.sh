@@ -15,6 +15,10 @@ ip netns add "$ns"
 trap 'ip netns del "$ns" 2>/dev/null || true' EXIT INT TERM
 ip -n "$ns" link set lo up
 ip -n "$ns" link add cv0 type veth peer name cv1
+# no IPv6 link-local addresses: their duplicate address detection would
+# finish a second later and make Chromium see a network change
+ip -n "$ns" link set cv0 addrgenmode none
+ip -n "$ns" link set cv1 addrgenmode none
 ip -n "$ns" addr add 10.77.0.1/24 dev cv0
 ip -n "$ns" addr add 10.77.0.2/24 dev cv1
 ip -n "$ns" link set cv0 up

@@ -30,11 +30,13 @@
 #include "sdp/sdp.h"
 #include "util/buf.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
 
 enum {
 	MEDIA_MAX_SUBS = SDP_MAX_MEDIA,   /* m-lines in a subscribe offer */
 	MEDIA_SDP_MAX = 65536,            /* bytes of SDP we write */
 	PT_OPUS = 111, PT_VP8 = 96, PT_VP9 = 98, PT_H264 = 102, PT_AV1 = 45,
+	/* each video payload type's RTX (RFC 4588) is the next number */
 	EXT_SUB_AUDIO_LEVEL = 1,          /* subscriber's id for RFC 6464 */
 };
 
@@ -66,10 +68,13 @@ struct media_sub {
 	char stream[PARTICIPANT_ID_CHARS + 1];
 	struct media_codec codec;
 	uint8_t pt_out;
+	uint32_t rtx_ssrc;               /* video: the RTX stream for NACKs */
 };
 
 struct media_state {
 	uint32_t pub_id, sub_id;
+	uint8_t loudness;                /* latest smoothed audio level */
+	uint64_t loud_at_ms;             /* when it was reported */
 	char pub_ufrag[SFU_UFRAG_LEN + 1], pub_pwd[SFU_PWD_LEN + 1];
 	char pub_remote_ufrag[SDP_MAX_UFRAG + 1];
 	char sub_ufrag[SFU_UFRAG_LEN + 1], sub_pwd[SFU_PWD_LEN + 1];
@@ -254,7 +259,13 @@ static int offer_now(struct participant *p)
 		snprintf(c->name, sizeof(c->name), "%s", sub->codec.name);
 		snprintf(c->fmtp, sizeof(c->fmtp), "%s", sub->codec.fmtp);
 		if (sub->kind == SFU_VIDEO) {
-			c->fb = SDP_FB_NACK_PLI | SDP_FB_CCM_FIR;
+			/* the SFU answers NACKs from its packet cache, over RTX */
+			struct sdp_codec *rtx = &md->codecs[md->n_codecs++];
+			c->fb = SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR;
+			rtx->pt = (uint8_t)(sub->pt_out + 1);
+			rtx->clock = 90000;
+			snprintf(rtx->name, sizeof(rtx->name), "rtx");
+			snprintf(rtx->fmtp, sizeof(rtx->fmtp), "apt=%u", sub->pt_out);
 		} else {
 			md->extmaps[0].id = EXT_SUB_AUDIO_LEVEL;
 			snprintf(md->extmaps[0].uri, sizeof(md->extmaps[0].uri), "%s",
@@ -269,6 +280,17 @@ static int offer_now(struct participant *p)
 				 sub->stream);
 			snprintf(ss->msid_track, sizeof(ss->msid_track), "t%u",
 				 sub->track);
+			if (sub->rtx_ssrc) {
+				struct sdp_ssrc *rs = &md->ssrcs[md->n_ssrcs++];
+				struct sdp_ssrc_group *g =
+					&md->ssrc_groups[md->n_ssrc_groups++];
+				*rs = *ss;
+				rs->ssrc = sub->rtx_ssrc;
+				g->sem = SDP_SSRC_FID;
+				g->ssrcs[0] = sub->ssrc;
+				g->ssrcs[1] = sub->rtx_ssrc;
+				g->n = 2;
+			}
 			snprintf(md->msids[0].stream, sizeof(md->msids[0].stream),
 				 "%s", sub->stream);
 			snprintf(md->msids[0].track, sizeof(md->msids[0].track),
@@ -336,6 +358,10 @@ static void sub_add(struct participant *sub, const struct participant *pub,
 	do
 		secret_random(&slot->ssrc, sizeof(slot->ssrc));
 	while (slot->ssrc <= 1);
+	if (t->kind == SFU_VIDEO)
+		do
+			secret_random(&slot->rtx_ssrc, sizeof(slot->rtx_ssrc));
+		while (slot->rtx_ssrc <= 1 || slot->rtx_ssrc == slot->ssrc);
 	snprintf(slot->stream, sizeof(slot->stream), "%s", pub->id);
 
 	if (sub_transport(sub))
@@ -347,6 +373,8 @@ static void sub_add(struct participant *sub, const struct participant *pub,
 	sp.pt_in[0] = t->codec.pt;
 	sp.pt_out[0] = slot->pt_out;
 	sp.audio_level_id = t->kind == SFU_AUDIO ? EXT_SUB_AUDIO_LEVEL : 0;
+	sp.rtx_ssrc = slot->rtx_ssrc;
+	sp.rtx_pt = slot->rtx_ssrc ? (uint8_t)(slot->pt_out + 1) : 0;
 	sfu_subscribe(m->sfu, sub->room->worker, &sp);
 }
 
@@ -387,6 +415,9 @@ static void track_from(struct media_track *t, const struct sdp_media *ans,
 
 	tp->track = t->id;
 	tp->kind = t->kind;
+	tp->pt = c->pt;
+	if (sdp_codec_rtx(ans, c->pt) > 0)
+		tp->rtx_pt = (uint8_t)sdp_codec_rtx(ans, c->pt);
 	memcpy(tp->mid, t->mid, sizeof(tp->mid));
 	/* SSRCs: the SIM group's layers, else the FID group's primary, else
 	 * the first a=ssrc; none with rid-based simulcast (learned by mid) */
@@ -397,8 +428,11 @@ static void track_from(struct media_track *t, const struct sdp_media *ans,
 				tp->ssrcs[k] = g->ssrcs[k];
 			break;
 		}
-		if (g->sem == SDP_SSRC_FID && g->n)
+		if (g->sem == SDP_SSRC_FID && g->n) {
 			tp->ssrcs[0] = g->ssrcs[0];
+			if (g->n > 1 && tp->rtx_pt)
+				tp->rtx_ssrcs[0] = g->ssrcs[1];
+		}
 	}
 	if (!tp->ssrcs[0] && off->n_ssrcs && !off->n_rids)
 		tp->ssrcs[0] = off->ssrcs[0].ssrc;
@@ -660,6 +694,51 @@ static struct participant *by_transport(struct room_mgr *m, uint32_t id,
 	return NULL;
 }
 
+/*
+ * Active speaker: each worker reports every audio track's mean loudness
+ * (127 - RFC 6464 level) every SFU_LEVEL_MS. The loudest member above
+ * SPEAKER_MIN_LOUDNESS becomes the speaker once it leads for
+ * SPEAKER_HOLD reports in a row, so a cough does not steal the view.
+ */
+enum {
+	SPEAKER_MIN_LOUDNESS = 30,       /* about -97 dBov: quieter is silence */
+	SPEAKER_HOLD = 2,                /* consecutive reports to take over */
+	SPEAKER_STALE_MS = 1000,         /* levels older than this count as 0 */
+};
+
+static void speaker_update(struct participant *p, uint8_t loudness)
+{
+	struct room *r = p->room;
+	struct participant *o, *best = NULL;
+	uint64_t now = now_ms();
+	unsigned best_l = SPEAKER_MIN_LOUDNESS;
+
+	p->media->loudness = loudness;
+	p->media->loud_at_ms = now;
+	for (o = r->members; o; o = o->next)
+		if (o->media && now - o->media->loud_at_ms < SPEAKER_STALE_MS &&
+		    o->media->loudness >= best_l) {
+			best_l = o->media->loudness;
+			best = o;
+		}
+	if (!best || strcmp(best->id, r->speaker) == 0) {
+		r->speaker_lead = 0;
+		return;
+	}
+	if (strcmp(best->id, r->speaker_next) != 0) {
+		snprintf(r->speaker_next, sizeof(r->speaker_next), "%s", best->id);
+		r->speaker_lead = 0;
+	}
+	if (++r->speaker_lead < SPEAKER_HOLD)
+		return;
+	snprintf(r->speaker, sizeof(r->speaker), "%s", best->id);
+	r->speaker_lead = 0;
+	p->mgr->speaker_changes++;
+	room__broadcast(r, json_pack("{s:s, s:s}", "type", "active_speaker",
+				     "participant", r->speaker),
+			false, NULL);
+}
+
 void room_media_event(struct room_mgr *m, const struct sfu_event *ev)
 {
 	bool publisher = false;
@@ -668,13 +747,17 @@ void room_media_event(struct room_mgr *m, const struct sfu_event *ev)
 	if (!p)
 		return;
 	switch (ev->type) {
+	case SFU_EV_LEVEL:
+		if (publisher && p->room)
+			speaker_update(p, ev->loudness);
+		break;
 	case SFU_EV_CONNECTED:
 		if (!publisher)
 			for (size_t i = 0; i < p->media->nsubs; i++)
 				if (p->media->subs[i].track &&
 				    p->media->subs[i].kind == SFU_VIDEO)
 					sfu_request_keyframe(m->sfu, p->room->worker,
-							     p->media->subs[i].track);
+							     p->media->subs[i].track, true);
 		break;
 	case SFU_EV_FAILED:
 	case SFU_EV_TIMEOUT:

@@ -28,6 +28,9 @@ struct room {
 	bool locked;                    /* cached from the store */
 	uint8_t revoked[ROOM_MAX_REVOKED][PARTICIPANT_ID_BYTES]; /* ring */
 	size_t nrevoked;
+	char speaker[PARTICIPANT_ID_CHARS + 1];      /* active speaker (media.c) */
+	char speaker_next[PARTICIPANT_ID_CHARS + 1]; /* candidate taking over */
+	unsigned speaker_lead;          /* reports the candidate has led */
 	bool mls_group;                 /* an MLS group exists (e2ee.c) */
 	uint64_t mls_epoch;             /* the epoch the next commit must carry */
 	unsigned worker;                /* media worker the meeting lives on */
@@ -64,6 +67,7 @@ struct room_mgr {
 	size_t nrooms, nmembers, nlobby, nparticipants;
 	uint64_t joins, knocks, admits, denies, host_joins;
 	uint64_t rejoins, removes, ends, lobby_timeouts, lobby_refused;
+	uint64_t speaker_changes;
 	uint8_t rejoin_key[REJOIN_KEY_BYTES];
 	struct participant *all;        /* every participant, for timers */
 };

@@ -77,7 +77,18 @@ void sfu__track_add(struct sfu_worker *w, const struct sfu_track_params *p)
 	tr->kind = p->kind;
 	memcpy(tr->mid, p->mid, sizeof(tr->mid));
 	memcpy(tr->ssrcs, p->ssrcs, sizeof(tr->ssrcs));
+	memcpy(tr->rtx_ssrcs, p->rtx_ssrcs, sizeof(tr->rtx_ssrcs));
+	tr->pt = p->pt;
+	tr->rtx_pt = p->rtx_pt;
 	memcpy(tr->ext_id, p->ext_id, sizeof(tr->ext_id));
+	if (tr->kind == SFU_VIDEO) {
+		/* allocated once per track, never per packet */
+		tr->cache = calloc(SFU_CACHE, sizeof(*tr->cache));
+		if (!tr->cache) {
+			free(tr);
+			return;
+		}
+	}
 	t->tracks[slot] = tr;
 }
 
@@ -107,6 +118,7 @@ void sfu__track_free(struct sfu_track *tr)
 	for (size_t i = 0; i < SFU_MAX_TRACKS; i++)
 		if (t->tracks[i] == tr)
 			t->tracks[i] = NULL;
+	free(tr->cache);
 	free(tr);
 }
 
@@ -134,6 +146,9 @@ void sfu__subscribe(struct sfu_worker *w, const struct sfu_sub_params *p)
 	o->sub = sub;
 	o->track = tr;
 	o->ssrc = p->ssrc;
+	o->rtx_ssrc = p->rtx_ssrc;
+	o->rtx_pt = p->rtx_pt;
+	secret_random(&o->rtx_seq, sizeof(o->rtx_seq));
 	memcpy(o->pt_in, p->pt_in, sizeof(o->pt_in));
 	memcpy(o->pt_out, p->pt_out, sizeof(o->pt_out));
 	o->audio_level_id = p->audio_level_id;
@@ -141,8 +156,10 @@ void sfu__subscribe(struct sfu_worker *w, const struct sfu_sub_params *p)
 	tr->outs = o;
 	o->next_in_sub = sub->outs;
 	sub->outs = o;
-	/* a new viewer needs a key frame to start decoding */
-	if (tr->kind == SFU_VIDEO)
+	/* a new viewer needs a key frame to start decoding — but only once it
+	 * can receive one: if its transport is not up yet, the request is
+	 * made when it connects (sfu_request_keyframe with now = true) */
+	if (tr->kind == SFU_VIDEO && sub->srtp)
 		tr->pli_pending = true;
 }
 
@@ -197,11 +214,19 @@ static void want_keyframe(struct sfu_worker *w, struct sfu_track *tr)
 	}
 }
 
-void sfu__request_keyframe(struct sfu_worker *w, uint32_t track)
+void sfu__request_keyframe(struct sfu_worker *w, uint32_t track, bool now)
 {
 	struct sfu_track *tr = track_find(w, track);
-	if (tr)
-		want_keyframe(w, tr);
+
+	if (!tr)
+		return;
+	if (now && tr->kind == SFU_VIDEO && tr->ssrcs[0]) {
+		tr->last_pli_ms = w->now;
+		tr->pli_pending = false;
+		send_pli(w, tr);
+		return;
+	}
+	want_keyframe(w, tr);
 }
 
 void sfu__keyframes_tick(struct sfu_worker *w)
@@ -223,20 +248,27 @@ void sfu__keyframes_tick(struct sfu_worker *w)
 
 static struct sfu_track *track_for(struct sfu_worker *w, struct sfu_transport *t,
 				   const uint8_t *p, const struct rtp_hdr *h,
-				   size_t *layer)
+				   size_t *layer, bool *rtx)
 {
 	const char *mid;
 	size_t n, i, k;
 
+	*rtx = false;
 	for (i = 0; i < SFU_MAX_TRACKS; i++) {
 		struct sfu_track *tr = t->tracks[i];
 		if (!tr)
 			continue;
-		for (k = 0; k < SFU_MAX_TRACK_SSRCS; k++)
+		for (k = 0; k < SFU_MAX_TRACK_SSRCS; k++) {
 			if (tr->ssrcs[k] == h->ssrc) {
 				*layer = k;
 				return tr;
 			}
+			if (tr->rtx_ssrcs[k] && tr->rtx_ssrcs[k] == h->ssrc) {
+				*layer = k;
+				*rtx = true;
+				return tr;
+			}
+		}
 	}
 	/* unknown SSRC: learn it from the MID extension (RFC 8843 §15) */
 	for (i = 0; i < SFU_MAX_TRACKS; i++) {
@@ -282,8 +314,9 @@ static uint8_t map_pt(const struct sfu_out *o, uint8_t pt)
 
 static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 			const uint8_t *p, const struct rtp_hdr *h, bool have_level,
-			bool voice, uint8_t level)
+			bool voice, uint8_t level, bool retransmit)
 {
+	uint16_t out_seq;
 	struct sfu_transport *sub = o->sub;
 	uint8_t *out, pt;
 	size_t len, hl = RTP_FIXED;
@@ -308,11 +341,15 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 	out = sfu__send_slot(w);
 	out[0] = 0x80;
 	out[1] = (uint8_t)((h->marker ? 0x80 : 0) | pt);
-	o->last_seq = (uint16_t)(h->seq + o->seq_off);
-	o->last_ts = h->ts + o->ts_off;
-	o->last_ts_ms = w->now;
-	put_u16(out + 2, o->last_seq);
-	put_u32(out + 4, o->last_ts);
+	out_seq = (uint16_t)(h->seq + o->seq_off);
+	if (!retransmit && (uint16_t)(out_seq - o->last_seq) < 0x8000) {
+		/* a late packet keeps the newest sequence number and time */
+		o->last_seq = out_seq;
+		o->last_ts = h->ts + o->ts_off;
+		o->last_ts_ms = w->now;
+	}
+	put_u16(out + 2, out_seq);
+	put_u32(out + 4, h->ts + o->ts_off);
 	put_u32(out + 8, o->ssrc);
 	if (have_level && o->audio_level_id) {
 		/* one one-byte element (RFC 8285 §4.2), padded to a word */
@@ -326,43 +363,211 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 	}
 	memcpy(out + hl, p + h->payload_off, h->payload_len);
 	len = hl + h->payload_len;
+	if (retransmit) {
+		/* RFC 4588: a retransmission travels in the RTX stream with a
+		 * sequence number of its own, never as a repeat of the original
+		 * (SRTP must never encrypt two packets under one index) */
+		struct rtp_hdr rh;
+		if (rtp_parse(out, len, &rh) != 0 ||
+		    rtp_rtx_wrap(out, len, &rh, out, SFU_MTU - SRTPS_MAX_OVERHEAD,
+				 o->rtx_pt, o->rtx_ssrc, o->rtx_seq++, &len) != 0)
+			return;
+	}
 	if (srtps_protect_rtp(sub->srtp, out, &len, SFU_MTU) != 0) {
 		w->c.srtp_errors++;
 		return;
 	}
 	sfu__send_to(w, sub, len);
+	if (retransmit) {
+		w->c.retransmits++;
+		return;
+	}
 	o->packets++;
 	o->octets += (uint32_t)h->payload_len;
 	w->c.rtp_forwarded++;
 	w->c.bytes_forwarded += len;
 }
 
+/* ---- loss recovery ------------------------------------------------------ */
+
+static void cache_put(struct sfu_track *tr, const uint8_t *p, size_t len,
+		      uint16_t seq)
+{
+	struct sfu_cached *c = &tr->cache[seq & (SFU_CACHE - 1)];
+	if (len > sizeof(c->data))
+		return;
+	c->seq = seq;
+	c->len = (uint16_t)len;
+	memcpy(c->data, p, len);
+}
+
+/* Notes which sequence numbers the publisher's leg lost; returns true if
+ * the loss is too large to repair (ask for a key frame instead). */
+static bool note_loss(struct sfu_track *tr, uint16_t seq)
+{
+	uint16_t gap;
+
+	if (!tr->have_seq)
+		return false;
+	gap = (uint16_t)(seq - tr->max_seq);
+	if (gap == 0 || gap >= 0x8000) {
+		/* a late or repeated packet: no longer missing */
+		tr->nack_tries[seq % SFU_NACK_WINDOW] = 0;
+		return false;
+	}
+	if (gap >= SFU_NACK_WINDOW) {
+		memset(tr->nack_tries, 0, sizeof(tr->nack_tries));
+		return true;
+	}
+	for (uint16_t s = (uint16_t)(tr->max_seq + 1); s != seq; s++)
+		tr->nack_tries[s % SFU_NACK_WINDOW] = 1;
+	tr->nack_tries[seq % SFU_NACK_WINDOW] = 0;
+	return false;
+}
+
+void sfu__nack_tick(struct sfu_worker *w)
+{
+	uint16_t lost[SFU_NACK_MAX];
+	struct sfu_transport *t;
+	size_t len, n;
+	uint8_t *slot;
+
+	for (t = w->all; t; t = t->next_all) {
+		if (!t->publisher || !t->srtp || !t->have_peer)
+			continue;
+		for (size_t i = 0; i < SFU_MAX_TRACKS; i++) {
+			struct sfu_track *tr = t->tracks[i];
+			bool gave_up = false;
+
+			if (!tr || !tr->cache || !tr->have_seq ||
+			    w->now - tr->nack_last_ms < SFU_NACK_RETRY_MS)
+				continue;
+			n = 0;
+			/* oldest first: walk back from the newest */
+			for (int k = SFU_NACK_WINDOW - 1; k >= 1 && n < SFU_NACK_MAX; k--) {
+				uint16_t s = (uint16_t)(tr->max_seq - k);
+				uint8_t *tries = &tr->nack_tries[s % SFU_NACK_WINDOW];
+				if (!*tries)
+					continue;
+				if (*tries > SFU_NACK_TRIES) {
+					*tries = 0;
+					gave_up = true;
+					continue;
+				}
+				(*tries)++;
+				lost[n++] = s;
+			}
+			if (gave_up)
+				want_keyframe(w, tr);
+			if (!n)
+				continue;
+			tr->nack_last_ms = w->now;
+			slot = sfu__send_slot(w);
+			if (rtcp_nack_write(slot, SFU_MTU - 64, SFU_SSRC_SFU, tr->ssrcs[0],
+					    lost, n, &len) == 0 &&
+			    srtps_protect_rtcp(t->srtp, slot, &len, SFU_MTU) == 0) {
+				sfu__send_to(w, t, len);
+				w->c.nack_out += n;
+			}
+		}
+	}
+}
+
+struct nack_ctx {
+	struct sfu_worker *w;
+	struct sfu_out *o;
+};
+
+/* One packet a subscriber lost: resend it from the cache, rewritten for
+ * that subscriber exactly as the first time. */
+static void on_nack(uint16_t out_seq, void *arg)
+{
+	struct nack_ctx *x = arg;
+	struct sfu_track *tr = x->o->track;
+	uint16_t seq = (uint16_t)(out_seq - x->o->seq_off);
+	struct sfu_cached *c;
+	struct rtp_hdr h;
+
+	x->w->c.nack_in++;
+	if (!tr->cache || !x->o->rtx_ssrc) {
+		x->w->c.cache_misses++;
+		return;
+	}
+	c = &tr->cache[seq & (SFU_CACHE - 1)];
+	if (!c->len || c->seq != seq || rtp_parse(c->data, c->len, &h) != 0) {
+		x->w->c.cache_misses++;
+		return;
+	}
+	forward_one(x->w, x->o, c->data, &h, false, false, 127, true);
+}
+
+/* ---- audio levels ------------------------------------------------------- */
+
+void sfu__levels_tick(struct sfu_worker *w)
+{
+	struct sfu_transport *t;
+
+	for (t = w->all; t; t = t->next_all) {
+		if (!t->publisher)
+			continue;
+		for (size_t i = 0; i < SFU_MAX_TRACKS; i++) {
+			struct sfu_track *tr = t->tracks[i];
+			if (!tr || tr->kind != SFU_AUDIO || !tr->loud_n)
+				continue;
+			sfu__event_level(w, SFU_EV_LEVEL, t->id, tr->id,
+					 (uint8_t)(tr->loud_acc / tr->loud_n));
+			tr->loud_acc = tr->loud_n = 0;
+		}
+	}
+}
+
 void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		 size_t len)
 {
+	static _Thread_local uint8_t orig[SFU_MTU];
 	struct rtp_hdr h;
 	struct sfu_track *tr;
 	struct sfu_out *o;
-	size_t layer = 0;
-	bool voice = false, have_level = false;
+	size_t layer = 0, olen;
+	bool voice = false, have_level = false, rtx;
 	uint8_t level = 127;
 
 	if (rtp_parse(p, len, &h) != 0)
 		return;
 	w->c.rtp_in++;
-	tr = track_for(w, t, p, &h, &layer);
+	tr = track_for(w, t, p, &h, &layer, &rtx);
 	if (!tr)
 		return;
+	if (rtx) {
+		/* RFC 4588: rebuild the original packet and carry on with it */
+		if (!tr->pt || rtp_rtx_unwrap(p, len, &h, orig, sizeof(orig), tr->pt,
+					      tr->ssrcs[layer], &olen) != 0 ||
+		    rtp_parse(orig, olen, &h) != 0)
+			return;
+		w->c.rtx_in++;
+		p = orig;
+		len = olen;
+	}
 	if (layer != 0)
 		return; /* one layer per track until simulcast selection */
+	if (tr->cache) {
+		if (note_loss(tr, h.seq))
+			want_keyframe(w, tr);
+		cache_put(tr, p, len, h.seq);
+	}
 	count_received(tr, h.seq);
 	if (h.payload_len == 0)
 		return; /* padding-only probes end here */
-	if (tr->ext_id[SFU_EXT_AUDIO_LEVEL])
+	if (tr->ext_id[SFU_EXT_AUDIO_LEVEL]) {
 		have_level = rtp_ext_audio_level(p, &h, tr->ext_id[SFU_EXT_AUDIO_LEVEL],
 						 &voice, &level) == 0;
+		if (have_level) {
+			tr->loud_acc += 127u - level;
+			tr->loud_n++;
+		}
+	}
 	for (o = tr->outs; o; o = o->next_in_track)
-		forward_one(w, o, p, &h, have_level, voice, level);
+		forward_one(w, o, p, &h, have_level, voice, level, false);
 }
 
 /* ---- RTCP --------------------------------------------------------------- */
@@ -389,7 +594,11 @@ void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		w->c.rtcp_in++;
 		if (t->publisher)
 			continue; /* SR/SDES from publishers: nothing to do yet */
-		if (rtcp_is_pli(&pkt)) {
+		if (pkt.type == RTCP_RTPFB && pkt.fmt == RTCP_FMT_NACK) {
+			struct nack_ctx x = { w, out_by_ssrc(t, pkt.media_ssrc) };
+			if (x.o)
+				rtcp_nack_foreach(&pkt, on_nack, &x);
+		} else if (rtcp_is_pli(&pkt)) {
 			w->c.pli_in++;
 			o = out_by_ssrc(t, pkt.media_ssrc);
 			if (o)

@@ -63,6 +63,9 @@ struct sfu_track_params {
 	enum sfu_kind kind;
 	char mid[SFU_MID_MAX + 1];
 	uint32_t ssrcs[SFU_MAX_TRACK_SSRCS]; /* known from SDP; 0 = learn via mid */
+	uint32_t rtx_ssrcs[SFU_MAX_TRACK_SSRCS]; /* RFC 4588 repair streams; 0 = none */
+	uint8_t pt;                          /* the media payload type */
+	uint8_t rtx_pt;                      /* its RTX payload type; 0 = none */
 	uint8_t ext_id[SFU_EXT_COUNT];       /* publisher's ids; 0 = absent */
 };
 
@@ -71,6 +74,8 @@ struct sfu_sub_params {
 	uint32_t transport;                  /* subscriber transport id */
 	uint32_t track;                      /* published track id */
 	uint32_t ssrc;                       /* SSRC the subscriber sees */
+	uint32_t rtx_ssrc;                   /* its RTX stream (RFC 4588); 0 = none */
+	uint8_t rtx_pt;                      /* RTX payload type for the subscriber */
 	uint8_t pt_in[8], pt_out[8];         /* payload type map, 0-terminated */
 	uint8_t audio_level_id;              /* subscriber's id for RFC 6464; 0 = none */
 };
@@ -79,11 +84,14 @@ enum sfu_event_type {
 	SFU_EV_CONNECTED,        /* DTLS done, SRTP keyed */
 	SFU_EV_FAILED,           /* DTLS failed (fingerprint, alert, deadline) */
 	SFU_EV_TIMEOUT,          /* no consent (STUN) for media_timeout seconds */
+	SFU_EV_LEVEL,            /* smoothed audio level of a track (RFC 6464) */
 };
 
 struct sfu_event {
 	enum sfu_event_type type;
 	uint32_t transport;
+	uint32_t track;          /* SFU_EV_LEVEL */
+	uint8_t loudness;        /* SFU_EV_LEVEL: 0 silence … 127 loudest */
 };
 
 typedef void (sfu_event_h)(const struct sfu_event *ev, void *arg);
@@ -123,8 +131,10 @@ int sfu_subscribe(struct sfu *s, unsigned worker,
 		  const struct sfu_sub_params *p);
 int sfu_unsubscribe(struct sfu *s, unsigned worker, uint32_t transport,
 		    uint32_t track);
-/* Asks the publisher of `track` for a key frame (throttled). */
-int sfu_request_keyframe(struct sfu *s, unsigned worker, uint32_t track);
+/* Asks the publisher of `track` for a key frame: throttled, unless `now`
+ * (a subscriber just connected and must not wait for the throttle). */
+int sfu_request_keyframe(struct sfu *s, unsigned worker, uint32_t track,
+			 bool now);
 
 /* Runs queued events' handler on the calling thread. */
 void sfu_poll_events(struct sfu *s);

@@ -31,6 +31,20 @@ enum {
 	SFU_PLI_INTERVAL_MS = 1000,  /* at most one key frame request per track */
 	SFU_REPORT_MS = 1000,        /* sender/receiver report period */
 	SFU_SSRC_SFU = 1,            /* SSRC the SFU signs its own RTCP with */
+	SFU_CACHE = 512,             /* video packets kept per track for NACKs
+				      * (power of two; ~2 s at 250 packets/s) */
+	SFU_NACK_WINDOW = 256,       /* sequence numbers watched for loss */
+	SFU_NACK_RETRY_MS = 60,      /* re-ask a publisher for a lost packet */
+	SFU_NACK_TRIES = 3,          /* then give up on it */
+	SFU_NACK_MAX = 64,           /* lost packets asked for in one NACK */
+	SFU_LEVEL_MS = 300,          /* audio level report period */
+};
+
+/* One cached packet (plaintext, as the publisher sent it). */
+struct sfu_cached {
+	uint16_t seq;
+	uint16_t len;                /* 0 = empty */
+	uint8_t data[SFU_MTU];
 };
 
 struct sfu_worker;
@@ -43,6 +57,9 @@ struct sfu_out {
 	struct sfu_out *next_in_track;   /* in track->outs */
 	struct sfu_out *next_in_sub;     /* in sub->outs */
 	uint32_t ssrc;
+	uint32_t rtx_ssrc;               /* 0: no retransmissions possible */
+	uint8_t rtx_pt;
+	uint16_t rtx_seq;                /* the RTX stream's own sequence */
 	uint8_t pt_in[8], pt_out[8];
 	uint8_t audio_level_id;
 	bool started;
@@ -61,10 +78,19 @@ struct sfu_track {
 	enum sfu_kind kind;
 	char mid[SFU_MID_MAX + 1];
 	uint32_t ssrcs[SFU_MAX_TRACK_SSRCS];
+	uint32_t rtx_ssrcs[SFU_MAX_TRACK_SSRCS];
+	uint8_t pt, rtx_pt;
 	uint8_t ext_id[SFU_EXT_COUNT];
 	struct sfu_out *outs;
 	uint64_t last_pli_ms;
 	bool pli_pending;
+	/* loss recovery (video): packets for subscribers' NACKs, and what the
+	 * publisher's leg lost, to ask for with our own NACKs */
+	struct sfu_cached *cache;        /* SFU_CACHE slots, or NULL */
+	uint8_t nack_tries[SFU_NACK_WINDOW]; /* per seq % window: 0 = not missing */
+	uint64_t nack_last_ms;
+	/* audio level (RFC 6464), smoothed, for the active speaker */
+	uint32_t loud_acc, loud_n;
 	/* receive statistics for receiver reports */
 	bool have_seq;
 	uint16_t max_seq;
@@ -112,6 +138,11 @@ struct sfu_transport {
 	X(srtp_errors, "SRTP/SRTCP packets failing authentication or replay") \
 	X(unknown_source, "packets from addresses with no transport")          \
 	X(unknown_ssrc, "RTP packets with an SSRC of no known track")          \
+	X(nack_in, "NACKed packets asked for by subscribers")                  \
+	X(retransmits, "packets retransmitted to subscribers from the cache")  \
+	X(cache_misses, "NACKed packets no longer in the cache (or no RTX)")   \
+	X(nack_out, "lost packets asked for from publishers (NACK)")           \
+	X(rtx_in, "RTX retransmissions received from publishers")             \
 	X(sendmmsg_calls, "sendmmsg system calls")                             \
 	X(send_errors, "datagrams the kernel refused to send")
 
@@ -131,7 +162,7 @@ struct sfu_worker {
 	uint16_t port;
 	struct dtls_ctx *dtls;
 	uint64_t now;
-	uint64_t next_report_ms;
+	uint64_t next_report_ms, next_level_ms;
 	int media_timeout_ms;
 	/* command queue from the control plane */
 	pthread_mutex_t lock;
@@ -165,6 +196,8 @@ void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
 		  size_t len);
 void sfu__flush(struct sfu_worker *w);
 void sfu__event(struct sfu_worker *w, enum sfu_event_type type, uint32_t id);
+void sfu__event_level(struct sfu_worker *w, enum sfu_event_type type,
+		      uint32_t id, uint32_t track, uint8_t loudness);
 
 /* transport.c */
 struct sfu_transport *sfu__transport_find(struct sfu_worker *w, uint32_t id);
@@ -187,12 +220,14 @@ void sfu__track_free(struct sfu_track *t);
 void sfu__subscribe(struct sfu_worker *w, const struct sfu_sub_params *p);
 void sfu__unsubscribe(struct sfu_worker *w, uint32_t transport, uint32_t track);
 void sfu__out_free(struct sfu_out *o);
-void sfu__request_keyframe(struct sfu_worker *w, uint32_t track);
+void sfu__request_keyframe(struct sfu_worker *w, uint32_t track, bool now);
 void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		 size_t len);
 void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		  size_t len);
 void sfu__reports_tick(struct sfu_worker *w);
 void sfu__keyframes_tick(struct sfu_worker *w);
+void sfu__nack_tick(struct sfu_worker *w);
+void sfu__levels_tick(struct sfu_worker *w);
 
 #endif

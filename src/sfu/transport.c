@@ -197,12 +197,16 @@ static void dtls_check(struct sfu_worker *w, struct sfu_transport *t)
 	} else if ((st == DTLS_STATE_FAILED || st == DTLS_STATE_CLOSED) &&
 		   !t->failed_sent) {
 		t->failed_sent = true;
-		if (st == DTLS_STATE_FAILED)
-			w->c.dtls_failed++;
 		log_info("sfu", "transport %u: DTLS %s (%s)", t->id,
 			 st == DTLS_STATE_FAILED ? "failed" : "closed",
 			 dtls_conn_reason(t->dtls));
-		sfu__event(w, SFU_EV_FAILED, t->id);
+		/* a close_notify is a browser closing its connection (a tab
+		 * closed, a leave): the signaling side ends the participant;
+		 * only a failure removes it from here */
+		if (st == DTLS_STATE_FAILED) {
+			w->c.dtls_failed++;
+			sfu__event(w, SFU_EV_FAILED, t->id);
+		}
 	}
 }
 

@@ -151,11 +151,17 @@ void sfu__flush(struct sfu_worker *w)
 
 void sfu__event(struct sfu_worker *w, enum sfu_event_type type, uint32_t id)
 {
+	sfu__event_level(w, type, id, 0, 0);
+}
+
+void sfu__event_level(struct sfu_worker *w, enum sfu_event_type type,
+		      uint32_t id, uint32_t track, uint8_t loudness)
+{
 	struct sfu *s = w->sfu;
 
 	pthread_mutex_lock(&s->ev_lock);
 	if (s->nev < SFU_EVENTS_MAX)
-		s->ev[s->nev++] = (struct sfu_event){ type, id };
+		s->ev[s->nev++] = (struct sfu_event){ type, id, track, loudness };
 	else
 		s->ev_dropped++;
 	pthread_mutex_unlock(&s->ev_lock);
@@ -292,9 +298,10 @@ int sfu_unsubscribe(struct sfu *s, unsigned worker, uint32_t transport,
 	return post_ids(s, worker, CMD_UNSUB, transport, track);
 }
 
-int sfu_request_keyframe(struct sfu *s, unsigned worker, uint32_t track)
+int sfu_request_keyframe(struct sfu *s, unsigned worker, uint32_t track,
+			 bool now)
 {
-	return post_ids(s, worker, CMD_KEYFRAME, track, 0);
+	return post_ids(s, worker, CMD_KEYFRAME, track, now);
 }
 
 static void run_commands(struct sfu_worker *w)
@@ -338,7 +345,7 @@ static void run_commands(struct sfu_worker *w)
 			sfu__unsubscribe(w, c->u.x.a, c->u.x.b);
 			break;
 		case CMD_KEYFRAME:
-			sfu__request_keyframe(w, c->u.x.a);
+			sfu__request_keyframe(w, c->u.x.a, c->u.x.b != 0);
 			break;
 		}
 		/* commands may carry ICE passwords */
@@ -412,6 +419,11 @@ static void *worker_main(void *arg)
 			next_tick = w->now + SFU_TICK_MS;
 			sfu__transports_tick(w);
 			sfu__keyframes_tick(w);
+			sfu__nack_tick(w);
+			if (w->now >= w->next_level_ms) {
+				w->next_level_ms = w->now + SFU_LEVEL_MS;
+				sfu__levels_tick(w);
+			}
 			if (w->now >= w->next_report_ms) {
 				w->next_report_ms = w->now + SFU_REPORT_MS;
 				sfu__reports_tick(w);

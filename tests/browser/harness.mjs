@@ -1,7 +1,14 @@
 // Shared set-up for the browser tests: the real conclave server on a free
-// loopback port with a throw-away data directory, and headless Chromium with
-// fake camera and microphone. Everything started here is stopped by stop().
+// port with a throw-away data directory, and headless Chromium with fake
+// camera and microphone. Everything started here is stopped by stop().
+//
+// Address: CONCLAVE_TEST_ADDR if set (scripts/netns.sh sets 10.77.0.1: the
+// tests then run inside a network namespace of their own, because Chromium
+// gathers no ICE candidates on loopback), else 127.0.0.1, where everything
+// but media works.
+import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm, access } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { request } from 'node:https';
@@ -15,6 +22,7 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const binary = join(repoRoot, 'build', 'conclave');
 export const webIndex = join(repoRoot, 'build', 'web', 'index.html');
 export const artifacts = join(repoRoot, 'tests', 'artifacts');
+export const testAddr = process.env.CONCLAVE_TEST_ADDR || '127.0.0.1';
 
 const run = promisify(execFile);
 
@@ -31,14 +39,27 @@ export const CHROMIUM_ARGS = [
   '--ignore-certificate-errors',
 ];
 
-export async function freePort() {
+export async function freePort(addr = testAddr) {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(0, addr, () => {
       const { port } = srv.address();
       srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A UDP port nobody uses right now (for the server's media worker). */
+export async function freeUdpPort(addr = testAddr) {
+  return new Promise((resolve, reject) => {
+    const sock = createSocket('udp4');
+    sock.unref();
+    sock.on('error', reject);
+    sock.bind(0, addr, () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
     });
   });
 }
@@ -52,6 +73,21 @@ function getStatus(url) {
     });
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(0));
+    req.end();
+  });
+}
+
+/** GET url with the self-signed certificate accepted; resolves to the body ('' on failure). */
+export function getText(url) {
+  return new Promise((resolve) => {
+    const req = request(url, { method: 'GET', rejectUnauthorized: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(''));
     req.end();
   });
 }
@@ -70,9 +106,11 @@ async function waitHealthy(base, proc, deadlineMs) {
 
 /**
  * Starts `conclave serve` and waits for /healthz. Returns { base, dataDir,
- * log(), createMeeting(), stop() }.
+ * mediaPort, log(), createMeeting(), metrics(), stop() }. The server always
+ * gets a media port of its own (the default 10000 may be taken) and one
+ * media worker; `extraArgs` adds settings (e.g. --media-timeout 5).
  */
-export async function startServer() {
+export async function startServer({ extraArgs = [] } = {}) {
   await access(binary).catch(() => {
     throw new Error(`${binary} is missing: run make first`);
   });
@@ -81,8 +119,11 @@ export async function startServer() {
   });
   const dataDir = await mkdtemp(join(tmpdir(), 'conclave-browser-'));
   const port = await freePort();
-  const base = `https://127.0.0.1:${port}`;
-  const proc = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data', dataDir, '--public-url', base], {
+  const mediaPort = await freeUdpPort();
+  const base = `https://${testAddr}:${port}`;
+  const args = ['serve', '--listen', `${testAddr}:${port}`, '--data', dataDir, '--public-url', base];
+  args.push('--media-port', String(mediaPort), '--media-workers', '1', ...extraArgs);
+  const proc = spawn(binary, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -114,7 +155,10 @@ export async function startServer() {
   return {
     base,
     dataDir,
+    mediaPort,
     log: () => output,
+    /** The Prometheus text of /metrics (readable from loopback and, in the namespace, from the test address). */
+    metrics: () => getText(`${base}/metrics`),
     /** `conclave meeting create --json` against the same data directory. */
     async createMeeting() {
       const { stdout } = await run(binary, ['meeting', 'create', '--data', dataDir, '--public-url', base, '--json'], { timeout: 15_000 });
@@ -124,7 +168,24 @@ export async function startServer() {
   };
 }
 
-export function launchBrowser() {
+/**
+ * In a fresh namespace the veth pair's IPv6 link-local addresses finish
+ * duplicate address detection a second or two after it was made; Chromium
+ * sees that as a network change and fails navigations in flight with
+ * net::ERR_NETWORK_CHANGED. Waits until no address is tentative any more.
+ */
+async function settleNetwork(deadlineMs = 10_000) {
+  if (!process.env.CONCLAVE_NETNS) return;
+  const until = Date.now() + deadlineMs;
+  while (Date.now() < until) {
+    const { stdout } = await run('ip', ['-6', 'addr', 'show', 'tentative'], { timeout: 5000 }).catch(() => ({ stdout: '' }));
+    if (stdout.trim() === '') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function launchBrowser() {
+  await settleNetwork();
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
@@ -180,4 +241,82 @@ export function foreignRequests(requests, origin) {
 
 export function cspConsoleMessages(messages) {
   return messages.filter((m) => /content security policy|content-security-policy/i.test(m.text));
+}
+
+/**
+ * Drops every UDP datagram sent to `port` (browsers → the media worker) until
+ * the returned function is called: a media outage that leaves signaling
+ * alone. Changes the routing rules, so it works only inside the throw-away
+ * namespace of scripts/netns.sh (CONCLAVE_NETNS), never on the host.
+ */
+export async function blockUdpTo(port) {
+  if (!process.env.CONCLAVE_NETNS) throw new Error('blockUdpTo needs the namespace of scripts/netns.sh');
+  const ip = (...args) => run('ip', args, { timeout: 5000 });
+  // Local delivery is decided by the rule "lookup local" at preference 0,
+  // which no rule can precede: move it behind the blackhole first.
+  const rules = (await ip('rule', 'show')).stdout;
+  if (!/^100:\s+from all lookup local/m.test(rules)) {
+    await ip('rule', 'add', 'pref', '100', 'lookup', 'local');
+    await ip('rule', 'del', 'pref', '0');
+  }
+  await ip('rule', 'add', 'pref', '10', 'ipproto', 'udp', 'dport', String(port), 'blackhole');
+  return async () => {
+    await ip('rule', 'del', 'pref', '10');
+  };
+}
+
+/** With ?query inserted before the fragment, as DESIGN.md §9 writes it. */
+export function withQuery(link, query) {
+  const u = new URL(link);
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+  return u.toString();
+}
+
+/** Polls fn until it returns a truthy value; throws with the last value after the deadline. */
+export async function until(what, fn, { timeout = 20_000, interval = 100 } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** The page's receive counters per participant (the web app's test hook). */
+export const mediaStats = (page) => page.evaluate(() => window.__conclave.stats());
+/** The page's ICE states { publish, subscribe }. */
+export const iceStates = (page) => page.evaluate(() => window.__conclave.ice());
+/** One's own participant id, from one's own tile. */
+export const selfId = (page) => page.locator('[data-testid=tile][data-self=true]').getAttribute('data-participant');
+
+/**
+ * Waits until `page` has decoded video from each of `others`, and then
+ * until that video keeps coming, as does their audio.
+ */
+export async function assertReceiving(who, page, others, timeout = 20_000) {
+  const first = await until(
+    `${who} to decode video from ${others.join(', ')}`,
+    async () => {
+      const s = await mediaStats(page);
+      return others.every((id) => (s[id]?.framesDecoded ?? 0) > 0) ? s : null;
+    },
+    { timeout },
+  );
+  await until(
+    `${who}: video and audio from ${others.join(', ')} to keep flowing`,
+    async () => {
+      const s = await mediaStats(page);
+      return others.every((id) => s[id] && s[id].framesDecoded > first[id].framesDecoded && s[id].audioBytesReceived > first[id].audioBytesReceived);
+    },
+    { timeout: 10_000 },
+  );
+}
+
+/** The common end-of-test checks: same origin only, no CSP violation. */
+export async function assertClean(w, origin) {
+  assert.deepEqual(foreignRequests(w.requests, origin), [], 'a request went to another origin');
+  assert.deepEqual(await w.cspViolations(), [], 'the page violated the CSP');
+  assert.deepEqual(cspConsoleMessages(w.console), [], 'the console reports a CSP problem');
 }

@@ -10,15 +10,23 @@
  *   connecting  prejoin busy / "Connecting…"
  *   lobby       lobbyView                ← {"type":"lobby"}
  *   meeting     meetingView              ← {"type":"joined"}
- *   over        noticeView (left, denied, ended, lost)
+ *   over        noticeView (left, denied, ended, lost, media lost)
+ *
+ * In the meeting the session also owns the media transport (the publish and
+ * subscribe connections to the SFU) and routes the roster, lobby and media
+ * messages to the view and the transport. The server removing us because
+ * our media was lost ({"type":"left","reason":…}) ends the meeting with a
+ * way to join again.
  */
 import type { MessageKey } from '../i18n';
 import type { JoinOptions, MeetingLink } from '../links/meetingLink';
 import type { LocalMedia } from '../media/local';
+import { installTestHook } from '../media/testHook';
+import { MediaTransport, type MediaEnv } from '../media/transport';
 import { ProtocolError, SignalingClient, type TransportFactory } from '../signaling/client';
 import type { ErrorMsg, JoinedMsg } from '../signaling/protocol';
 import { lobbyView } from '../ui/lobby';
-import { meetingView } from '../ui/meeting';
+import { meetingView, type MeetingView } from '../ui/meeting';
 import { noticeView } from '../ui/notice';
 import { prejoinView } from '../ui/prejoin';
 import type { Shell } from '../ui/shell';
@@ -34,7 +42,13 @@ export interface SessionDeps {
   readonly media: LocalMedia;
   readonly signalingUrl: string;
   readonly transport?: TransportFactory;
+  /** The browser's WebRTC by default; fakes in tests. */
+  readonly mediaEnv?: MediaEnv;
 }
+
+/** Client messages whose error replies belong to the media transport. */
+const MEDIA_REFS: ReadonlySet<string> = new Set(['publish', 'subscribe_answer', 'subscribe_restart']);
+const HOST_REFS: ReadonlySet<string> = new Set(['admit', 'deny']);
 
 /** The message to show for a server error reply. */
 export function serverErrorKey(code: string): MessageKey {
@@ -48,9 +62,13 @@ export class MeetingSession {
   #name = '';
   /** Which kinds were live when the connection dropped, to restore on retry. */
   #resume: { video: boolean; audio: boolean } = { video: false, audio: false };
+  /** While in the meeting: its view and its media connections. */
+  #view: MeetingView | null = null;
+  #media: MediaTransport | null = null;
 
   constructor(deps: SessionDeps) {
     this.#d = deps;
+    installTestHook(() => this.#media);
   }
 
   get state(): SessionState {
@@ -74,6 +92,7 @@ export class MeetingSession {
 
   /** Leaves quietly (page closing). */
   dispose(): void {
+    this.#closeMeeting();
     this.#client?.leave();
     this.#client?.close();
     this.#client = null;
@@ -132,7 +151,30 @@ export class MeetingSession {
       if (current()) this.#showLobby();
     });
     client.on('joined', (m) => {
-      if (current()) this.#showMeeting(m);
+      if (current()) this.#showMeeting(client, m);
+    });
+    client.on('participant_joined', (m) => {
+      if (current()) this.#view?.addParticipant(m.participant);
+    });
+    client.on('participant_left', (m) => {
+      if (current()) this.#view?.removeParticipant(m.participant);
+    });
+    client.on('knock', (m) => {
+      if (current()) this.#view?.addKnock(m);
+    });
+    client.on('knock_gone', (m) => {
+      if (current()) this.#view?.removeKnock(m.participant);
+    });
+    client.on('publish_answer', (m) => {
+      if (current()) this.#media?.onPublishAnswer(m.sdp);
+    });
+    client.on('subscribe_offer', (m) => {
+      if (current()) this.#media?.onSubscribeOffer(m.sdp, m.version);
+    });
+    client.on('left', (m) => {
+      // Our own leave ends the session before this arrives; a reason means
+      // the server took us out because our media was lost.
+      if (current() && this.#state === 'meeting' && m.reason !== undefined) this.#mediaLost();
     });
     client.on('denied', () => {
       if (current()) this.#end('denied.title', 'denied.text');
@@ -143,6 +185,11 @@ export class MeetingSession {
     client.on('error', (m: ErrorMsg) => {
       if (!current()) return;
       const key = serverErrorKey(m.code);
+      if (this.#state === 'meeting' && m.ref !== undefined && MEDIA_REFS.has(m.ref)) {
+        this.#media?.onServerError(m.ref, m.code);
+        return;
+      }
+      if (this.#state === 'meeting' && m.ref !== undefined && HOST_REFS.has(m.ref)) this.#view?.knockActionFailed();
       if (this.#state === 'connecting') {
         client.close();
         this.#client = null;
@@ -173,19 +220,47 @@ export class MeetingSession {
     this.#d.shell.show(lobbyView(() => this.#leave()));
   }
 
-  #showMeeting(m: JoinedMsg): void {
+  #showMeeting(client: SignalingClient, m: JoinedMsg): void {
+    this.#closeMeeting();
     this.#state = 'meeting';
-    this.#d.shell.show(
-      meetingView({
-        shell: this.#d.shell,
-        media: this.#d.media,
-        prefs: this.#d.prefs,
-        participant: m.participant,
-        role: m.role,
-        name: this.#name,
-        onLeave: () => this.#leave(),
-      }),
-    );
+    const view = meetingView({
+      shell: this.#d.shell,
+      media: this.#d.media,
+      prefs: this.#d.prefs,
+      participant: m.participant,
+      role: m.role,
+      name: this.#name,
+      participants: m.participants,
+      knocks: m.knocks,
+      onLeave: () => this.#leave(),
+      onAdmit: (participant) => client.send({ type: 'admit', participant }),
+      onDeny: (participant) => client.send({ type: 'deny', participant }),
+    });
+    this.#view = view;
+    this.#d.shell.show(view);
+    let problemShown = false;
+    const media = new MediaTransport({
+      local: this.#d.media,
+      send: (msg) => client.send(msg),
+      events: {
+        remote: (participant, stream) => view.setRemoteStream(participant, stream),
+        problem: () => {
+          if (problemShown) return;
+          problemShown = true;
+          view.mediaProblem();
+        },
+      },
+      ...(this.#d.mediaEnv ? { env: this.#d.mediaEnv } : {}),
+    });
+    this.#media = media;
+    media.start();
+  }
+
+  /** Closes the media connections and forgets the meeting view. */
+  #closeMeeting(): void {
+    this.#media?.close();
+    this.#media = null;
+    this.#view = null;
   }
 
   #leave(): void {
@@ -195,6 +270,7 @@ export class MeetingSession {
 
   /** Closes everything and shows a final page with a way back in. */
   #end(titleKey: MessageKey, textKey: MessageKey | undefined): void {
+    this.#closeMeeting();
     this.#client?.close();
     this.#client = null;
     this.#d.media.stop();
@@ -207,11 +283,33 @@ export class MeetingSession {
   }
 
   #lost(): void {
+    this.#closeMeeting();
     const media = this.#d.media;
     this.#resume = { video: media.has('video'), audio: media.isLive('audio') };
     this.#client = null;
     media.stop();
     this.#showFailure('conn.lost.text');
+  }
+
+  /** The server removed us: our audio and video stopped reaching it. */
+  #mediaLost(): void {
+    this.#closeMeeting();
+    this.#client?.close();
+    const media = this.#d.media;
+    this.#resume = { video: media.has('video'), audio: media.isLive('audio') };
+    this.#client = null;
+    media.stop();
+    this.#state = 'over';
+    this.#d.shell.show(
+      noticeView({
+        titleKey: 'media.lost.title',
+        textKey: 'media.lost.text',
+        actions: [
+          { key: 'left.rejoin', onClick: () => void this.#retry() },
+          { key: 'nav.home', href: '/' },
+        ],
+      }),
+    );
   }
 
   #showFailure(key: MessageKey, params?: Readonly<Record<string, string>>): void {

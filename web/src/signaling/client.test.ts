@@ -123,7 +123,7 @@ describe('signaling client', () => {
     server.push('not json');
     server.push({ type: 'joined', participant: 'p', role: 'owner' });
     server.push({ type: 'lobby' });
-    server.push({ type: 'joined', participant: 'p7', role: 'guest' });
+    server.push({ type: 'joined', participant: 'p7', role: 'guest', participants: [{ id: 'p7', name: 'G', role: 'guest' }], knocks: [] });
 
     expect(lobby).toHaveBeenCalledTimes(1);
     expect(joined).toHaveBeenCalledExactlyOnceWith('p7', 'guest');

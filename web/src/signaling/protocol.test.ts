@@ -11,8 +11,29 @@ describe('server messages', () => {
     });
     expect(ok({ type: 'pong', id: 7 })).toEqual({ kind: 'message', msg: { type: 'pong', id: 7 } });
     expect(ok({ type: 'lobby' })).toEqual({ kind: 'message', msg: { type: 'lobby' } });
-    expect(ok({ type: 'joined', participant: 'p1', role: 'host' })).toEqual({ kind: 'message', msg: { type: 'joined', participant: 'p1', role: 'host' } });
-    expect(ok({ type: 'joined', participant: 'p2', role: 'guest' }).kind).toBe('message');
+    const members = [
+      { id: 'p1', name: 'Hanna', role: 'host' },
+      { id: 'p2', name: 'Gustav', role: 'guest' },
+    ];
+    expect(ok({ type: 'joined', participant: 'p1', role: 'host', participants: members, knocks: [{ participant: 'p3', name: 'Grete' }] })).toEqual({
+      kind: 'message',
+      msg: { type: 'joined', participant: 'p1', role: 'host', participants: members, knocks: [{ participant: 'p3', name: 'Grete' }] },
+    });
+    expect(ok({ type: 'joined', participant: 'p2', role: 'guest', participants: members, knocks: [] }).kind).toBe('message');
+    expect(ok({ type: 'participant_joined', participant: { id: 'p4', name: 'Nora', role: 'guest' } })).toEqual({
+      kind: 'message',
+      msg: { type: 'participant_joined', participant: { id: 'p4', name: 'Nora', role: 'guest' } },
+    });
+    expect(ok({ type: 'participant_left', participant: 'p4' })).toEqual({ kind: 'message', msg: { type: 'participant_left', participant: 'p4' } });
+    expect(ok({ type: 'knock', participant: 'p5', name: 'Otto' })).toEqual({ kind: 'message', msg: { type: 'knock', participant: 'p5', name: 'Otto' } });
+    expect(ok({ type: 'knock_gone', participant: 'p5' })).toEqual({ kind: 'message', msg: { type: 'knock_gone', participant: 'p5' } });
+    expect(ok({ type: 'left' })).toEqual({ kind: 'message', msg: { type: 'left' } });
+    expect(ok({ type: 'left', reason: 'media_timeout' })).toEqual({ kind: 'message', msg: { type: 'left', reason: 'media_timeout' } });
+    expect(ok({ type: 'publish_answer', sdp: 'v=0\r\n' })).toEqual({ kind: 'message', msg: { type: 'publish_answer', sdp: 'v=0\r\n' } });
+    expect(ok({ type: 'subscribe_offer', sdp: 'v=0\r\n', version: 3 })).toEqual({
+      kind: 'message',
+      msg: { type: 'subscribe_offer', sdp: 'v=0\r\n', version: 3 },
+    });
     expect(ok({ type: 'denied' })).toEqual({ kind: 'message', msg: { type: 'denied' } });
     expect(ok({ type: 'ended' })).toEqual({ kind: 'message', msg: { type: 'ended' } });
     expect(ok({ type: 'error', code: 'bad_request', message: 'x', ref: 'join' })).toEqual({
@@ -52,9 +73,20 @@ describe('server messages', () => {
     ['pong without id', '{"type":"pong"}'],
     ['pong with negative id', '{"type":"pong","id":-1}'],
     ['pong with string id', '{"type":"pong","id":"1"}'],
-    ['joined without participant', '{"type":"joined","role":"host"}'],
-    ['joined with empty participant', '{"type":"joined","participant":"","role":"host"}'],
-    ['joined with unknown role', '{"type":"joined","participant":"p","role":"admin"}'],
+    ['joined without participant', '{"type":"joined","role":"host","participants":[],"knocks":[]}'],
+    ['joined without participants', '{"type":"joined","participant":"p","role":"host","knocks":[]}'],
+    ['joined with a participant that is not an object', '{"type":"joined","participant":"p","role":"host","participants":["p"],"knocks":[]}'],
+    ['joined with a participant without role', '{"type":"joined","participant":"p","role":"host","participants":[{"id":"p","name":"n"}],"knocks":[]}'],
+    ['joined with knocks not a list', '{"type":"joined","participant":"p","role":"host","participants":[],"knocks":{}}'],
+    ['participant_joined with a bare id', '{"type":"participant_joined","participant":"p"}'],
+    ['participant_left with empty id', '{"type":"participant_left","participant":""}'],
+    ['knock without name', '{"type":"knock","participant":"p"}'],
+    ['left with numeric reason', '{"type":"left","reason":1}'],
+    ['publish_answer without sdp', '{"type":"publish_answer"}'],
+    ['subscribe_offer without version', '{"type":"subscribe_offer","sdp":"v=0"}'],
+    ['subscribe_offer with negative version', '{"type":"subscribe_offer","sdp":"v=0","version":-1}'],
+    ['joined with empty participant', '{"type":"joined","participant":"","role":"host","participants":[],"knocks":[]}'],
+    ['joined with unknown role', '{"type":"joined","participant":"p","role":"admin","participants":[],"knocks":[]}'],
     ['error without code', '{"type":"error","message":"m"}'],
     ['error with numeric ref', '{"type":"error","code":"c","message":"m","ref":3}'],
     ['oversized frame', JSON.stringify({ type: 'lobby', pad: 'x'.repeat(MAX_INBOUND_CHARS) })],
@@ -73,5 +105,8 @@ describe('client messages', () => {
       host_key: 'k',
     });
     expect(encodeClientMessage({ type: 'hello', v: 1 })).toBe('{"type":"hello","v":1}');
+    expect(encodeClientMessage({ type: 'admit', participant: 'p' })).toBe('{"type":"admit","participant":"p"}');
+    expect(encodeClientMessage({ type: 'subscribe_answer', sdp: 's', version: 2 })).toBe('{"type":"subscribe_answer","sdp":"s","version":2}');
+    expect(encodeClientMessage({ type: 'subscribe_restart' })).toBe('{"type":"subscribe_restart"}');
   });
 });

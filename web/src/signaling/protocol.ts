@@ -27,8 +27,26 @@ export interface JoinMsg {
   readonly host_key?: string;
 }
 export interface LeaveMsg { readonly type: 'leave' }
+/** Host only: let a waiting guest in, or turn it away. */
+export interface AdmitMsg { readonly type: 'admit'; readonly participant: string }
+export interface DenyMsg { readonly type: 'deny'; readonly participant: string }
+/** Offer of the publish connection (docs/protocol.md, "Media negotiation"). */
+export interface PublishMsg { readonly type: 'publish'; readonly sdp: string }
+/** Answer to the subscribe offer of the same version. */
+export interface SubscribeAnswerMsg { readonly type: 'subscribe_answer'; readonly sdp: string; readonly version: number }
+/** Asks for a subscribe offer with new ICE credentials. */
+export interface SubscribeRestartMsg { readonly type: 'subscribe_restart' }
 
-export type ClientMessage = HelloMsg | PingMsg | JoinMsg | LeaveMsg;
+export type ClientMessage =
+  | HelloMsg
+  | PingMsg
+  | JoinMsg
+  | LeaveMsg
+  | AdmitMsg
+  | DenyMsg
+  | PublishMsg
+  | SubscribeAnswerMsg
+  | SubscribeRestartMsg;
 
 // ---- server → client -------------------------------------------------------
 
@@ -40,9 +58,27 @@ export interface WelcomeMsg { readonly type: 'welcome'; readonly v: number; read
 export interface PongMsg { readonly type: 'pong'; readonly id: number }
 export interface LobbyMsg { readonly type: 'lobby' }
 export type Role = 'host' | 'guest';
-export interface JoinedMsg { readonly type: 'joined'; readonly participant: string; readonly role: Role }
+export interface Participant { readonly id: string; readonly name: string; readonly role: Role }
+export interface Knock { readonly participant: string; readonly name: string }
+export interface JoinedMsg {
+  readonly type: 'joined';
+  readonly participant: string;
+  readonly role: Role;
+  /** Every member, oneself included. */
+  readonly participants: readonly Participant[];
+  /** Guests waiting in the lobby (hosts only; empty for guests). */
+  readonly knocks: readonly Knock[];
+}
+export interface ParticipantJoinedMsg { readonly type: 'participant_joined'; readonly participant: Participant }
+export interface ParticipantLeftMsg { readonly type: 'participant_left'; readonly participant: string }
+export interface KnockMsg { readonly type: 'knock'; readonly participant: string; readonly name: string }
+export interface KnockGoneMsg { readonly type: 'knock_gone'; readonly participant: string }
 export interface DeniedMsg { readonly type: 'denied' }
 export interface EndedMsg { readonly type: 'ended' }
+/** Reply to leave, or removal by the server (reason: media_timeout, media_failed, …). */
+export interface LeftMsg { readonly type: 'left'; readonly reason?: string }
+export interface PublishAnswerMsg { readonly type: 'publish_answer'; readonly sdp: string }
+export interface SubscribeOfferMsg { readonly type: 'subscribe_offer'; readonly sdp: string; readonly version: number }
 export interface ErrorMsg {
   readonly type: 'error';
   readonly code: string;
@@ -51,7 +87,21 @@ export interface ErrorMsg {
   readonly ref?: string;
 }
 
-export type ServerMessage = WelcomeMsg | PongMsg | LobbyMsg | JoinedMsg | DeniedMsg | EndedMsg | ErrorMsg;
+export type ServerMessage =
+  | WelcomeMsg
+  | PongMsg
+  | LobbyMsg
+  | JoinedMsg
+  | ParticipantJoinedMsg
+  | ParticipantLeftMsg
+  | KnockMsg
+  | KnockGoneMsg
+  | DeniedMsg
+  | EndedMsg
+  | LeftMsg
+  | PublishAnswerMsg
+  | SubscribeOfferMsg
+  | ErrorMsg;
 export type ServerType = ServerMessage['type'];
 export type ServerMessageOf<K extends ServerType> = Extract<ServerMessage, { type: K }>;
 
@@ -96,6 +146,16 @@ function obj(o: Obj, key: string): Obj {
   return v;
 }
 
+function arr<T>(o: Obj, key: string, max: number, item: (x: Obj) => T): T[] {
+  const v = o[key];
+  if (!Array.isArray(v)) throw new FieldError(`${key}: expected array`);
+  if (v.length > max) throw new FieldError(`${key}: too many entries`);
+  return v.map((x: unknown) => {
+    if (!isObj(x)) throw new FieldError(`${key}: expected objects`);
+    return item(x);
+  });
+}
+
 function oneOf<T extends string>(o: Obj, key: string, allowed: readonly T[]): T {
   const v = o[key];
   const found = allowed.find((a) => a === v);
@@ -107,6 +167,22 @@ function oneOf<T extends string>(o: Obj, key: string, allowed: readonly T[]): T 
 
 const SHORT = 256; // ids, codes, versions
 const TEXT = 4096; // human-readable text
+/** A session description (the server accepts up to 64 KiB; offers are smaller). */
+const SDP = 256 * 1024;
+/** Entries of a member or lobby list (the server caps them at 100 and 50). */
+const LIST = 1000;
+/** Display names: 64 bytes on the server; characters here. */
+const NAME = 256;
+
+const participant = (o: Obj): Participant => ({
+  id: str(o, 'id', { nonEmpty: true, max: SHORT }),
+  name: str(o, 'name', { max: NAME }),
+  role: oneOf(o, 'role', ['host', 'guest'] as const),
+});
+const knock = (o: Obj): Knock => ({
+  participant: str(o, 'participant', { nonEmpty: true, max: SHORT }),
+  name: str(o, 'name', { max: NAME }),
+});
 
 const schema: { readonly [K in ServerType]: (o: Obj) => ServerMessageOf<K> } = {
   welcome: (o) => {
@@ -127,9 +203,21 @@ const schema: { readonly [K in ServerType]: (o: Obj) => ServerMessageOf<K> } = {
     type: 'joined',
     participant: str(o, 'participant', { nonEmpty: true, max: SHORT }),
     role: oneOf(o, 'role', ['host', 'guest'] as const),
+    participants: arr(o, 'participants', LIST, participant),
+    knocks: arr(o, 'knocks', LIST, knock),
   }),
+  participant_joined: (o) => ({ type: 'participant_joined', participant: participant(obj(o, 'participant')) }),
+  participant_left: (o) => ({ type: 'participant_left', participant: str(o, 'participant', { nonEmpty: true, max: SHORT }) }),
+  knock: (o) => ({ type: 'knock', ...knock(o) }),
+  knock_gone: (o) => ({ type: 'knock_gone', participant: str(o, 'participant', { nonEmpty: true, max: SHORT }) }),
   denied: () => ({ type: 'denied' }),
   ended: () => ({ type: 'ended' }),
+  left: (o) => {
+    const reason = optStr(o, 'reason', SHORT);
+    return reason === undefined ? { type: 'left' } : { type: 'left', reason };
+  },
+  publish_answer: (o) => ({ type: 'publish_answer', sdp: str(o, 'sdp', { nonEmpty: true, max: SDP }) }),
+  subscribe_offer: (o) => ({ type: 'subscribe_offer', sdp: str(o, 'sdp', { nonEmpty: true, max: SDP }), version: uint(o, 'version') }),
   error: (o) => {
     const ref = optStr(o, 'ref', SHORT);
     const base = {

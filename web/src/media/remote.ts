@@ -1,0 +1,207 @@
+/*
+ * Whose media arrives on which m-line of the subscribe connection.
+ *
+ * The server's subscribe offer has one m-line per forwarded track, each with
+ * `a=msid:<publisher participant id> t<track id>` and its SSRC (docs/
+ * protocol.md, "Media negotiation"). m-lines are never removed: a slot whose
+ * track ended turns `inactive`, and the next track of the same kind reuses
+ * it with a new msid and a new SSRC. So the owner of a slot is whatever the
+ * latest offer says, and it changes over time.
+ *
+ * This module is pure: it reads offers (parseOfferSlots), keeps the current
+ * slot → participant picture (RemoteBindings), and attributes inbound RTP
+ * statistics to participants by SSRC (statsByParticipant). The transport
+ * applies the result to the receivers' tracks.
+ */
+
+export type SlotKind = 'audio' | 'video';
+
+export interface OfferSlot {
+  readonly mid: string;
+  readonly kind: SlotKind | 'other';
+  /** True if the server sends on it (sendonly/sendrecv with a port). */
+  readonly active: boolean;
+  /** The MediaStream id: the publishing participant's id. */
+  readonly stream: string | null;
+  /** The track id of the msid (the server's "t<id>"). */
+  readonly track: string | null;
+  readonly ssrcs: readonly number[];
+}
+
+/** Reads the m-lines of a session description. Never throws. */
+export function parseOfferSlots(sdp: string): OfferSlot[] {
+  const slots: OfferSlot[] = [];
+  type Draft = { mid: string; kind: OfferSlot['kind']; port: number; dir: string; stream: string | null; track: string | null; ssrcs: number[]; ssrcStream: string | null; ssrcTrack: string | null };
+  let cur: Draft | null = null;
+  let sessionDir = 'sendrecv';
+  const finish = (): void => {
+    if (!cur) return;
+    const stream = cur.stream ?? cur.ssrcStream;
+    const track = cur.stream !== null ? cur.track : cur.ssrcTrack;
+    const dir = cur.dir || sessionDir;
+    slots.push({
+      mid: cur.mid,
+      kind: cur.kind,
+      active: cur.port !== 0 && (dir === 'sendonly' || dir === 'sendrecv'),
+      stream: stream === '-' ? null : stream,
+      track,
+      ssrcs: cur.ssrcs,
+    });
+  };
+  for (const raw of sdp.split(/\r?\n/)) {
+    const line = raw.trimEnd();
+    if (line.startsWith('m=')) {
+      finish();
+      const [kind = '', port = '0'] = line.slice(2).split(' ');
+      cur = {
+        mid: '',
+        kind: kind === 'audio' || kind === 'video' ? kind : 'other',
+        port: Number.parseInt(port, 10) || 0,
+        dir: '',
+        stream: null,
+        track: null,
+        ssrcs: [],
+        ssrcStream: null,
+        ssrcTrack: null,
+      };
+      continue;
+    }
+    if (!line.startsWith('a=')) continue;
+    const attr = line.slice(2);
+    const colon = attr.indexOf(':');
+    const name = colon < 0 ? attr : attr.slice(0, colon);
+    const value = colon < 0 ? '' : attr.slice(colon + 1);
+    if (name === 'sendonly' || name === 'recvonly' || name === 'sendrecv' || name === 'inactive') {
+      if (cur) cur.dir = name;
+      else sessionDir = name;
+      continue;
+    }
+    if (!cur) continue;
+    if (name === 'mid') {
+      cur.mid = value.trim();
+    } else if (name === 'msid') {
+      const [stream = '', track = null] = value.trim().split(/\s+/);
+      if (stream !== '' && cur.stream === null) {
+        cur.stream = stream;
+        cur.track = track;
+      }
+    } else if (name === 'ssrc') {
+      const m = /^(\d+)\s+(\S+?)(?::(.*))?$/.exec(value.trim());
+      if (!m) continue;
+      const ssrc = Number(m[1]);
+      if (!Number.isSafeInteger(ssrc) || ssrc > 0xffffffff) continue;
+      if (!cur.ssrcs.includes(ssrc)) cur.ssrcs.push(ssrc);
+      if (m[2] === 'msid' && m[3] !== undefined && cur.ssrcStream === null) {
+        const [stream = '', track = null] = m[3].trim().split(/\s+/);
+        if (stream !== '') {
+          cur.ssrcStream = stream;
+          cur.ssrcTrack = track;
+        }
+      }
+    }
+  }
+  finish();
+  return slots;
+}
+
+export interface Binding {
+  readonly mid: string;
+  readonly kind: SlotKind;
+  readonly participant: string;
+}
+
+/**
+ * The current owner of every active audio/video slot, as told by the latest
+ * subscribe offer applied.
+ */
+export class RemoteBindings {
+  #byMid = new Map<string, Binding>();
+  #bySsrc = new Map<number, string>();
+
+  /**
+   * Takes the slots of a newly applied offer. Returns the participants whose
+   * set of slots changed (gained, lost or swapped one), in a stable order.
+   */
+  apply(slots: readonly OfferSlot[]): string[] {
+    const before = this.#byMid;
+    const byMid = new Map<string, Binding>();
+    const bySsrc = new Map<number, string>();
+    for (const s of slots) {
+      if (!s.active || s.stream === null || s.mid === '' || (s.kind !== 'audio' && s.kind !== 'video')) continue;
+      byMid.set(s.mid, { mid: s.mid, kind: s.kind, participant: s.stream });
+      for (const ssrc of s.ssrcs) bySsrc.set(ssrc, s.stream);
+    }
+    const changed = new Set<string>();
+    for (const [mid, b] of before) {
+      const now = byMid.get(mid);
+      if (!now || now.participant !== b.participant || now.kind !== b.kind) changed.add(b.participant);
+    }
+    for (const [mid, b] of byMid) {
+      const was = before.get(mid);
+      if (!was || was.participant !== b.participant || was.kind !== b.kind) changed.add(b.participant);
+    }
+    this.#byMid = byMid;
+    this.#bySsrc = bySsrc;
+    return [...changed].sort();
+  }
+
+  /** Forgets everything (the subscribe connection was closed). */
+  clear(): string[] {
+    const had = [...new Set([...this.#byMid.values()].map((b) => b.participant))].sort();
+    this.#byMid = new Map();
+    this.#bySsrc = new Map();
+    return had;
+  }
+
+  ofMid(mid: string | null | undefined): Binding | null {
+    return mid ? (this.#byMid.get(mid) ?? null) : null;
+  }
+
+  participantOfSsrc(ssrc: number): string | null {
+    return this.#bySsrc.get(ssrc) ?? null;
+  }
+
+  /** The slots of one participant. */
+  slotsOf(participant: string): Binding[] {
+    return [...this.#byMid.values()].filter((b) => b.participant === participant);
+  }
+
+  participants(): string[] {
+    return [...new Set([...this.#byMid.values()].map((b) => b.participant))].sort();
+  }
+}
+
+export interface ParticipantStats {
+  /** inbound-rtp video framesDecoded, summed over the participant's video slots. */
+  framesDecoded: number;
+  /** inbound-rtp audio bytesReceived, summed over the participant's audio slots. */
+  audioBytesReceived: number;
+}
+
+/**
+ * Attributes the inbound-rtp entries of a getStats() report to
+ * participants by SSRC. Every participant in `present` is listed (with
+ * zeros if nothing arrived yet); entries whose SSRC belongs to nobody now
+ * (a slot's previous owner) are left out.
+ */
+export function statsByParticipant(
+  reports: Iterable<unknown>,
+  owner: (ssrc: number) => string | null,
+  present: readonly string[] = [],
+): Record<string, ParticipantStats> {
+  // No prototype: a participant id can never collide with an Object method.
+  const out = Object.create(null) as Record<string, ParticipantStats>;
+  for (const p of present) out[p] = { framesDecoded: 0, audioBytesReceived: 0 };
+  for (const r of reports) {
+    if (typeof r !== 'object' || r === null) continue;
+    const s = r as Record<string, unknown>;
+    if (s['type'] !== 'inbound-rtp' || typeof s['ssrc'] !== 'number') continue;
+    const who = owner(s['ssrc']);
+    if (who === null) continue;
+    const entry = (out[who] ??= { framesDecoded: 0, audioBytesReceived: 0 });
+    const kind = s['kind'] ?? s['mediaType'];
+    if (kind === 'video' && typeof s['framesDecoded'] === 'number') entry.framesDecoded += s['framesDecoded'];
+    if (kind === 'audio' && typeof s['bytesReceived'] === 'number') entry.audioBytesReceived += s['bytesReceived'];
+  }
+  return out;
+}

@@ -1,0 +1,379 @@
+/*
+ * The member's two media connections to the SFU (docs/protocol.md, "Media
+ * negotiation").
+ *
+ *   publish    ours to offer: one sendonly transceiver per local kind
+ *              (microphone, camera) → `publish {sdp}` → `publish_answer`.
+ *              Created when there is something to send; a kind that appears
+ *              later (camera turned on after joining without one) adds a
+ *              transceiver and publishes again. Turning a kind off or on
+ *              again only swaps the sender's track (replaceTrack), and
+ *              muting only disables the track: no renegotiation.
+ *   subscribe  the server's to offer: made on the first `subscribe_offer`;
+ *              every offer is answered (`subscribe_answer {sdp, version}`)
+ *              one at a time, in the order they came.
+ *
+ * Whose media is on which m-line comes from the offer itself (remote.ts):
+ * each active m-line names its publisher as the msid stream id, which is
+ * also what `ontrack` reports as event.streams[0].id. Slots are reused, so
+ * the mapping is rebuilt after every offer and each participant's tracks
+ * are handed to the UI as a fresh MediaStream whenever they change.
+ *
+ * ICE: the server is ICE-lite and the browser drives the checks. When a
+ * connection goes `disconnected` (for DISCONNECTED_GRACE_MS) or `failed`,
+ * publish restarts ICE with a new offer and subscribe asks the server for
+ * one (`subscribe_restart`); this repeats every RESTART_RETRY_MS until the
+ * connection is back. If media stays lost the server removes the member
+ * with `left {reason}`, which the session handles.
+ *
+ * Nothing here touches the DOM; the browser API is reached through
+ * MediaEnv so the negotiation logic can be tested with fakes.
+ */
+import type { MediaKind } from './local';
+import { parseOfferSlots, RemoteBindings, statsByParticipant, type OfferSlot, type ParticipantStats } from './remote';
+import { SerialQueue } from './serial';
+import type { PublishMsg, SubscribeAnswerMsg, SubscribeRestartMsg } from '../signaling/protocol';
+
+export const DISCONNECTED_GRACE_MS = 2_000;
+export const RESTART_RETRY_MS = 8_000;
+export const PUBLISH_ANSWER_TIMEOUT_MS = 15_000;
+
+/** Both connections: no ICE servers (the SFU's host candidates suffice), one transport, rtcp-mux. */
+export const PC_CONFIG: RTCConfiguration = { iceServers: [], bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require' };
+
+export type MediaMessage = PublishMsg | SubscribeAnswerMsg | SubscribeRestartMsg;
+
+export interface MediaEnv {
+  createPeerConnection(config: RTCConfiguration): RTCPeerConnection;
+  createStream(tracks: readonly MediaStreamTrack[]): MediaStream;
+}
+
+export const browserEnv: MediaEnv = {
+  createPeerConnection: (config) => new RTCPeerConnection(config),
+  createStream: (tracks) => new MediaStream([...tracks]),
+};
+
+export type Side = 'publish' | 'subscribe';
+
+export interface TransportEvents {
+  /** What arrives from a participant now; null once nothing does. */
+  remote(participant: string, stream: MediaStream | null): void;
+  /** Negotiation failed; the detail names a step or an error code, never SDP. */
+  problem?(side: Side, detail: string): void;
+}
+
+/** What the transport needs of the local media (media/local.ts's LocalMedia). */
+export interface LocalSource {
+  readonly stream: MediaStream;
+  track(kind: MediaKind): MediaStreamTrack | null;
+  onChange(fn: () => void): () => void;
+}
+
+export interface TransportOptions {
+  readonly local: LocalSource;
+  readonly send: (msg: MediaMessage) => boolean;
+  readonly events: TransportEvents;
+  readonly env?: MediaEnv;
+}
+
+const KINDS: readonly MediaKind[] = ['audio', 'video'];
+
+class NegotiationError extends Error {}
+
+export class MediaTransport {
+  readonly #local: LocalSource;
+  readonly #send: (msg: MediaMessage) => boolean;
+  readonly #events: TransportEvents;
+  readonly #env: MediaEnv;
+  #closed = false;
+  #unsubscribeLocal: (() => void) | null = null;
+
+  #pub: RTCPeerConnection | null = null;
+  readonly #senders = new Map<MediaKind, RTCRtpSender>();
+  readonly #pubQueue: SerialQueue;
+  #pubAnswer: { resolve: (sdp: string) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> } | null = null;
+  #noMedia = false;
+
+  #sub: RTCPeerConnection | null = null;
+  readonly #subQueue: SerialQueue;
+  #subVersion = -1;
+  readonly #bindings = new RemoteBindings();
+  /** The slots of the last offer applied. */
+  #slots: readonly OfferSlot[] = [];
+  /** The tracks last handed to the UI per participant. */
+  readonly #shown = new Map<string, readonly MediaStreamTrack[]>();
+
+  readonly #iceTimers: Record<Side, ReturnType<typeof setTimeout> | null> = { publish: null, subscribe: null };
+
+  constructor(opts: TransportOptions) {
+    this.#local = opts.local;
+    this.#send = opts.send;
+    this.#events = opts.events;
+    this.#env = opts.env ?? browserEnv;
+    this.#pubQueue = new SerialQueue((e) => this.#problem('publish', e));
+    this.#subQueue = new SerialQueue((e) => this.#problem('subscribe', e));
+  }
+
+  /** Publishes what the local media has, and follows its changes. */
+  start(): void {
+    if (this.#closed || this.#unsubscribeLocal) return;
+    this.#unsubscribeLocal = this.#local.onChange(() => this.#syncLocal());
+    this.#syncLocal();
+  }
+
+  /** The subscribe offer version last answered (-1: none). */
+  get answeredVersion(): number {
+    return this.#subVersion;
+  }
+
+  /** ICE state of each connection ('none' before it exists). */
+  iceStates(): Record<Side, string> {
+    return { publish: this.#pub?.iceConnectionState ?? 'none', subscribe: this.#sub?.iceConnectionState ?? 'none' };
+  }
+
+  onPublishAnswer(sdp: string): void {
+    const p = this.#pubAnswer;
+    if (!p) return; // not asked for: ignore
+    this.#pubAnswer = null;
+    clearTimeout(p.timer);
+    p.resolve(sdp);
+  }
+
+  onSubscribeOffer(sdp: string, version: number): void {
+    if (this.#closed) return;
+    this.#subQueue.push(() => this.#answer(sdp, version));
+  }
+
+  /** An error reply from the server whose ref is one of our messages. */
+  onServerError(ref: string, code: string): void {
+    if (ref === 'publish') {
+      if (code === 'no_media') this.#noMedia = true;
+      const p = this.#pubAnswer;
+      this.#pubAnswer = null;
+      if (p) {
+        clearTimeout(p.timer);
+        p.reject(new NegotiationError(`server: ${code}`));
+      } else {
+        this.#events.problem?.('publish', `server: ${code}`);
+      }
+    } else if (ref === 'subscribe_answer' || ref === 'subscribe_restart') {
+      this.#events.problem?.('subscribe', `server: ${code}`);
+    }
+  }
+
+  /** Per-participant receive counters of the subscribe connection. */
+  async stats(): Promise<Record<string, ParticipantStats>> {
+    const pc = this.#sub;
+    if (!pc || this.#closed) return Object.create(null) as Record<string, ParticipantStats>;
+    const report = await pc.getStats();
+    return statsByParticipant(report.values(), (ssrc) => this.#bindings.participantOfSsrc(ssrc), this.#bindings.participants());
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribeLocal?.();
+    this.#unsubscribeLocal = null;
+    this.#pubQueue.close();
+    this.#subQueue.close();
+    for (const side of ['publish', 'subscribe'] as const) this.#clearIceTimer(side);
+    const p = this.#pubAnswer;
+    this.#pubAnswer = null;
+    if (p) {
+      clearTimeout(p.timer);
+      p.reject(new NegotiationError('closed'));
+    }
+    for (const pc of [this.#pub, this.#sub]) {
+      if (!pc) continue;
+      pc.oniceconnectionstatechange = null;
+      pc.ontrack = null;
+      pc.close();
+    }
+    this.#pub = null;
+    this.#sub = null;
+    this.#senders.clear();
+    this.#bindings.clear();
+    this.#shown.clear();
+  }
+
+  // ---- publish --------------------------------------------------------------
+
+  /** Matches the senders to the local tracks; publishes again if a kind is new. */
+  #syncLocal(): void {
+    if (this.#closed || this.#noMedia) return;
+    let added = false;
+    for (const kind of KINDS) {
+      const track = this.#local.track(kind);
+      const sender = this.#senders.get(kind);
+      if (sender) {
+        // Off, on again, or another device: swap the track, no renegotiation.
+        if (sender.track !== track) void sender.replaceTrack(track).catch((e: unknown) => this.#problem('publish', e));
+      } else if (track) {
+        const pc = this.#publishConnection();
+        const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [this.#local.stream] });
+        this.#senders.set(kind, tr.sender);
+        added = true;
+      }
+    }
+    if (added) this.#queuePublish(false);
+  }
+
+  #publishConnection(): RTCPeerConnection {
+    if (this.#pub) return this.#pub;
+    const pc = this.#env.createPeerConnection(PC_CONFIG);
+    pc.oniceconnectionstatechange = () => this.#iceChanged('publish', pc);
+    this.#pub = pc;
+    return pc;
+  }
+
+  #queuePublish(iceRestart: boolean): void {
+    this.#pubQueue.push(async () => {
+      const pc = this.#pub;
+      if (!pc || this.#closed || this.#noMedia) return;
+      if (iceRestart) pc.restartIce();
+      const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : {});
+      if (this.#closed) return;
+      await pc.setLocalDescription(offer);
+      const sdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
+      let answer: string;
+      try {
+        answer = await this.#askPublish(sdp);
+      } catch (e) {
+        // Back to stable so that the next attempt can offer again.
+        if (!this.#closed && pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
+        throw e;
+      }
+      if (this.#closed) return;
+      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+    });
+  }
+
+  #askPublish(sdp: string): Promise<string> {
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (this.#pubAnswer?.timer !== timer) return;
+        this.#pubAnswer = null;
+        reject(new NegotiationError('no publish_answer'));
+      }, PUBLISH_ANSWER_TIMEOUT_MS);
+      this.#pubAnswer = { resolve, reject, timer };
+      if (!this.#send({ type: 'publish', sdp })) {
+        clearTimeout(timer);
+        this.#pubAnswer = null;
+        reject(new NegotiationError('publish not sent'));
+      }
+    });
+  }
+
+  // ---- subscribe ------------------------------------------------------------
+
+  #subscribeConnection(): RTCPeerConnection {
+    if (this.#sub) return this.#sub;
+    const pc = this.#env.createPeerConnection(PC_CONFIG);
+    pc.oniceconnectionstatechange = () => this.#iceChanged('subscribe', pc);
+    pc.ontrack = (ev) => {
+      // The offer already said whose track this is; the event must agree.
+      const b = this.#bindings.ofMid(ev.transceiver.mid);
+      const stream = ev.streams[0]?.id ?? null;
+      if (b && stream !== null && b.participant !== stream) {
+        console.warn('conclave: a remote track and the offer disagree about its sender');
+      }
+      if (b) this.#show(b.participant);
+    };
+    this.#sub = pc;
+    return pc;
+  }
+
+  async #answer(sdp: string, version: number): Promise<void> {
+    if (this.#closed) return;
+    const pc = this.#subscribeConnection();
+    // Bound before setRemoteDescription, so that ontrack (fired while it
+    // completes) already sees the new owners; undone if the offer is refused.
+    const slots = parseOfferSlots(sdp);
+    const changed = this.#bindings.apply(slots);
+    try {
+      await pc.setRemoteDescription({ type: 'offer', sdp });
+    } catch (e) {
+      this.#bindings.apply(this.#slots);
+      throw e;
+    }
+    this.#slots = slots;
+    const answer = await pc.createAnswer();
+    if (this.#closed) return;
+    await pc.setLocalDescription(answer);
+    if (this.#closed) return;
+    this.#send({ type: 'subscribe_answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '', version });
+    this.#subVersion = version;
+    for (const p of new Set([...changed, ...this.#shown.keys()])) this.#show(p);
+  }
+
+  /** Hands the participant's current tracks to the UI if they changed. */
+  #show(participant: string): void {
+    const pc = this.#sub;
+    if (!pc || this.#closed) return;
+    const byMid = new Map<string, RTCRtpTransceiver>();
+    for (const t of pc.getTransceivers()) if (t.mid !== null) byMid.set(t.mid, t);
+    const tracks: MediaStreamTrack[] = [];
+    // Audio first, then video, each in m-line order: a stable order.
+    for (const kind of KINDS) {
+      for (const b of this.#bindings.slotsOf(participant)) {
+        const tr = b.kind === kind ? byMid.get(b.mid)?.receiver.track : undefined;
+        if (tr && tr.readyState !== 'ended') tracks.push(tr);
+      }
+    }
+    const before = this.#shown.get(participant) ?? [];
+    if (before.length === tracks.length && before.every((t, i) => t === tracks[i])) return;
+    if (tracks.length === 0) {
+      this.#shown.delete(participant);
+      this.#events.remote(participant, null);
+    } else {
+      this.#shown.set(participant, tracks);
+      this.#events.remote(participant, this.#env.createStream(tracks));
+    }
+  }
+
+  // ---- ICE ------------------------------------------------------------------
+
+  #iceChanged(side: Side, pc: RTCPeerConnection): void {
+    if (this.#closed) return;
+    const state = pc.iceConnectionState;
+    if (state === 'connected' || state === 'completed' || state === 'closed') {
+      this.#clearIceTimer(side);
+    } else if (state === 'failed') {
+      this.#clearIceTimer(side);
+      this.#restart(side);
+    } else if (state === 'disconnected' && this.#iceTimers[side] === null) {
+      this.#iceTimers[side] = setTimeout(() => {
+        this.#iceTimers[side] = null;
+        this.#restart(side);
+      }, DISCONNECTED_GRACE_MS);
+    }
+  }
+
+  /** Restarts ICE of one side, and again later while it stays down. */
+  #restart(side: Side): void {
+    const pc = side === 'publish' ? this.#pub : this.#sub;
+    if (this.#closed || !pc) return;
+    const s = pc.iceConnectionState;
+    if (s === 'connected' || s === 'completed' || s === 'closed') return;
+    if (side === 'publish') this.#queuePublish(true);
+    else this.#send({ type: 'subscribe_restart' });
+    this.#clearIceTimer(side);
+    this.#iceTimers[side] = setTimeout(() => {
+      this.#iceTimers[side] = null;
+      this.#restart(side);
+    }, RESTART_RETRY_MS);
+  }
+
+  #clearIceTimer(side: Side): void {
+    const t = this.#iceTimers[side];
+    if (t !== null) clearTimeout(t);
+    this.#iceTimers[side] = null;
+  }
+
+  #problem(side: Side, e: unknown): void {
+    if (this.#closed) return;
+    const detail = e instanceof Error ? e.message : String(e);
+    console.warn(`conclave: ${side} negotiation failed: ${detail}`);
+    this.#events.problem?.(side, detail);
+  }
+}
