@@ -501,6 +501,77 @@ static void on_nack(uint16_t out_seq, void *arg)
 	forward_one(x->w, x->o, c->data, &h, false, false, 127, true);
 }
 
+/* ---- transport-wide congestion control feedback ------------------------- */
+
+/* Records the arrival of a publisher's packet with transport-wide sequence
+ * number `seq`, keeping the list ordered (reordered packets are rare). */
+static void twcc_note(struct sfu_worker *w, struct sfu_transport *t,
+		      uint16_t seq, uint32_t ssrc)
+{
+	struct sfu_twcc *tw = t->twcc;
+	size_t i;
+
+	if (!tw) {
+		tw = t->twcc = calloc(1, sizeof(*tw)); /* once per transport */
+		if (!tw)
+			return;
+	}
+	if (!tw->have_base) {
+		tw->base = seq;
+		tw->have_base = true;
+	}
+	if ((uint16_t)(seq - tw->base) >= 0x8000 || tw->n == SFU_TWCC_MAX)
+		return; /* already reported, or too many before the next tick */
+	tw->media_ssrc = ssrc;
+	for (i = tw->n; i > 0; i--) {
+		uint16_t d = (uint16_t)(tw->seq[i - 1] - tw->base);
+		if (d < (uint16_t)(seq - tw->base))
+			break;
+		if (tw->seq[i - 1] == seq)
+			return; /* duplicate */
+	}
+	memmove(&tw->seq[i + 1], &tw->seq[i], (tw->n - i) * sizeof(tw->seq[0]));
+	memmove(&tw->arrival_us[i + 1], &tw->arrival_us[i],
+		(tw->n - i) * sizeof(tw->arrival_us[0]));
+	tw->seq[i] = seq;
+	tw->arrival_us[i] = (int64_t)(w->now_us - t->created_us);
+	tw->n++;
+}
+
+void sfu__twcc_tick(struct sfu_worker *w)
+{
+	struct rtcp_twcc_status st[SFU_TWCC_MAX];
+	struct sfu_transport *t;
+	struct rtcp_twcc fb;
+	size_t len;
+	uint8_t *slot;
+
+	for (t = w->all; t; t = t->next_all) {
+		struct sfu_twcc *tw = t->twcc;
+		if (!tw || !tw->n || !t->srtp || !t->have_peer)
+			continue;
+		for (size_t i = 0; i < tw->n; i++) {
+			st[i].seq = tw->seq[i];
+			st[i].received = true;
+			st[i].arrival_us = tw->arrival_us[i];
+			st[i].delta_us = 0;
+		}
+		memset(&fb, 0, sizeof(fb));
+		fb.base_seq = tw->base;
+		fb.ref_time = (int32_t)((tw->arrival_us[0] / 64000) & 0x7fffff);
+		fb.fb_count = tw->fb_count++;
+		slot = sfu__send_slot(w);
+		if (rtcp_twcc_write(slot, SFU_MTU - 64, SFU_SSRC_SFU, tw->media_ssrc,
+				    &fb, st, tw->n, &len) == 0 &&
+		    srtps_protect_rtcp(t->srtp, slot, &len, SFU_MTU) == 0) {
+			sfu__send_to(w, t, len);
+			w->c.twcc_out++;
+		}
+		tw->base = (uint16_t)(tw->seq[tw->n - 1] + 1);
+		tw->n = 0;
+	}
+}
+
 /* ---- audio levels ------------------------------------------------------- */
 
 void sfu__levels_tick(struct sfu_worker *w)
@@ -538,6 +609,11 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 	tr = track_for(w, t, p, &h, &layer, &rtx);
 	if (!tr)
 		return;
+	if (tr->ext_id[SFU_EXT_TWCC]) {
+		uint16_t tseq;
+		if (rtp_ext_twcc_seq(p, &h, tr->ext_id[SFU_EXT_TWCC], &tseq) == 0)
+			twcc_note(w, t, tseq, h.ssrc);
+	}
 	if (rtx) {
 		/* RFC 4588: rebuild the original packet and carry on with it */
 		if (!tr->pt || rtp_rtx_unwrap(p, len, &h, orig, sizeof(orig), tr->pt,

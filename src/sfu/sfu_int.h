@@ -38,6 +38,22 @@ enum {
 	SFU_NACK_TRIES = 3,          /* then give up on it */
 	SFU_NACK_MAX = 64,           /* lost packets asked for in one NACK */
 	SFU_LEVEL_MS = 300,          /* audio level report period */
+	SFU_TWCC_MS = 50,            /* transport-cc feedback period (libwebrtc
+				      * sends it every 50-100 ms as well) */
+	SFU_TWCC_MAX = 512,          /* packets reported in one feedback */
+};
+
+/* Transport-wide congestion control, receive side (draft-holmer-rmcat-
+ * transport-wide-cc-extensions-01): arrival times of a publisher's
+ * packets, sent back to it as feedback so its bandwidth estimator works. */
+struct sfu_twcc {
+	uint16_t seq[SFU_TWCC_MAX];
+	int64_t arrival_us[SFU_TWCC_MAX]; /* since the transport was opened */
+	size_t n;
+	uint16_t base;               /* first sequence number not yet reported */
+	bool have_base;
+	uint8_t fb_count;
+	uint32_t media_ssrc;
 };
 
 /* One cached packet (plaintext, as the publisher sent it). */
@@ -115,6 +131,8 @@ struct sfu_transport {
 	bool connected_sent, failed_sent, timeout_sent;
 	struct sfu_track *tracks[SFU_MAX_TRACKS];
 	struct sfu_out *outs;
+	struct sfu_twcc *twcc;           /* publishers that send the extension */
+	uint64_t created_us;
 	struct sfu_transport *next_ufrag, *next_addr, *next_all;
 };
 
@@ -143,6 +161,7 @@ struct sfu_transport {
 	X(cache_misses, "NACKed packets no longer in the cache (or no RTX)")   \
 	X(nack_out, "lost packets asked for from publishers (NACK)")           \
 	X(rtx_in, "RTX retransmissions received from publishers")             \
+	X(twcc_out, "transport-cc feedback packets sent to publishers")        \
 	X(sendmmsg_calls, "sendmmsg system calls")                             \
 	X(send_errors, "datagrams the kernel refused to send")
 
@@ -162,7 +181,8 @@ struct sfu_worker {
 	uint16_t port;
 	struct dtls_ctx *dtls;
 	uint64_t now;
-	uint64_t next_report_ms, next_level_ms;
+	uint64_t now_us;                 /* arrival time of the current batch */
+	uint64_t next_report_ms, next_level_ms, next_twcc_ms;
 	int media_timeout_ms;
 	/* command queue from the control plane */
 	pthread_mutex_t lock;
@@ -229,5 +249,7 @@ void sfu__reports_tick(struct sfu_worker *w);
 void sfu__keyframes_tick(struct sfu_worker *w);
 void sfu__nack_tick(struct sfu_worker *w);
 void sfu__levels_tick(struct sfu_worker *w);
+void sfu__twcc_tick(struct sfu_worker *w);
+uint64_t sfu__now_us(void);
 
 #endif

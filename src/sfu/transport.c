@@ -326,6 +326,7 @@ void sfu__transport_open(struct sfu_worker *w,
 	memcpy(t->remote_fp, p->remote_fp, sizeof(t->remote_fp));
 	t->have_remote_fp = p->have_remote_fp;
 	t->created_ms = w->now;
+	t->created_us = sfu__now_us();
 	t->last_consent_ms = w->now;
 	ufrag_insert(w, t);
 	t->next_all = w->all;
@@ -379,6 +380,7 @@ static void transport_free(struct sfu_worker *w, struct sfu_transport *t)
 		dtls_conn_free(t->dtls);
 	}
 	srtps_free(t->srtp);
+	free(t->twcc);
 	secret_wipe(t->pwd, sizeof(t->pwd));
 	free(t);
 }

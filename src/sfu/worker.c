@@ -374,7 +374,8 @@ static void receive(struct sfu_worker *w)
 		n = recvmmsg(w->fd, w->rmsg, SFU_RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
-		w->now = now_ms();
+		w->now_us = sfu__now_us();
+		w->now = w->now_us / 1000;
 		for (i = 0; i < n; i++) {
 			w->c.rx_packets++;
 			w->c.rx_bytes += w->rmsg[i].msg_len;
@@ -386,6 +387,13 @@ static void receive(struct sfu_worker *w)
 		sfu__flush(w);
 		/* yield to commands and timers after a while under load */
 	} while (n == SFU_RECV_BATCH && ++rounds < 64);
+}
+
+uint64_t sfu__now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static void publish_counters(struct sfu_worker *w)
@@ -420,6 +428,10 @@ static void *worker_main(void *arg)
 			sfu__transports_tick(w);
 			sfu__keyframes_tick(w);
 			sfu__nack_tick(w);
+			if (w->now >= w->next_twcc_ms) {
+				w->next_twcc_ms = w->now + SFU_TWCC_MS;
+				sfu__twcc_tick(w);
+			}
 			if (w->now >= w->next_level_ms) {
 				w->next_level_ms = w->now + SFU_LEVEL_MS;
 				sfu__levels_tick(w);
