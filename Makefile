@@ -79,7 +79,8 @@ $(B)/web/index.html: $(WEB_SRC)
 	cd web && npm run --silent build
 
 # ---- fuzzing (clang + libFuzzer) -----------------------------------------
-FUZZ_CFLAGS := -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -std=c17 -Wall -Wextra -Werror -D_GNU_SOURCE -DCONCLAVE_VERSION='"$(VERSION)"' \
+               -Isrc $(PKG_CFLAGS) \
                -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 FUZZ_BINS := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
 

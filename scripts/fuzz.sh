@@ -9,6 +9,8 @@ secs=${FUZZ_SECONDS:-15}
 out=${FUZZ_OUT:-build/fuzz/runs}
 mkdir -p "$out"
 status=0
+passed=0
+failed=0
 for bin in "$@"; do
   name=$(basename "$bin"); name=${name#fuzz_}
   seeds=fuzz/corpus/$name
@@ -22,9 +24,12 @@ for bin in "$@"; do
     ft=$(grep -E '^#[0-9]+' "$log" | tail -1 | grep -o 'ft: [0-9]*' || true)
     printf 'fuzz %-8s ok   %8s execs  %s  %s  corpus %s files\n' "$name" "${execs:-?}" \
       "$cov" "$ft" "$(ls "$work" | wc -l)"
+    passed=$((passed + 1))
   else
     echo "fuzz $name FAILED — see $log"; tail -40 "$log"; status=1
+    failed=$((failed + 1))
   fi
   rm -rf "$work"
 done
+echo "fuzz: $passed passed, $failed failed"
 exit $status
