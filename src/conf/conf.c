@@ -52,6 +52,9 @@ static const struct conf_opt opts[] = {
 	I(ws_max_conns, 5000, 1, 1000000, "open WebSocket connections in total"),
 	I(create_per_minute, 10, 1, 100000, "meetings created per address per minute"),
 	I(knock_per_minute, 30, 1, 1000000, "joins and knocks per address per minute"),
+	S(test_tap, "", "TESTS ONLY: record every forwarded media payload and relayed MLS message in this directory"),
+	I(test_intruder, 0, 0, 1, "TESTS ONLY: let a join with \"intruder\" into the meeting without lobby or MLS"),
+	I(insecure_test, 0, 0, 1, "must be 1 for the TESTS ONLY settings to be accepted"),
 };
 
 #undef S
@@ -222,6 +225,11 @@ int conf_parse_args(struct conf *c, int argc, char **argv, int first,
 		rc = conf_set(c, name, val, err);
 		if (rc)
 			return rc;
+	}
+	if ((c->test_tap[0] || c->test_intruder) && !c->insecure_test) {
+		fprintf(err, "conclave: --test-tap and --test-intruder break the "
+			     "meeting's guarantees and need --insecure-test 1\n");
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -44,6 +44,11 @@ struct conf {
 	int ws_max_conns;               /* open WebSockets in total */
 	int create_per_minute;          /* meetings created per address */
 	int knock_per_minute;           /* joins/knocks per address */
+
+	/* test-only switches; both refuse to be set without --insecure-test */
+	char test_tap[CONF_STR_MAX];    /* dir: record relayed payloads */
+	int test_intruder;              /* let `join` with "intruder" skip MLS */
+	int insecure_test;
 };
 
 /* Fills c with the built-in defaults. */

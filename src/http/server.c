@@ -892,6 +892,8 @@ int http_server_new(const struct conf *c, struct http_server **out)
 		rc = -EADDRINUSE;
 		goto fail;
 	}
+	if ((rc = room_mgr_set_test(s->rooms, c->test_tap, c->test_intruder != 0)))
+		goto fail;
 	if ((rc = sfu_new(c, on_media_event, s, wake_control, &s->sfu)))
 		goto fail;
 	room_mgr_set_sfu(s->rooms, s->sfu);

@@ -71,6 +71,11 @@ static void to_group(struct room *r, json_t *msg, const struct participant *skip
 	json_decref(msg);
 	if (!text)
 		return;
+	if (skip && skip->mgr->test_tap) {
+		/* --test-tap: what the server relays, to show it is ciphertext */
+		fprintf(skip->mgr->test_tap, "%s\n", text);
+		fflush(skip->mgr->test_tap);
+	}
 	for (o = r->members; o; o = o->next)
 		if (o != skip && o->in_group)
 			o->send(o->transport, text, strlen(text));

@@ -197,6 +197,22 @@ int room_mgr_new(struct store *st, struct room_mgr **out)
 	return 0;
 }
 
+int room_mgr_set_test(struct room_mgr *m, const char *tap_dir, bool intruder)
+{
+	m->test_intruder = intruder;
+	if (tap_dir && *tap_dir) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/mls.tap", tap_dir);
+		m->test_tap = fopen(path, "w");
+		if (!m->test_tap)
+			return -errno;
+		log_warn("room", "TEST TAP: recording relayed MLS messages in %s", path);
+	}
+	if (intruder)
+		log_warn("room", "TEST INTRUDER: joins marked intruder skip the lobby");
+	return 0;
+}
+
 void room_mgr_set_sfu(struct room_mgr *m, struct sfu *sfu)
 {
 	m->sfu = sfu;
@@ -206,6 +222,8 @@ void room_mgr_free(struct room_mgr *m)
 {
 	/* participants are owned by their connections, which close first */
 	secret_wipe(m->rejoin_key, sizeof(m->rejoin_key));
+	if (m->test_tap)
+		fclose(m->test_tap);
 	free(m);
 }
 
@@ -279,7 +297,8 @@ void room__admit(struct room *r, struct participant *p)
 }
 
 int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
-	      const char *name, const char *host_key, const char *rejoin)
+	      const char *name, const char *host_key, const char *rejoin,
+	      bool intruder)
 {
 	char pid[PARTICIPANT_ID_CHARS + 1];
 	struct meeting_rec rec;
@@ -328,6 +347,18 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 		m->rejoins++;
 		room__admit(r, p);
 		log_info("room", "participant %s rejoined a meeting", p->id);
+		return 0;
+	}
+
+	if (live && intruder && m->test_intruder) {
+		/* tests of end-to-end encryption only: a connection in the
+		 * meeting at the server but not in its MLS group */
+		r = room__get_or_make(m, room_id);
+		if (!r)
+			return -ENOMEM;
+		p->room = r;
+		log_warn("room", "TEST INTRUDER %s let into a meeting", p->id);
+		room__admit(r, p);
 		return 0;
 	}
 

@@ -70,7 +70,8 @@ const char *room_participant_id(const struct participant *p);
  * meeting's lobby or member list is full, or -EIO on a storage failure.
  */
 int room_join(struct room_mgr *m, struct participant *p, const char *room,
-	      const char *name, const char *host_key, const char *rejoin);
+	      const char *name, const char *host_key, const char *rejoin,
+	      bool intruder);
 
 /* Host actions on a guest in the lobby, by participant id. Return 0,
  * -EPERM (caller is not a host in a meeting) or -ENOENT (no such guest). */
@@ -98,6 +99,11 @@ void room_tick(struct room_mgr *m);
 
 struct sfu;
 struct sfu_event;
+
+/* Test-only switches (conf: insecure_test): record relayed MLS messages in
+ * tap_dir/mls.tap; let joins marked "intruder" in without lobby or MLS.
+ * Returns 0 or -errno. */
+int room_mgr_set_test(struct room_mgr *m, const char *tap_dir, bool intruder);
 
 /* Gives the room layer the media plane (NULL: signaling only). */
 void room_mgr_set_sfu(struct room_mgr *m, struct sfu *sfu);

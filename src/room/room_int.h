@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "room/room.h"
 #include "sfu/sfu.h"
@@ -69,6 +70,8 @@ struct room_mgr {
 	uint64_t rejoins, removes, ends, lobby_timeouts, lobby_refused;
 	uint64_t speaker_changes;
 	uint8_t rejoin_key[REJOIN_KEY_BYTES];
+	FILE *test_tap;                 /* --test-tap: relayed MLS messages */
+	bool test_intruder;             /* --test-intruder */
 	struct participant *all;        /* every participant, for timers */
 };
 

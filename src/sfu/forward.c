@@ -382,6 +382,18 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 		w->c.retransmits++;
 		return;
 	}
+	if (w->tap) {
+		/* --test-tap: what the SFU forwards, for tests that check it is
+		 * ciphertext: ssrc, seq, pt, marker, length, payload */
+		uint8_t rec[10];
+		put_u32(rec, h->ssrc);
+		put_u16(rec + 4, h->seq);
+		rec[6] = h->pt;
+		rec[7] = h->marker;
+		put_u16(rec + 8, (uint16_t)h->payload_len);
+		fwrite(rec, 1, sizeof(rec), w->tap);
+		fwrite(p + h->payload_off, 1, h->payload_len, w->tap);
+	}
 	o->packets++;
 	o->octets += (uint32_t)h->payload_len;
 	w->c.rtp_forwarded++;

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <sys/socket.h>
 
 #include "sfu/sfu.h"
@@ -202,6 +203,7 @@ struct sfu_worker {
 	struct sockaddr_storage saddr[SFU_SEND_BATCH];
 	uint8_t sbuf[SFU_SEND_BATCH][SFU_MTU];
 	unsigned nsend;
+	FILE *tap;                       /* --test-tap: forwarded payloads */
 	struct sfu_counters c;
 	_Atomic uint64_t pub[sizeof(struct sfu_counters) / sizeof(uint64_t)];
 };

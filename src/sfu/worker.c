@@ -442,6 +442,8 @@ static void *worker_main(void *arg)
 			}
 			sfu__flush(w);
 			publish_counters(w);
+			if (w->tap)
+				fflush(w->tap);
 		}
 	}
 	return NULL;
@@ -486,6 +488,8 @@ static void worker_free(struct sfu_worker *w)
 		n = c->next;
 		free(c);
 	}
+	if (w->tap)
+		fclose(w->tap);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->epfd >= 0)
@@ -528,6 +532,17 @@ static int worker_new(struct sfu *s, unsigned index, struct sfu_worker **out)
 	if (w->epfd < 0 || w->evfd < 0) {
 		rc = -errno;
 		goto fail;
+	}
+	if (s->conf->test_tap[0]) {
+		char path[CONF_STR_MAX + 32];
+		snprintf(path, sizeof(path), "%s/media-%u.tap", s->conf->test_tap,
+			 index);
+		w->tap = fopen(path, "wb");
+		if (!w->tap) {
+			rc = -errno;
+			goto fail;
+		}
+		log_warn("sfu", "TEST TAP: recording forwarded payloads in %s", path);
 	}
 	ev.events = EPOLLIN;
 	ev.data.fd = w->fd;

@@ -82,6 +82,7 @@ static const struct field f_join[] = {
 	{ "name", FT_STRING, true, 1, NAME_MAX_BYTES },
 	{ "host_key", FT_B64URL, false, SECRET_CHARS, SECRET_CHARS },
 	{ "rejoin", FT_B64URL, false, REJOIN_TOKEN_CHARS, REJOIN_TOKEN_CHARS },
+	{ "intruder", FT_BOOL, false, 0, 0 },  /* --test-intruder only */
 };
 static const struct field f_mute[] = {
 	{ "participant", FT_B64URL, true, PARTICIPANT_ID_CHARS,
@@ -250,7 +251,8 @@ static enum sig_err on_join(struct sig_conn *c, json_t *msg, uint64_t now)
 		       json_string_value(json_object_get(msg, "room")),
 		       json_string_value(json_object_get(msg, "name")),
 		       hk ? json_string_value(hk) : NULL,
-		       rj ? json_string_value(rj) : NULL);
+		       rj ? json_string_value(rj) : NULL,
+		       json_is_true(json_object_get(msg, "intruder")));
 	switch (rc) {
 	case 0:
 		return SIG_OK;
