@@ -165,8 +165,7 @@ int room_promote(struct participant *host, const char *target)
 	t->host = true;
 	room__broadcast(host->room,
 			json_pack("{s:s, s:s, s:s}", "type", "role", "participant",
-				  t->id, "role", "host"),
-			false, NULL);
+				  t->id, "role", "host"), TO_MEMBERS, NULL);
 	/* the new host sees who is waiting */
 	for (g = host->room->lobby; g; g = g->next)
 		room__send_json(t, json_pack("{s:s, s:s, s:s}", "type", "knock",
@@ -199,8 +198,7 @@ int room_lock(struct participant *host, bool locked)
 	if (rc)
 		return rc == -ENOENT ? -EPERM : rc;
 	r->locked = locked;
-	room__broadcast(r, json_pack("{s:s, s:b}", "type", "locked", "locked", locked),
-			false, NULL);
+	room__broadcast(r, json_pack("{s:s, s:b}", "type", "locked", "locked", locked), TO_MEMBERS, NULL);
 	log_info("room", "host %s %s a meeting", host->id,
 		 locked ? "locked" : "unlocked");
 	return 0;

@@ -62,24 +62,7 @@ static int parse(const char *b64, struct mls_hdr *h)
 
 static void to_group(struct room *r, json_t *msg, const struct participant *skip)
 {
-	struct participant *o;
-	char *text;
-
-	if (!msg)
-		return;
-	text = json_dumps(msg, JSON_COMPACT);
-	json_decref(msg);
-	if (!text)
-		return;
-	if (skip && skip->mgr->test_tap) {
-		/* --test-tap: what the server relays, to show it is ciphertext */
-		fprintf(skip->mgr->test_tap, "%s\n", text);
-		fflush(skip->mgr->test_tap);
-	}
-	for (o = r->members; o; o = o->next)
-		if (o != skip && o->in_group)
-			o->send(o->transport, text, strlen(text));
-	free(text);
+	room__broadcast(r, msg, TO_GROUP, skip);
 }
 
 static json_t *keypackage_json(const struct participant *p)

@@ -735,8 +735,7 @@ static void speaker_update(struct participant *p, uint8_t loudness)
 	r->speaker_lead = 0;
 	p->mgr->speaker_changes++;
 	room__broadcast(r, json_pack("{s:s, s:s}", "type", "active_speaker",
-				     "participant", r->speaker),
-			false, NULL);
+				     "participant", r->speaker), TO_MEMBERS, NULL);
 }
 
 void room_media_event(struct room_mgr *m, const struct sfu_event *ev)

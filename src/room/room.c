@@ -19,6 +19,7 @@
 #include "metrics/metrics.h"
 #include "store/store.h"
 #include "util/log.h"
+#include "util/json.h"
 #include "util/secret.h"
 
 #include "room/room_int.h"
@@ -108,12 +109,8 @@ struct participant *room__find(struct participant *head, const char *id)
 
 void room__send_json(struct participant *p, json_t *msg)
 {
-	char *text;
+	char *text = json_take_text(msg);
 
-	if (!msg)
-		return;
-	text = json_dumps(msg, JSON_COMPACT);
-	json_decref(msg);
 	if (!text)
 		return;
 	p->send(p->transport, text, strlen(text));
@@ -156,22 +153,24 @@ static void send_joined(struct participant *p)
 	room__send_json(p, j);
 }
 
-/* Sends a copy of msg to every member (hosts only if `hosts_only`),
- * except `skip`. Takes ownership of msg. */
-void room__broadcast(struct room *r, json_t *msg, bool hosts_only,
-		      const struct participant *skip)
+/* Sends a copy of msg to the members `who` names, except `skip`. Takes
+ * ownership of msg. */
+void room__broadcast(struct room *r, json_t *msg, enum room_who who,
+		     const struct participant *skip)
 {
 	struct participant *o;
-	char *text;
+	char *text = json_take_text(msg);
 
-	if (!msg)
-		return;
-	text = json_dumps(msg, JSON_COMPACT);
-	json_decref(msg);
 	if (!text)
 		return;
+	if (who == TO_GROUP && r->members && r->members->mgr->test_tap) {
+		/* --test-tap: what the server relays, to show it is ciphertext */
+		fprintf(r->members->mgr->test_tap, "%s\n", text);
+		fflush(r->members->mgr->test_tap);
+	}
 	for (o = r->members; o; o = o->next)
-		if (o != skip && (!hosts_only || o->host))
+		if (o != skip && (who == TO_MEMBERS || (who == TO_HOSTS && o->host) ||
+				  (who == TO_GROUP && o->in_group)))
 			o->send(o->transport, text, strlen(text));
 	free(text);
 }
@@ -292,7 +291,7 @@ void room__admit(struct room *r, struct participant *p)
 	room__broadcast(r,
 		  json_pack("{s:s, s:o}", "type", "participant_joined",
 			    "participant", room__participant_json(p)),
-		  false, p);
+		  TO_MEMBERS, p);
 	media__on_admitted(p);
 }
 
@@ -403,7 +402,7 @@ knock:
 		room__broadcast(r,
 			  json_pack("{s:s, s:s, s:s}", "type", "knock",
 				    "participant", p->id, "name", p->name),
-			  true, NULL);
+			  TO_HOSTS, NULL);
 	}
 parked:
 	room__send_json(p, json_pack("{s:s}", "type", "lobby"));
@@ -426,8 +425,7 @@ static int host_target(struct participant *host, const char *target,
 	host->mgr->nlobby--;
 	room__broadcast(host->room,
 		  json_pack("{s:s, s:s}", "type", "knock_gone", "participant",
-			    t->id),
-		  true, NULL);
+			    t->id), TO_HOSTS, NULL);
 	*out = t;
 	return 0;
 }
@@ -439,8 +437,7 @@ void room__admit_from_lobby(struct room *r, struct participant *t)
 	t->mgr->nlobby--;
 	room__broadcast(r,
 			json_pack("{s:s, s:s}", "type", "knock_gone", "participant",
-				  t->id),
-			true, NULL);
+				  t->id), TO_HOSTS, NULL);
 	t->mgr->admits++;
 	t->mgr->joins++;
 	room__admit(r, t);
@@ -496,15 +493,14 @@ void room_leave(struct participant *p)
 				  json_pack("{s:s, s:s}", "type",
 					    "participant_left", "participant",
 					    p->id),
-				  false, NULL);
+				  TO_MEMBERS, NULL);
 		} else if (p->state == PS_LOBBY) {
 			list_remove(&r->lobby, p);
 			r->nlobby--;
 			m->nlobby--;
 			room__broadcast(r,
 				  json_pack("{s:s, s:s}", "type", "knock_gone",
-					    "participant", p->id),
-				  true, NULL);
+					    "participant", p->id), TO_HOSTS, NULL);
 		}
 		p->room = NULL;
 		room__maybe_free(m, r);

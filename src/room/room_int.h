@@ -78,7 +78,8 @@ struct room_mgr {
 
 /* room.c */
 void room__send_json(struct participant *p, json_t *msg);
-void room__broadcast(struct room *r, json_t *msg, bool hosts_only,
+enum room_who { TO_MEMBERS, TO_HOSTS, TO_GROUP };
+void room__broadcast(struct room *r, json_t *msg, enum room_who who,
 		     const struct participant *skip);
 void room__admit(struct room *r, struct participant *p);
 void room__admit_from_lobby(struct room *r, struct participant *t);

@@ -19,6 +19,7 @@
 #include "metrics/metrics.h"
 #include "room/room.h"
 #include "sig/schema.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/ratelimit.h"
 #include "util/secret.h"
@@ -158,12 +159,8 @@ static const struct {
 
 static void send_json(struct sig_conn *c, json_t *msg)
 {
-	char *text;
+	char *text = json_take_text(msg);
 
-	if (!msg)
-		return;
-	text = json_dumps(msg, JSON_COMPACT);
-	json_decref(msg);
 	if (!text)
 		return;
 	c->srv->msgs_out++;
@@ -195,6 +192,35 @@ static void send_error(struct sig_conn *c, enum sig_err e, const char *ref,
 }
 
 /* ---- handlers ----------------------------------------------------------- */
+
+/*
+ * The stable error code for a room-layer result. `bad_input` is what an
+ * unusable value in the message means for this type (bad_field, bad_sdp,
+ * bad_mls).
+ */
+static enum sig_err from_errno(enum sig_err bad_input, int rc)
+{
+	switch (rc) {
+	case 0:
+		return SIG_OK;
+	case -EPERM:
+		return SIG_E_FORBIDDEN;
+	case -ENOENT:
+		return SIG_E_NO_PARTICIPANT;
+	case -ENOSPC:
+		return SIG_E_FULL;
+	case -EALREADY:
+		return SIG_E_ALREADY_JOINED;
+	case -ENOTSUP:
+		return SIG_E_NO_MEDIA;
+	case -EBADMSG:
+	case -E2BIG:
+	case -EINVAL:
+		return bad_input;
+	default:
+		return SIG_E_INTERNAL;
+	}
+}
 
 static enum sig_err on_hello(struct sig_conn *c, json_t *msg, uint64_t now)
 {
@@ -253,18 +279,7 @@ static enum sig_err on_join(struct sig_conn *c, json_t *msg, uint64_t now)
 		       hk ? json_string_value(hk) : NULL,
 		       rj ? json_string_value(rj) : NULL,
 		       json_is_true(json_object_get(msg, "intruder")));
-	switch (rc) {
-	case 0:
-		return SIG_OK;
-	case -EALREADY:
-		return SIG_E_ALREADY_JOINED;
-	case -EPERM:
-		return SIG_E_FORBIDDEN;
-	case -ENOSPC:
-		return SIG_E_FULL;
-	default:
-		return SIG_E_INTERNAL;
-	}
+	return from_errno(SIG_E_BAD_FIELD, rc);
 }
 
 static enum sig_err on_leave(struct sig_conn *c, json_t *msg, uint64_t now)
@@ -278,33 +293,17 @@ static enum sig_err on_leave(struct sig_conn *c, json_t *msg, uint64_t now)
 	return SIG_OK;
 }
 
-static enum sig_err host_result(int rc)
-{
-	switch (rc) {
-	case 0:
-		return SIG_OK;
-	case -EPERM:
-		return SIG_E_FORBIDDEN;
-	case -ENOENT:
-		return SIG_E_NO_PARTICIPANT;
-	case -ENOSPC:
-		return SIG_E_FULL;
-	default:
-		return SIG_E_INTERNAL;
-	}
-}
-
 static enum sig_err on_admit(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	(void)now;
-	return host_result(room_admit(
+	return from_errno(SIG_E_BAD_FIELD, room_admit(
 		c->p, json_string_value(json_object_get(msg, "participant"))));
 }
 
 static enum sig_err on_deny(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	(void)now;
-	return host_result(room_deny(
+	return from_errno(SIG_E_BAD_FIELD, room_deny(
 		c->p, json_string_value(json_object_get(msg, "participant"))));
 }
 
@@ -316,13 +315,13 @@ static const char *target_of(json_t *msg)
 static enum sig_err on_remove(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	(void)now;
-	return host_result(room_remove(c->p, target_of(msg)));
+	return from_errno(SIG_E_BAD_FIELD, room_remove(c->p, target_of(msg)));
 }
 
 static enum sig_err on_promote(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	(void)now;
-	return host_result(room_promote(c->p, target_of(msg)));
+	return from_errno(SIG_E_BAD_FIELD, room_promote(c->p, target_of(msg)));
 }
 
 static enum sig_err on_mute(struct sig_conn *c, json_t *msg, uint64_t now)
@@ -331,13 +330,13 @@ static enum sig_err on_mute(struct sig_conn *c, json_t *msg, uint64_t now)
 	(void)now;
 	if (strcmp(kind, "audio") != 0 && strcmp(kind, "video") != 0)
 		return SIG_E_BAD_FIELD;
-	return host_result(room_mute(c->p, target_of(msg), kind[0] == 'v'));
+	return from_errno(SIG_E_BAD_FIELD, room_mute(c->p, target_of(msg), kind[0] == 'v'));
 }
 
 static enum sig_err on_lock(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	(void)now;
-	return host_result(
+	return from_errno(SIG_E_BAD_FIELD, 
 		room_lock(c->p, json_is_true(json_object_get(msg, "locked"))));
 }
 
@@ -345,7 +344,7 @@ static enum sig_err on_end(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	(void)msg;
 	(void)now;
-	return host_result(room_end(c->p));
+	return from_errno(SIG_E_BAD_FIELD, room_end(c->p));
 }
 
 /* Every element of an id list must be a participant id. */
@@ -366,25 +365,11 @@ static bool ids_ok(json_t *arr)
 	return true;
 }
 
-static enum sig_err mls_result(int rc)
-{
-	switch (rc) {
-	case 0:
-		return SIG_OK;
-	case -EPERM:
-		return SIG_E_FORBIDDEN;
-	case -EBADMSG:
-		return SIG_E_BAD_MLS;
-	default:
-		return SIG_E_INTERNAL;
-	}
-}
-
 static enum sig_err on_mls_kp(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	json_t *pr = json_object_get(msg, "proof");
 	(void)now;
-	return mls_result(room_mls_keypackage(
+	return from_errno(SIG_E_BAD_MLS, room_mls_keypackage(
 		c->p, json_string_value(json_object_get(msg, "keypackage")),
 		pr ? json_string_value(pr) : NULL));
 }
@@ -396,7 +381,7 @@ static enum sig_err on_mls_commit(struct sig_conn *c, json_t *msg, uint64_t now)
 	(void)now;
 	if ((add && !ids_ok(add)) || (rm && !ids_ok(rm)))
 		return SIG_E_BAD_FIELD;
-	return mls_result(room_mls_commit(
+	return from_errno(SIG_E_BAD_MLS, room_mls_commit(
 		c->p, json_string_value(json_object_get(msg, "commit")),
 		w ? json_string_value(w) : NULL, add, rm));
 }
@@ -404,35 +389,15 @@ static enum sig_err on_mls_commit(struct sig_conn *c, json_t *msg, uint64_t now)
 static enum sig_err on_mls_app(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	(void)now;
-	return mls_result(
+	return from_errno(SIG_E_BAD_MLS, 
 		room_mls_app(c->p, json_string_value(json_object_get(msg, "msg"))));
-}
-
-static enum sig_err media_result(int rc)
-{
-	switch (rc) {
-	case 0:
-		return SIG_OK;
-	case -EPERM:
-		return SIG_E_FORBIDDEN;
-	case -EBADMSG:
-	case -E2BIG:
-	case -EINVAL:
-		return SIG_E_BAD_SDP;
-	case -ENOTSUP:
-		return SIG_E_NO_MEDIA;
-	case -ENOSPC:
-		return SIG_E_FULL;
-	default:
-		return SIG_E_INTERNAL;
-	}
 }
 
 static enum sig_err on_publish(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	json_t *sdp = json_object_get(msg, "sdp");
 	(void)now;
-	return media_result(room_publish(c->p, json_string_value(sdp),
+	return from_errno(SIG_E_BAD_SDP, room_publish(c->p, json_string_value(sdp),
 					 json_string_length(sdp)));
 }
 
@@ -440,7 +405,7 @@ static enum sig_err on_sub_answer(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	json_t *sdp = json_object_get(msg, "sdp");
 	(void)now;
-	return media_result(room_subscribe_answer(
+	return from_errno(SIG_E_BAD_SDP, room_subscribe_answer(
 		c->p, json_string_value(sdp), json_string_length(sdp),
 		(int64_t)json_integer_value(json_object_get(msg, "version"))));
 }
@@ -449,7 +414,7 @@ static enum sig_err on_sub_restart(struct sig_conn *c, json_t *msg, uint64_t now
 {
 	(void)msg;
 	(void)now;
-	return media_result(room_subscribe_restart(c->p));
+	return from_errno(SIG_E_BAD_SDP, room_subscribe_restart(c->p));
 }
 
 /* ---- connection --------------------------------------------------------- */
