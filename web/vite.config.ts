@@ -21,6 +21,9 @@ export default defineConfig({
     sourcemap: false,
     cssCodeSplit: false,
   },
+  // the MLS and SFrame workers are ES modules (ts-mls splits its code with
+  // dynamic imports, which the default worker format cannot)
+  worker: { format: 'es' },
   // `npm run dev`: hot-reloading UI in front of a local `conclave serve`
   // (default https://127.0.0.1:8443, self-signed) for the API and signaling.
   server: {
