@@ -56,6 +56,7 @@ enum {
 	ADDR_KEY_MAX = 16,          /* IPv4 (4 bytes) or an IPv6 /64 (8 bytes) */
 	IPTAB_BUCKETS = 4096,
 	CREATE_RL_SLOTS = 4096,
+	KNOCK_DEFER_US = 5000,      /* hosts hear of a knock 5 ms after the guest's answer */
 };
 
 /* The Content-Security-Policy of every response: nothing from any other
@@ -122,6 +123,7 @@ struct http_server {
 	struct ipcount *iptab[IPTAB_BUCKETS];
 	lws_retry_bo_t retry;
 	lws_sorted_usec_list_t room_timer;   /* room_tick every ROOM_CHECK_MS */
+	lws_sorted_usec_list_t knock_timer;  /* room_flush_knocks, KNOCK_DEFER_US */
 	char cert_path[1024], key_path[1024];
 	volatile sig_atomic_t stop;
 	/* counters (signaling thread only) */
@@ -787,6 +789,19 @@ static void room_timer_cb(lws_sorted_usec_list_t *sul)
 			 (lws_usec_t)ROOM_CHECK_MS * 1000);
 }
 
+static void knock_timer_cb(lws_sorted_usec_list_t *sul)
+{
+	struct http_server *s = (struct http_server *)(void *)((char *)sul -
+				offsetof(struct http_server, knock_timer));
+	room_flush_knocks(s->rooms);
+}
+
+static void defer_knocks(void *arg)
+{
+	struct http_server *s = arg;
+	lws_sul_schedule(s->ctx, 0, &s->knock_timer, knock_timer_cb, KNOCK_DEFER_US);
+}
+
 static void on_media_event(const struct sfu_event *ev, void *arg)
 {
 	struct http_server *s = arg;
@@ -897,6 +912,7 @@ int http_server_new(const struct conf *c, struct http_server **out)
 	if ((rc = sfu_new(c, on_media_event, s, wake_control, &s->sfu)))
 		goto fail;
 	room_mgr_set_sfu(s->rooms, s->sfu);
+	room_mgr_set_defer(s->rooms, defer_knocks, s);
 	lws_sul_schedule(s->ctx, 0, &s->room_timer, room_timer_cb,
 			 (lws_usec_t)ROOM_CHECK_MS * 1000);
 	log_info("http", "listening on https://%s", c->listen);

@@ -91,6 +91,22 @@ void e2ee__on_admitted(struct participant *p)
 	}
 }
 
+void e2ee__after_joined(struct participant *p)
+{
+	struct participant *o;
+
+	if (!p->mls_create)
+		return;
+	/* the new group's creator learns who already waits: KeyPackages sent
+	 * before the group existed went nowhere */
+	for (o = p->room->members; o; o = o->next)
+		if (o != p && !o->in_group && o->keypackage)
+			room__send_json(p, keypackage_json(o));
+	for (o = p->room->lobby; o; o = o->next)
+		if (o->keypackage)
+			room__send_json(p, keypackage_json(o));
+}
+
 json_t *e2ee__joined_info(const struct participant *p)
 {
 	return json_pack("{s:s, s:b, s:I}", "group", "", "create", p->mls_create,
@@ -191,7 +207,15 @@ int room_mls_commit(struct participant *p, const char *commit,
 	}
 	json_array_foreach(add, i, v) {
 		t = find_any(r, json_string_value(v));
-		if (!t || !t->keypackage)
+		if (!t) {
+			/* it left before its commit landed: the group must
+			 * remove the leaf it just added */
+			to_group(r, json_pack("{s:s, s:s}", "type", "participant_left",
+					      "participant", json_string_value(v)),
+				 NULL);
+			continue;
+		}
+		if (!t->keypackage)
 			continue;
 		if (t->state == PS_LOBBY) {
 			/* the group let it in: it checked the invite proof, or

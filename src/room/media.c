@@ -40,6 +40,17 @@ enum {
 	EXT_SUB_AUDIO_LEVEL = 1,          /* subscriber's id for RFC 6464 */
 };
 
+/*
+ * Video codecs a meeting accepts. Every frame is end-to-end encrypted as a
+ * whole (SFrame), and only VP8 and VP9 packetizers in Chromium carry an
+ * opaque encrypted frame intact; H.264 (NAL parsing) and AV1 (OBU parsing)
+ * do not (measured with Chromium 156), so they are not offered here.
+ */
+static const struct sdp_codec_pref e2ee_video_prefs[] = {
+	{ "VP8", 90000, 0, { { NULL, NULL, NULL } } },
+	{ "VP9", 90000, 0, { { "profile-id", "0", "0" } } },
+};
+
 static const char uri_audio_level[] = "urn:ietf:params:rtp-hdrext:ssrc-audio-level";
 static const char uri_mid[] = "urn:ietf:params:rtp-hdrext:sdes:mid";
 static const char uri_rid[] = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
@@ -522,6 +533,8 @@ int room_publish(struct participant *p, const char *sdp, size_t len)
 			&local.n_hosts);
 	local.sess_id = ms->sess_id;
 	local.sess_version = ++ms->pub_version;
+	local.video_prefs = e2ee_video_prefs;
+	local.video_prefs_count = sizeof(e2ee_video_prefs) / sizeof(e2ee_video_prefs[0]);
 	if ((rc = sdp_answer_publish(offer_s, &local, ans)))
 		goto out;
 

@@ -288,6 +288,7 @@ void room__admit(struct room *r, struct participant *p)
 	p->state = PS_MEMBER;
 	e2ee__on_admitted(p);
 	send_joined(p);
+	e2ee__after_joined(p);
 	room__broadcast(r,
 		  json_pack("{s:s, s:o}", "type", "participant_joined",
 			    "participant", room__participant_json(p)),
@@ -399,15 +400,40 @@ knock:
 		list_append(&r->lobby, p);
 		r->nlobby++;
 		m->nlobby++;
-		room__broadcast(r,
-			  json_pack("{s:s, s:s, s:s}", "type", "knock",
-				    "participant", p->id, "name", p->name),
-			  TO_HOSTS, NULL);
+		p->knock_pending = true;
 	}
 parked:
 	room__send_json(p, json_pack("{s:s}", "type", "lobby"));
 	log_info("room", "participant %s waits in a lobby", p->id);
+	if (p->knock_pending) {
+		if (m->defer)
+			m->defer(m->defer_arg);
+		else
+			room_flush_knocks(m);
+	}
 	return 0;
+}
+
+void room_mgr_set_defer(struct room_mgr *m, void (*defer)(void *arg), void *arg)
+{
+	m->defer = defer;
+	m->defer_arg = arg;
+}
+
+void room_flush_knocks(struct room_mgr *m)
+{
+	struct participant *p;
+
+	for (p = m->all; p; p = p->all_next) {
+		if (!p->knock_pending)
+			continue;
+		p->knock_pending = false;
+		if (p->state == PS_LOBBY && p->room)
+			room__broadcast(p->room,
+					json_pack("{s:s, s:s, s:s}", "type", "knock",
+						  "participant", p->id, "name", p->name),
+					TO_HOSTS, NULL);
+	}
 }
 
 static int host_target(struct participant *host, const char *target,

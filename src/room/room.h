@@ -105,6 +105,16 @@ struct sfu_event;
  * Returns 0 or -errno. */
 int room_mgr_set_test(struct room_mgr *m, const char *tap_dir, bool intruder);
 
+/*
+ * Hosts learn of a knock a few milliseconds after the guest got its answer,
+ * so that the guest's answer takes exactly as long whether the meeting has
+ * hosts, exists or not (no timing oracle). `defer` schedules a call of
+ * room_flush_knocks on the signaling thread; without one, hosts are told at
+ * once (tests).
+ */
+void room_mgr_set_defer(struct room_mgr *m, void (*defer)(void *arg), void *arg);
+void room_flush_knocks(struct room_mgr *m);
+
 /* Gives the room layer the media plane (NULL: signaling only). */
 void room_mgr_set_sfu(struct room_mgr *m, struct sfu *sfu);
 

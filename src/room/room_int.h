@@ -54,6 +54,7 @@ struct participant {
 	struct media_state *media;      /* media.c; NULL until publishing */
 	int64_t lobby_since;            /* unix s when it started to wait */
 	bool in_group;                  /* in the meeting's MLS group, as commits said */
+	bool knock_pending;             /* hosts not told yet (room_flush_knocks) */
 	bool mls_create;                /* told to create the group on joining */
 	char *keypackage;               /* latest KeyPackage (base64url), owned */
 	char *proof;                    /* its invite proof (base64url), owned */
@@ -70,6 +71,8 @@ struct room_mgr {
 	uint64_t rejoins, removes, ends, lobby_timeouts, lobby_refused;
 	uint64_t speaker_changes;
 	uint8_t rejoin_key[REJOIN_KEY_BYTES];
+	void (*defer)(void *arg);       /* schedules room_flush_knocks soon */
+	void *defer_arg;
 	FILE *test_tap;                 /* --test-tap: relayed MLS messages */
 	bool test_intruder;             /* --test-intruder */
 	struct participant *all;        /* every participant, for timers */
@@ -95,6 +98,7 @@ bool room__revoked(const struct room *r, const char *pid);
 
 /* e2ee.c */
 void e2ee__on_admitted(struct participant *p);
+void e2ee__after_joined(struct participant *p);
 void e2ee__on_leave(struct participant *p);
 json_t *e2ee__joined_info(const struct participant *p);
 
