@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm, access } from 'node:fs/promises';
+import { mkdtemp, rm, access, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -106,7 +106,7 @@ async function waitHealthy(base, proc, deadlineMs) {
 
 /**
  * Starts `conclave serve` and waits for /healthz. Returns { base, dataDir,
- * mediaPort, log(), createMeeting(), metrics(), stop() }. The server always
+ * mediaPort, log(), createMeeting(), metrics(), restart(), stop() }. The server always
  * gets a media port of its own (the default 10000 may be taken) and one
  * media worker; `extraArgs` adds settings (e.g. --media-timeout 5).
  */
@@ -123,18 +123,19 @@ export async function startServer({ extraArgs = [] } = {}) {
   const base = `https://${testAddr}:${port}`;
   const args = ['serve', '--listen', `${testAddr}:${port}`, '--data', dataDir, '--public-url', base];
   args.push('--media-port', String(mediaPort), '--media-workers', '1', ...extraArgs);
-  const proc = spawn(binary, args, {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
   let output = '';
   const keep = (chunk) => {
     output += chunk;
     if (output.length > 200_000) output = output.slice(-100_000);
   };
-  proc.stdout.setEncoding('utf8').on('data', keep);
-  proc.stderr.setEncoding('utf8').on('data', keep);
-
-  const stop = async () => {
+  let proc;
+  const launch = () => {
+    proc = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout.setEncoding('utf8').on('data', keep);
+    proc.stderr.setEncoding('utf8').on('data', keep);
+  };
+  /** SIGTERM (SIGKILL after 5 s); resolves once the process has exited. */
+  const terminate = async () => {
     if (proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
@@ -142,9 +143,13 @@ export async function startServer({ extraArgs = [] } = {}) {
       await exited;
       clearTimeout(timer);
     }
+  };
+  const stop = async () => {
+    await terminate();
     await rm(dataDir, { recursive: true, force: true });
   };
 
+  launch();
   try {
     await waitHealthy(base, proc, 20_000);
   } catch (e) {
@@ -159,6 +164,21 @@ export async function startServer({ extraArgs = [] } = {}) {
     log: () => output,
     /** The Prometheus text of /metrics (readable from loopback and, in the namespace, from the test address). */
     metrics: () => getText(`${base}/metrics`),
+    /**
+     * Stops the server (SIGTERM) and starts it again on the same address,
+     * port, media port and data directory; resolves once /healthz answers.
+     * `whileDown` runs after the old process has exited and before the new
+     * one starts. Returns { stoppedAt, healthyAt } (Date.now() values).
+     */
+    async restart({ whileDown } = {}) {
+      output += '\n--- restart ---\n';
+      await terminate();
+      const stoppedAt = Date.now();
+      if (whileDown) await whileDown();
+      launch();
+      await waitHealthy(base, proc, 20_000);
+      return { stoppedAt, healthyAt: Date.now() };
+    },
     /** `conclave meeting create --json` against the same data directory. */
     async createMeeting() {
       const { stdout } = await run(binary, ['meeting', 'create', '--data', dataDir, '--public-url', base, '--json'], { timeout: 15_000 });
@@ -184,9 +204,49 @@ async function settleNetwork(deadlineMs = 10_000) {
   }
 }
 
-export async function launchBrowser() {
+/** Headless Chromium with fake camera and microphone; `extraArgs` adds switches. */
+export async function launchBrowser({ extraArgs = [] } = {}) {
   await settleNetwork();
-  return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, ...extraArgs] });
+}
+
+/**
+ * Writes a WAV file that sounds like someone talking: a voiced tone
+ * (harmonics of a pitch gliding between 110 and 220 Hz) whose loudness
+ * rises and falls four times a second but never stops, about -12 dBFS at
+ * its peaks. For --use-file-for-fake-audio-capture: Chromium's default
+ * fake microphone only beeps for 20 ms twice a second, which is not speech.
+ */
+export async function writeSpeechWav(path, seconds = 10, rate = 48_000) {
+  const n = seconds * rate;
+  const data = Buffer.alloc(n * 2);
+  let phase = 0;
+  for (let i = 0; i < n; i++) {
+    const t = i / rate;
+    const pitch = 165 + 55 * Math.sin(2 * Math.PI * 0.7 * t);
+    phase += (2 * Math.PI * pitch) / rate;
+    let v = 0;
+    for (let k = 1; k <= 6; k++) v += Math.sin(k * phase) / k;
+    const envelope = 0.35 + 0.65 * (0.5 + 0.5 * Math.sin(2 * Math.PI * 4 * t));
+    const sample = Math.max(-1, Math.min(1, 0.25 * envelope * v));
+    data.writeInt16LE(Math.round(sample * 32767), i * 2);
+  }
+  const header = Buffer.alloc(44);
+  header.write('RIFF', 0);
+  header.writeUInt32LE(36 + data.length, 4);
+  header.write('WAVE', 8);
+  header.write('fmt ', 12);
+  header.writeUInt32LE(16, 16);
+  header.writeUInt16LE(1, 20); // PCM
+  header.writeUInt16LE(1, 22); // mono
+  header.writeUInt32LE(rate, 24);
+  header.writeUInt32LE(rate * 2, 28);
+  header.writeUInt16LE(2, 32);
+  header.writeUInt16LE(16, 34);
+  header.write('data', 36);
+  header.writeUInt32LE(data.length, 40);
+  await writeFile(path, Buffer.concat([header, data]));
+  return path;
 }
 
 /**

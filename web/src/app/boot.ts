@@ -18,7 +18,6 @@ import { MeetingSession } from './session';
 
 const LINK_ERROR_KEYS: { readonly [E in LinkError]: MessageKey } = {
   'bad-room': 'link.bad.room',
-  'missing-invite': 'link.bad.missingInvite',
   'bad-invite': 'link.bad.invite',
   'bad-host-key': 'link.bad.hostKey',
 };

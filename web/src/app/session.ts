@@ -6,33 +6,47 @@
  * secret stays in this.link and is never put in a message.
  *
  * States and the view shown:
- *   prejoin     prejoinView              (join=1 skips it)
- *   connecting  prejoin busy / "Connecting…"
- *   lobby       lobbyView                ← {"type":"lobby"}
- *   meeting     meetingView              ← {"type":"joined"}
- *   over        noticeView (left, denied, ended, lost, media lost)
+ *   prejoin       prejoinView              (join=1 skips it)
+ *   connecting    prejoin busy / "Connecting…"
+ *   lobby         lobbyView                ← {"type":"lobby"}
+ *   meeting       meetingView              ← {"type":"joined"}
+ *   reconnecting  meetingView with a banner (the connection dropped)
+ *   over          noticeView (left, denied, removed, ended, lost, media lost)
  *
  * In the meeting the session also owns the media transport (the publish and
- * subscribe connections to the SFU) and routes the roster, lobby and media
- * messages to the view and the transport. The server removing us because
- * our media was lost ({"type":"left","reason":…}) ends the meeting with a
- * way to join again.
+ * subscribe connections to the SFU) and routes the roster, lobby, host and
+ * media messages to the view and the transport. The server removing us
+ * because our media was lost ({"type":"left","reason":…}) ends the meeting
+ * with a way to join again.
+ *
+ * Reconnecting (docs/protocol.md, "Rejoining"): the newest rejoin token
+ * (from `joined` and every `pong`) is kept in memory only (reconnect.ts).
+ * When the signaling connection drops without us, the server or a host
+ * ending the visit, the media connections are closed (the server has let
+ * them go with the connection), the meeting view stays with a banner, and a
+ * Reconnector retries with backoff, each time opening a new connection and
+ * sending `join` with the token. `joined` brings the roster up to date and
+ * starts new media connections with the same local tracks; `lobby` means
+ * the token was refused, and the visit continues in the lobby like any
+ * knock. The token is forgotten when the visit ends (leave, removed, ended,
+ * denied, left).
  */
-import type { MessageKey } from '../i18n';
+import { t, type MessageKey } from '../i18n';
 import type { JoinOptions, MeetingLink } from '../links/meetingLink';
 import type { LocalMedia } from '../media/local';
 import { installTestHook } from '../media/testHook';
 import { MediaTransport, type MediaEnv } from '../media/transport';
 import { ProtocolError, SignalingClient, type TransportFactory } from '../signaling/client';
-import type { ErrorMsg, JoinedMsg } from '../signaling/protocol';
+import type { ClientMessage, ErrorMsg, JoinedMsg, MuteRequestMsg } from '../signaling/protocol';
 import { lobbyView } from '../ui/lobby';
 import { meetingView, type MeetingView } from '../ui/meeting';
 import { noticeView } from '../ui/notice';
 import { prejoinView } from '../ui/prejoin';
 import type { Shell } from '../ui/shell';
 import type { Prefs } from './prefs';
+import { Reconnector, RejoinToken } from './reconnect';
 
-export type SessionState = 'prejoin' | 'connecting' | 'lobby' | 'meeting' | 'over';
+export type SessionState = 'prejoin' | 'connecting' | 'lobby' | 'meeting' | 'reconnecting' | 'over';
 
 export interface SessionDeps {
   readonly shell: Shell;
@@ -48,11 +62,39 @@ export interface SessionDeps {
 
 /** Client messages whose error replies belong to the media transport. */
 const MEDIA_REFS: ReadonlySet<string> = new Set(['publish', 'subscribe_answer', 'subscribe_restart']);
-const HOST_REFS: ReadonlySet<string> = new Set(['admit', 'deny']);
+/** Host actions: an error reply re-enables their buttons and is announced. */
+const HOST_REFS: ReadonlySet<string> = new Set(['admit', 'deny', 'remove', 'promote', 'mute', 'lock', 'end']);
 
 /** The message to show for a server error reply. */
 export function serverErrorKey(code: string): MessageKey {
   return code === 'rate_limited' ? 'error.rateLimited' : 'error.server';
+}
+
+/** How a visit ends when the server says so. */
+export type Ending = 'left' | 'denied' | 'ended' | 'removed' | 'replaced';
+
+export const ENDINGS: { readonly [E in Ending]: { readonly title: MessageKey; readonly text?: MessageKey } } = {
+  left: { title: 'left.title' },
+  denied: { title: 'denied.title', text: 'denied.text' },
+  ended: { title: 'ended.title', text: 'ended.text' },
+  removed: { title: 'removed.title', text: 'removed.text' },
+  replaced: { title: 'replaced.title', text: 'replaced.text' },
+};
+
+/**
+ * What to do when the signaling connection drops without anyone meaning
+ * it to: in (or coming back to) the meeting with a way back in, reconnect;
+ * anywhere else, say the connection was lost.
+ */
+export function afterDrop(state: SessionState, canRejoin: boolean): 'reconnect' | 'fail' | 'ignore' {
+  if (state === 'over' || state === 'prejoin') return 'ignore';
+  if ((state === 'meeting' || state === 'reconnecting') && canRejoin) return 'reconnect';
+  return 'fail';
+}
+
+/** What a host's mute request does to our own media. */
+export function muteRequestKey(m: Pick<MuteRequestMsg, 'kind'>): MessageKey {
+  return m.kind === 'audio' ? 'meeting.muteRequest.audio' : 'meeting.muteRequest.video';
 }
 
 export class MeetingSession {
@@ -65,6 +107,10 @@ export class MeetingSession {
   /** While in the meeting: its view and its media connections. */
   #view: MeetingView | null = null;
   #media: MediaTransport | null = null;
+  /** The newest rejoin token: memory only, never stored. */
+  readonly #rejoin = new RejoinToken();
+  #reconnector: Reconnector | null = null;
+  readonly #online = (): void => this.#reconnector?.wake();
 
   constructor(deps: SessionDeps) {
     this.#d = deps;
@@ -77,7 +123,7 @@ export class MeetingSession {
 
   /** True while connected or connecting (a hash change must not reroute). */
   get active(): boolean {
-    return this.#state === 'connecting' || this.#state === 'lobby' || this.#state === 'meeting';
+    return this.#state === 'connecting' || this.#state === 'lobby' || this.#state === 'meeting' || this.#state === 'reconnecting';
   }
 
   start(): void {
@@ -92,6 +138,8 @@ export class MeetingSession {
 
   /** Leaves quietly (page closing). */
   dispose(): void {
+    this.#stopReconnecting();
+    this.#rejoin.clear();
     this.#closeMeeting();
     this.#client?.leave();
     this.#client?.close();
@@ -106,6 +154,7 @@ export class MeetingSession {
       media: this.#d.media,
       prefs: this.#d.prefs,
       asHost: this.#d.link.hostKey !== undefined,
+      noInvite: this.#d.link.invite === null,
       initialName: this.#name || this.#d.options.name,
       onJoin: (name) => {
         view.setBusy(true);
@@ -129,29 +178,48 @@ export class MeetingSession {
     await this.#connect(name, (key, params) => this.#showFailure(key, params));
   }
 
+  /** Sends on the current connection (false if there is none). */
+  #send(msg: ClientMessage): boolean {
+    return this.#client?.send(msg) ?? false;
+  }
+
   /**
-   * Opens signaling, waits for the welcome, sends join. Failures before the
-   * server answers the join go to onFail; later ones end the session.
+   * Opens signaling, waits for the welcome, sends join (with the rejoin
+   * token if we hold one). Failures before the server answers the join go
+   * to onFail; later ones end the session or, in the meeting, reconnect.
+   * Resolves true once the join is sent.
    */
-  async #connect(name: string, onFail: (key: MessageKey, params?: Readonly<Record<string, string>>) => void): Promise<void> {
+  async #connect(name: string, onFail: (key: MessageKey, params?: Readonly<Record<string, string>>) => void): Promise<boolean> {
     this.#name = name;
-    this.#state = 'connecting';
+    if (this.#state !== 'reconnecting') this.#state = 'connecting';
     this.#client?.close();
     const client = new SignalingClient(
       this.#d.transport ? { url: this.#d.signalingUrl, transport: this.#d.transport } : { url: this.#d.signalingUrl },
     );
     this.#client = client;
     const current = (): boolean => this.#client === client;
+    /** The server has answered our join (joined, lobby or denied). */
+    let answered = false;
 
     client.onInvalid((reason) => {
       // The reason names a field, never message content.
       console.warn(`conclave: ignored a malformed signaling message (${reason})`);
     });
     client.on('lobby', () => {
-      if (current()) this.#showLobby();
+      if (!current()) return;
+      answered = true;
+      this.#onLobby();
     });
     client.on('joined', (m) => {
-      if (current()) this.#showMeeting(client, m);
+      if (!current()) return;
+      answered = true;
+      this.#rejoin.update(m.rejoin);
+      const view = this.#view;
+      if (this.#state === 'reconnecting' && view && view.participant === m.participant) this.#resumeMeeting(client, view, m);
+      else this.#showMeeting(client, m);
+    });
+    client.on('pong', (m) => {
+      if (current()) this.#rejoin.update(m.rejoin);
     });
     client.on('participant_joined', (m) => {
       if (current()) this.#view?.addParticipant(m.participant);
@@ -165,6 +233,18 @@ export class MeetingSession {
     client.on('knock_gone', (m) => {
       if (current()) this.#view?.removeKnock(m.participant);
     });
+    client.on('role', (m) => {
+      if (current()) this.#view?.setRole(m.participant, m.role);
+    });
+    client.on('locked', (m) => {
+      if (current()) this.#view?.setLocked(m.locked, true);
+    });
+    client.on('mute_request', (m) => {
+      if (current()) this.#muteRequested(m);
+    });
+    client.on('active_speaker', (m) => {
+      if (current()) this.#view?.setSpeaker(m.participant);
+    });
     client.on('publish_answer', (m) => {
       if (current()) this.#media?.onPublishAnswer(m.sdp);
     });
@@ -173,14 +253,20 @@ export class MeetingSession {
     });
     client.on('left', (m) => {
       // Our own leave ends the session before this arrives; a reason means
-      // the server took us out because our media was lost.
-      if (current() && this.#state === 'meeting' && m.reason !== undefined) this.#mediaLost();
+      // the server took us out: our media was lost, or the same member
+      // came back on another connection (another window with our token).
+      if (!current() || this.#state !== 'meeting' || m.reason === undefined) return;
+      if (m.reason === 'replaced') this.#end('replaced');
+      else this.#mediaLost();
     });
     client.on('denied', () => {
-      if (current()) this.#end('denied.title', 'denied.text');
+      if (current()) this.#end('denied');
     });
     client.on('ended', () => {
-      if (current()) this.#end('ended.title', 'ended.text');
+      if (current()) this.#end('ended');
+    });
+    client.on('removed', () => {
+      if (current()) this.#end('removed');
     });
     client.on('error', (m: ErrorMsg) => {
       if (!current()) return;
@@ -189,8 +275,12 @@ export class MeetingSession {
         this.#media?.onServerError(m.ref, m.code);
         return;
       }
-      if (this.#state === 'meeting' && m.ref !== undefined && HOST_REFS.has(m.ref)) this.#view?.knockActionFailed();
-      if (this.#state === 'connecting') {
+      if (this.#state === 'meeting' && m.ref !== undefined && HOST_REFS.has(m.ref)) {
+        this.#view?.knockActionFailed();
+        this.#d.shell.announce('meeting.hostActionFailed', { code: m.code });
+        return;
+      }
+      if (!answered && (this.#state === 'connecting' || this.#state === 'reconnecting')) {
         client.close();
         this.#client = null;
         onFail(key, { code: m.code });
@@ -205,14 +295,25 @@ export class MeetingSession {
     try {
       await client.connect();
     } catch (e) {
-      if (!current()) return;
+      if (!current()) return false;
       this.#client = null;
       onFail(e instanceof ProtocolError && e.reason === 'version' ? 'conn.protocol' : 'conn.lost.text');
-      return;
+      return false;
     }
-    if (!current()) return;
+    if (!current()) return false;
     const { room, hostKey } = this.#d.link;
-    client.join(room, name, hostKey);
+    return client.join(room, name, hostKey, this.#rejoin.get() ?? undefined);
+  }
+
+  #onLobby(): void {
+    if (this.#state === 'reconnecting') {
+      // The token was refused (expired, or the meeting changed its mind):
+      // from here on this is a knock like any other.
+      this.#stopReconnecting();
+      this.#rejoin.clear();
+      this.#closeMeeting();
+    }
+    this.#showLobby();
   }
 
   #showLobby(): void {
@@ -221,6 +322,7 @@ export class MeetingSession {
   }
 
   #showMeeting(client: SignalingClient, m: JoinedMsg): void {
+    this.#stopReconnecting();
     this.#closeMeeting();
     this.#state = 'meeting';
     const view = meetingView({
@@ -232,12 +334,35 @@ export class MeetingSession {
       name: this.#name,
       participants: m.participants,
       knocks: m.knocks,
+      locked: m.locked,
       onLeave: () => this.#leave(),
-      onAdmit: (participant) => client.send({ type: 'admit', participant }),
-      onDeny: (participant) => client.send({ type: 'deny', participant }),
+      onAdmit: (participant) => this.#send({ type: 'admit', participant }),
+      onDeny: (participant) => this.#send({ type: 'deny', participant }),
+      onRemove: (participant) => this.#send({ type: 'remove', participant }),
+      onPromote: (participant) => this.#send({ type: 'promote', participant }),
+      onAskMute: (participant, kind) => this.#send({ type: 'mute', participant, kind }),
+      onLock: (locked) => this.#send({ type: 'lock', locked }),
+      onEnd: () => this.#send({ type: 'end' }),
     });
     this.#view = view;
     this.#d.shell.show(view);
+    this.#startMedia(client, view);
+  }
+
+  /** Back in after a reconnect: same view, fresh roster, new media connections. */
+  #resumeMeeting(client: SignalingClient, view: MeetingView, m: JoinedMsg): void {
+    this.#reconnector?.success();
+    this.#stopReconnecting();
+    this.#state = 'meeting';
+    view.resync(m);
+    view.setReconnecting(false);
+    this.#startMedia(client, view);
+    this.#d.shell.announce('reconnect.done');
+  }
+
+  /** New publish and subscribe connections for this signaling connection. */
+  #startMedia(client: SignalingClient, view: MeetingView): void {
+    this.#media?.close();
     let problemShown = false;
     const media = new MediaTransport({
       local: this.#d.media,
@@ -256,6 +381,16 @@ export class MeetingSession {
     media.start();
   }
 
+  /** A host asked us to mute: we do, say who asked, and the person can undo it. */
+  #muteRequested(m: MuteRequestMsg): void {
+    if (this.#state !== 'meeting') return;
+    const media = this.#d.media;
+    if (m.kind === 'audio') media.setEnabled('audio', false);
+    else media.disable('video');
+    const name = this.#view?.nameOf(m.by) ?? t('meeting.someHost');
+    this.#d.shell.announce(muteRequestKey(m), { name });
+  }
+
   /** Closes the media connections and forgets the meeting view. */
   #closeMeeting(): void {
     this.#media?.close();
@@ -265,34 +400,88 @@ export class MeetingSession {
 
   #leave(): void {
     this.#client?.leave();
-    this.#end('left.title', undefined);
+    this.#end('left');
   }
 
   /** Closes everything and shows a final page with a way back in. */
-  #end(titleKey: MessageKey, textKey: MessageKey | undefined): void {
+  #end(how: Ending): void {
+    this.#stopReconnecting();
+    this.#rejoin.clear();
     this.#closeMeeting();
     this.#client?.close();
     this.#client = null;
     this.#d.media.stop();
     this.#state = 'over';
+    const { title, text } = ENDINGS[how];
     const actions = [
       { key: 'left.rejoin' as const, onClick: () => this.#showPrejoin() },
       { key: 'nav.home' as const, href: '/' },
     ];
-    this.#d.shell.show(textKey ? noticeView({ titleKey, textKey, actions }) : noticeView({ titleKey, actions }));
+    this.#d.shell.show(text ? noticeView({ titleKey: title, textKey: text, actions, testid: `ended-${how}` }) : noticeView({ titleKey: title, actions, testid: `ended-${how}` }));
   }
 
+  /** The signaling connection dropped without us closing it. */
   #lost(): void {
+    this.#client = null;
+    const what = afterDrop(this.#state, this.#view !== null && (this.#rejoin.present || this.#d.link.hostKey !== undefined));
+    if (what === 'ignore') return;
+    if (what === 'reconnect') {
+      this.#reconnect();
+      return;
+    }
+    this.#stopReconnecting();
     this.#closeMeeting();
     const media = this.#d.media;
     this.#resume = { video: media.has('video'), audio: media.isLive('audio') };
-    this.#client = null;
     media.stop();
     this.#showFailure('conn.lost.text');
   }
 
+  /** Starts (or continues) getting back into the meeting. */
+  #reconnect(): void {
+    const view = this.#view;
+    if (!view) return;
+    if (this.#state !== 'reconnecting') {
+      this.#state = 'reconnecting';
+      // The server let our media go with the connection: so do we. The
+      // camera and microphone keep running for the new connections.
+      this.#media?.close();
+      this.#media = null;
+      view.clearRemoteStreams();
+      view.setReconnecting(true);
+      this.#d.shell.announce('reconnect.banner');
+      if (typeof window !== 'undefined') window.addEventListener('online', this.#online);
+    }
+    this.#reconnector ??= new Reconnector({
+      attempt: () => this.#connect(this.#name, () => this.#reconnector?.retry()),
+      onGiveUp: () => this.#gaveUp(),
+    });
+    this.#reconnector.retry();
+  }
+
+  #stopReconnecting(): void {
+    this.#reconnector?.stop();
+    this.#reconnector = null;
+    if (typeof window !== 'undefined') window.removeEventListener('online', this.#online);
+  }
+
+  /** Retrying took too long: the token has expired by now. */
+  #gaveUp(): void {
+    this.#stopReconnecting();
+    this.#rejoin.clear();
+    this.#client?.close();
+    this.#client = null;
+    this.#closeMeeting();
+    const media = this.#d.media;
+    this.#resume = { video: media.has('video'), audio: media.isLive('audio') };
+    media.stop();
+    this.#showFailure('reconnect.failed');
+  }
+
   /** The server removed us: our audio and video stopped reaching it. */
   #mediaLost(): void {
+    this.#stopReconnecting();
+    this.#rejoin.clear();
     this.#closeMeeting();
     this.#client?.close();
     const media = this.#d.media;
@@ -316,7 +505,7 @@ export class MeetingSession {
     this.#state = 'over';
     this.#d.shell.show(
       noticeView({
-        titleKey: key === 'conn.lost.text' ? 'conn.lost.title' : 'join.failed.title',
+        titleKey: key === 'conn.lost.text' || key === 'reconnect.failed' ? 'conn.lost.title' : 'join.failed.title',
         textKey: key,
         ...(params ? { textParams: params } : {}),
         actions: [

@@ -35,7 +35,6 @@ export const de: Catalog = {
 
   'link.bad.title': 'Dieser Besprechungslink funktioniert nicht',
   'link.bad.room': 'Die Besprechungs-ID in der Adresse ist ungültig. Prüfen Sie, ob Sie den ganzen Link kopiert haben.',
-  'link.bad.missingInvite': 'Dem Link fehlt das Einladungsgeheimnis, der Teil nach „#“. Bitten Sie die einladende Person, den ganzen Link noch einmal zu senden.',
   'link.bad.invite': 'Das Einladungsgeheimnis im Link ist beschädigt. Prüfen Sie, ob Sie den ganzen Link kopiert haben.',
   'link.bad.hostKey': 'Der Host-Teil des Links ist beschädigt. Prüfen Sie, ob Sie den ganzen Link kopiert haben.',
   'nav.home': 'Zur Startseite',
@@ -44,6 +43,7 @@ export const de: Catalog = {
 
   'prejoin.title': 'Der Besprechung beitreten',
   'prejoin.asHost': 'Sie treten als Host bei.',
+  'prejoin.noInvite': 'Diesem Link fehlt das Einladungsgeheimnis (der Teil nach „#“); deshalb muss ein Host Sie namentlich einlassen.',
   'prejoin.name.label': 'Ihr Name',
   'prejoin.name.help': 'Wird den anderen Teilnehmenden angezeigt.',
   'prejoin.name.missing': 'Geben Sie Ihren Namen ein, um beizutreten.',
@@ -77,7 +77,7 @@ export const de: Catalog = {
   'error.rateLimited': 'Zu viele Versuche. Warten Sie einen Moment und versuchen Sie es erneut.',
 
   'lobby.title': 'Warten, bis ein Host Sie hereinlässt',
-  'lobby.text': 'Die Hosts sehen, dass Sie warten. Diese Seite wechselt von selbst, sobald Sie eingelassen werden.',
+  'lobby.text': 'Ein Host der Besprechung muss Sie einlassen. Diese Seite wechselt von selbst, sobald das geschieht.',
   'lobby.leave': 'Verlassen',
 
   'meeting.title': 'Besprechung',
@@ -113,4 +113,38 @@ export const de: Catalog = {
   'denied.text': 'Ein Host hat Ihre Anfrage zur Teilnahme abgelehnt.',
   'ended.title': 'Die Besprechung ist beendet',
   'ended.text': 'Ein Host hat die Besprechung für alle beendet.',
+
+  'reconnect.banner': 'Die Verbindung zum Server wurde unterbrochen. Die Verbindung wird wiederhergestellt …',
+  'reconnect.done': 'Wieder verbunden.',
+  'reconnect.failed': 'Die Verbindung zum Server konnte nicht wiederhergestellt werden.',
+
+  'meeting.lock': 'Sperren',
+  'meeting.end': 'Beenden',
+  'meeting.end.label': 'Besprechung für alle beenden',
+  'meeting.lockedNote': 'Die Besprechung ist gesperrt: Niemand Neues kann beitreten.',
+  'meeting.locked.announce': 'Die Besprechung ist jetzt gesperrt. Niemand Neues kann beitreten.',
+  'meeting.unlocked.announce': 'Die Besprechung ist entsperrt. Neue Gäste können wieder um Einlass bitten.',
+  'meeting.askMute': 'Stummschalten erbitten',
+  'meeting.askMute.sent': 'Sie haben {name} gebeten, das Mikrofon stummzuschalten.',
+  'meeting.promote': 'Zum Host machen',
+  'meeting.remove': 'Entfernen',
+  'meeting.role.announce': '{name} ist jetzt Host.',
+  'meeting.role.self': 'Sie sind jetzt Host: Sie können Personen einlassen und die Besprechung leiten.',
+  'meeting.someHost': 'Ein Host',
+  'meeting.muteRequest.audio': '{name} hat Sie gebeten, Ihr Mikrofon stummzuschalten. Es ist jetzt aus; Sie können es wieder einschalten.',
+  'meeting.muteRequest.video': '{name} hat Sie gebeten, Ihre Kamera auszuschalten. Sie ist jetzt aus; Sie können sie wieder einschalten.',
+  'meeting.hostActionFailed': 'Das hat nicht geklappt ({code}).',
+
+  'confirm.cancel': 'Abbrechen',
+  'confirm.remove.title': '{name} aus der Besprechung entfernen?',
+  'confirm.remove.text': '{name} wird sofort aus der Besprechung genommen und kann nur zurückkommen, wenn ein Host wieder Einlass gewährt.',
+  'confirm.remove.ok': '{name} entfernen',
+  'confirm.end.title': 'Die Besprechung für alle beenden?',
+  'confirm.end.text': 'Alle werden aus der Besprechung genommen, und ihre Links funktionieren nicht mehr.',
+  'confirm.end.ok': 'Besprechung beenden',
+
+  'removed.title': 'Sie wurden aus der Besprechung entfernt',
+  'removed.text': 'Ein Host hat Sie aus der Besprechung entfernt.',
+  'replaced.title': 'Die Besprechung geht in einem anderen Fenster weiter',
+  'replaced.text': 'Sie sind der Besprechung in einem anderen Fenster oder auf einem anderen Gerät erneut beigetreten; deshalb wurde dieses Fenster getrennt.',
 };

@@ -34,7 +34,6 @@ export const en = {
 
   'link.bad.title': 'This meeting link does not work',
   'link.bad.room': 'The meeting ID in the address is not valid. Check that you copied the whole link.',
-  'link.bad.missingInvite': 'The link is missing its invite secret, the part after “#”. Ask the person who invited you to send the whole link again.',
   'link.bad.invite': 'The invite secret in the link is damaged. Check that you copied the whole link.',
   'link.bad.hostKey': 'The host part of the link is damaged. Check that you copied the whole link.',
   'nav.home': 'Go to the start page',
@@ -43,6 +42,7 @@ export const en = {
 
   'prejoin.title': 'Join the meeting',
   'prejoin.asHost': 'You are joining as a host.',
+  'prejoin.noInvite': 'This link has no invite secret (the part after “#”), so a host has to let you in by name.',
   'prejoin.name.label': 'Your name',
   'prejoin.name.help': 'Shown to the other participants.',
   'prejoin.name.missing': 'Enter your name to join.',
@@ -76,7 +76,7 @@ export const en = {
   'error.rateLimited': 'Too many attempts. Wait a moment and try again.',
 
   'lobby.title': 'Waiting for a host to let you in',
-  'lobby.text': 'The hosts can see that you are waiting. This page changes by itself as soon as you are let in.',
+  'lobby.text': 'A host of the meeting has to let you in. This page changes by itself as soon as that happens.',
   'lobby.leave': 'Leave',
 
   'meeting.title': 'Meeting',
@@ -112,6 +112,40 @@ export const en = {
   'denied.text': 'A host declined your request to join this meeting.',
   'ended.title': 'The meeting has ended',
   'ended.text': 'A host ended the meeting for everyone.',
+
+  'reconnect.banner': 'The connection to the server was interrupted. Reconnecting…',
+  'reconnect.done': 'Reconnected.',
+  'reconnect.failed': 'The connection to the server could not be restored.',
+
+  'meeting.lock': 'Lock',
+  'meeting.end': 'End',
+  'meeting.end.label': 'End the meeting for everyone',
+  'meeting.lockedNote': 'The meeting is locked: nobody new can join.',
+  'meeting.locked.announce': 'The meeting is now locked. Nobody new can join.',
+  'meeting.unlocked.announce': 'The meeting is unlocked. New guests can ask to join again.',
+  'meeting.askMute': 'Ask to mute',
+  'meeting.askMute.sent': 'You asked {name} to mute the microphone.',
+  'meeting.promote': 'Make host',
+  'meeting.remove': 'Remove',
+  'meeting.role.announce': '{name} is now a host.',
+  'meeting.role.self': 'You are now a host: you can let people in and manage the meeting.',
+  'meeting.someHost': 'A host',
+  'meeting.muteRequest.audio': '{name} asked you to mute your microphone. It is off now; you can turn it on again.',
+  'meeting.muteRequest.video': '{name} asked you to turn off your camera. It is off now; you can turn it on again.',
+  'meeting.hostActionFailed': 'That did not work ({code}).',
+
+  'confirm.cancel': 'Cancel',
+  'confirm.remove.title': 'Remove {name} from the meeting?',
+  'confirm.remove.text': '{name} is taken out of the meeting at once and can only come back if a host lets them in again.',
+  'confirm.remove.ok': 'Remove {name}',
+  'confirm.end.title': 'End the meeting for everyone?',
+  'confirm.end.text': 'Everyone is taken out of the meeting, and its links stop working.',
+  'confirm.end.ok': 'End the meeting',
+
+  'removed.title': 'You were removed from the meeting',
+  'removed.text': 'A host removed you from the meeting.',
+  'replaced.title': 'The meeting continues in another window',
+  'replaced.text': 'You joined this meeting again from another window or device, so this one was disconnected.',
 } as const;
 
 export type MessageKey = keyof typeof en;

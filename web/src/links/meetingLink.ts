@@ -8,6 +8,10 @@
  * ROOM is 16 random bytes, INVITE and HOSTKEY 32 random bytes, all canonical
  * unpadded base64url. The fragment never reaches the server; of what it holds
  * only HOSTKEY is ever sent (in the join message), the INVITE stays here.
+ *
+ * A link without a fragment (just /m/ROOM, e.g. a meeting id read off a
+ * screenshot) is still a way to knock: such a guest cannot prove the invite,
+ * so it waits in the lobby until a host admits it by name (DESIGN.md §4).
  */
 import { INVITE_BYTES } from '../e2ee/invite';
 import { isBase64urlOfLength } from '../util/base64url';
@@ -32,12 +36,13 @@ export function routeOf(pathname: string): Route {
 
 export interface MeetingLink {
   readonly room: string;
-  readonly invite: string;
+  /** The invite secret; null when the link had no fragment. */
+  readonly invite: string | null;
   /** Present only on host links. */
   readonly hostKey?: string;
 }
 
-export type LinkError = 'bad-room' | 'missing-invite' | 'bad-invite' | 'bad-host-key';
+export type LinkError = 'bad-room' | 'bad-invite' | 'bad-host-key';
 
 export type LinkParse =
   | { readonly ok: true; readonly link: MeetingLink }
@@ -50,11 +55,12 @@ export function isRoomId(text: string): boolean {
 /**
  * Parses the room from the path's last segment and the secrets from the
  * fragment ("#INVITE" or "#INVITE.HOSTKEY"; the leading '#' is optional).
+ * No fragment at all gives a link without invite (a knock only).
  */
 export function parseMeetingLink(roomText: string, hash: string): LinkParse {
   if (!isRoomId(roomText)) return { ok: false, error: 'bad-room' };
   const fragment = hash.startsWith('#') ? hash.slice(1) : hash;
-  if (fragment === '') return { ok: false, error: 'missing-invite' };
+  if (fragment === '') return { ok: true, link: { room: roomText, invite: null } };
   const parts = fragment.split('.');
   const invite = parts[0] ?? '';
   if (!isBase64urlOfLength(invite, INVITE_BYTES)) return { ok: false, error: 'bad-invite' };

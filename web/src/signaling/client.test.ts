@@ -135,10 +135,12 @@ describe('signaling client', () => {
     const { server, client } = await connected();
     client.join('ROOM', 'Ada');
     client.join('ROOM', 'Ada', 'HOSTKEY');
+    client.join('ROOM', 'Ada', undefined, 'TOKEN');
     client.leave();
     expect(server.sent.slice(1)).toEqual([
       { type: 'join', room: 'ROOM', name: 'Ada' },
       { type: 'join', room: 'ROOM', name: 'Ada', host_key: 'HOSTKEY' },
+      { type: 'join', room: 'ROOM', name: 'Ada', rejoin: 'TOKEN' },
       { type: 'leave' },
     ]);
   });

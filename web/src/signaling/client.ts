@@ -183,8 +183,18 @@ export class SignalingClient {
     return true;
   }
 
-  join(room: string, name: string, hostKey?: string): boolean {
-    return this.send(hostKey === undefined ? { type: 'join', room, name } : { type: 'join', room, name, host_key: hostKey });
+  /**
+   * Sends join. A host credential and a rejoin token are written only when
+   * given; the token is sent only here, over this connection, never stored.
+   */
+  join(room: string, name: string, hostKey?: string, rejoin?: string): boolean {
+    return this.send({
+      type: 'join',
+      room,
+      name,
+      ...(hostKey === undefined ? {} : { host_key: hostKey }),
+      ...(rejoin === undefined ? {} : { rejoin }),
+    });
   }
 
   leave(): boolean {

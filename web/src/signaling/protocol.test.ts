@@ -17,7 +17,7 @@ describe('server messages', () => {
     ];
     expect(ok({ type: 'joined', participant: 'p1', role: 'host', participants: members, knocks: [{ participant: 'p3', name: 'Grete' }] })).toEqual({
       kind: 'message',
-      msg: { type: 'joined', participant: 'p1', role: 'host', participants: members, knocks: [{ participant: 'p3', name: 'Grete' }] },
+      msg: { type: 'joined', participant: 'p1', role: 'host', participants: members, knocks: [{ participant: 'p3', name: 'Grete' }], locked: false },
     });
     expect(ok({ type: 'joined', participant: 'p2', role: 'guest', participants: members, knocks: [] }).kind).toBe('message');
     expect(ok({ type: 'participant_joined', participant: { id: 'p4', name: 'Nora', role: 'guest' } })).toEqual({
@@ -44,6 +44,42 @@ describe('server messages', () => {
       kind: 'message',
       msg: { type: 'error', code: 'rate_limited', message: 'slow down' },
     });
+  });
+
+  const TOKEN = 'A'.repeat(60) + 'b-_9Zz';
+
+  it('reads the access-control messages (host actions, rejoin tokens)', () => {
+    const members = [{ id: 'p1', name: 'Hanna', role: 'host' }];
+    expect(
+      ok({ type: 'joined', participant: 'p1', role: 'host', participants: members, knocks: [], locked: true, rejoin: TOKEN, mls: { create: true, epoch: 0 } }),
+    ).toEqual({
+      kind: 'message',
+      msg: { type: 'joined', participant: 'p1', role: 'host', participants: members, knocks: [], locked: true, rejoin: TOKEN, mls: { create: true, epoch: 0 } },
+    });
+    expect(ok({ type: 'pong', id: 3, rejoin: TOKEN })).toEqual({ kind: 'message', msg: { type: 'pong', id: 3, rejoin: TOKEN } });
+    expect(ok({ type: 'removed' })).toEqual({ kind: 'message', msg: { type: 'removed' } });
+    expect(ok({ type: 'role', participant: 'p2', role: 'host' })).toEqual({ kind: 'message', msg: { type: 'role', participant: 'p2', role: 'host' } });
+    expect(ok({ type: 'locked', locked: false })).toEqual({ kind: 'message', msg: { type: 'locked', locked: false } });
+    expect(ok({ type: 'mute_request', kind: 'audio', by: 'p1' })).toEqual({ kind: 'message', msg: { type: 'mute_request', kind: 'audio', by: 'p1' } });
+    expect(ok({ type: 'active_speaker', participant: 'p2' })).toEqual({ kind: 'message', msg: { type: 'active_speaker', participant: 'p2' } });
+  });
+
+  it.each([
+    ['joined with a locked string', { type: 'joined', participant: 'p', role: 'host', participants: [], knocks: [], locked: 'yes' }],
+    ['joined with a token of the wrong alphabet', { type: 'joined', participant: 'p', role: 'host', participants: [], knocks: [], rejoin: 'a+b/c=' }],
+    ['joined with an empty token', { type: 'joined', participant: 'p', role: 'host', participants: [], knocks: [], rejoin: '' }],
+    ['joined with mls not an object', { type: 'joined', participant: 'p', role: 'host', participants: [], knocks: [], mls: true }],
+    ['pong with a numeric token', { type: 'pong', id: 1, rejoin: 5 }],
+    ['pong with an oversized token', { type: 'pong', id: 1, rejoin: 'A'.repeat(257) }],
+    ['role with an unknown role', { type: 'role', participant: 'p', role: 'owner' }],
+    ['role without participant', { type: 'role', role: 'host' }],
+    ['locked without locked', { type: 'locked' }],
+    ['locked with a number', { type: 'locked', locked: 1 }],
+    ['mute_request with an unknown kind', { type: 'mute_request', kind: 'screen', by: 'p' }],
+    ['mute_request without by', { type: 'mute_request', kind: 'audio' }],
+    ['active_speaker with an empty id', { type: 'active_speaker', participant: '' }],
+  ])('rejects %s', (_name, msg) => {
+    expect(ok(msg).kind).toBe('invalid');
   });
 
   it('drops fields it does not know', () => {
@@ -108,5 +144,14 @@ describe('client messages', () => {
     expect(encodeClientMessage({ type: 'admit', participant: 'p' })).toBe('{"type":"admit","participant":"p"}');
     expect(encodeClientMessage({ type: 'subscribe_answer', sdp: 's', version: 2 })).toBe('{"type":"subscribe_answer","sdp":"s","version":2}');
     expect(encodeClientMessage({ type: 'subscribe_restart' })).toBe('{"type":"subscribe_restart"}');
+  });
+
+  it('writes host actions and the rejoin token as the protocol names them', () => {
+    expect(JSON.parse(encodeClientMessage({ type: 'join', room: 'r', name: 'n', rejoin: 't' }))).toEqual({ type: 'join', room: 'r', name: 'n', rejoin: 't' });
+    expect(encodeClientMessage({ type: 'remove', participant: 'p' })).toBe('{"type":"remove","participant":"p"}');
+    expect(encodeClientMessage({ type: 'promote', participant: 'p' })).toBe('{"type":"promote","participant":"p"}');
+    expect(encodeClientMessage({ type: 'mute', participant: 'p', kind: 'audio' })).toBe('{"type":"mute","participant":"p","kind":"audio"}');
+    expect(encodeClientMessage({ type: 'lock', locked: true })).toBe('{"type":"lock","locked":true}');
+    expect(encodeClientMessage({ type: 'end' })).toBe('{"type":"end"}');
   });
 });

@@ -25,11 +25,20 @@ export interface JoinMsg {
   readonly name: string;
   /** Only on host links. */
   readonly host_key?: string;
+  /** A rejoin token from `joined` or `pong`: back in under the same id and role. */
+  readonly rejoin?: string;
 }
 export interface LeaveMsg { readonly type: 'leave' }
 /** Host only: let a waiting guest in, or turn it away. */
 export interface AdmitMsg { readonly type: 'admit'; readonly participant: string }
 export interface DenyMsg { readonly type: 'deny'; readonly participant: string }
+/** Host only: what hosts can do to members and to the meeting. */
+export interface RemoveMsg { readonly type: 'remove'; readonly participant: string }
+export interface PromoteMsg { readonly type: 'promote'; readonly participant: string }
+export type MediaKindName = 'audio' | 'video';
+export interface MuteMsg { readonly type: 'mute'; readonly participant: string; readonly kind: MediaKindName }
+export interface LockMsg { readonly type: 'lock'; readonly locked: boolean }
+export interface EndMsg { readonly type: 'end' }
 /** Offer of the publish connection (docs/protocol.md, "Media negotiation"). */
 export interface PublishMsg { readonly type: 'publish'; readonly sdp: string }
 /** Answer to the subscribe offer of the same version. */
@@ -44,6 +53,11 @@ export type ClientMessage =
   | LeaveMsg
   | AdmitMsg
   | DenyMsg
+  | RemoveMsg
+  | PromoteMsg
+  | MuteMsg
+  | LockMsg
+  | EndMsg
   | PublishMsg
   | SubscribeAnswerMsg
   | SubscribeRestartMsg;
@@ -55,7 +69,12 @@ export interface Limits {
   readonly messages_per_second: number;
 }
 export interface WelcomeMsg { readonly type: 'welcome'; readonly v: number; readonly server: string; readonly limits: Limits }
-export interface PongMsg { readonly type: 'pong'; readonly id: number }
+export interface PongMsg {
+  readonly type: 'pong';
+  readonly id: number;
+  /** Members only: a fresh rejoin token. */
+  readonly rejoin?: string;
+}
 export interface LobbyMsg { readonly type: 'lobby' }
 export type Role = 'host' | 'guest';
 export interface Participant { readonly id: string; readonly name: string; readonly role: Role }
@@ -68,13 +87,29 @@ export interface JoinedMsg {
   readonly participants: readonly Participant[];
   /** Guests waiting in the lobby (hosts only; empty for guests). */
   readonly knocks: readonly Knock[];
+  /** Whether the meeting is locked (false if the server does not say). */
+  readonly locked: boolean;
+  /** The rejoin token (docs/protocol.md, "Rejoining"). */
+  readonly rejoin?: string;
+  /** The MLS group's state: create it (first member) or wait for a Welcome. */
+  readonly mls?: JoinedMlsInfo;
 }
+export interface JoinedMlsInfo { readonly create: boolean; readonly epoch: number }
 export interface ParticipantJoinedMsg { readonly type: 'participant_joined'; readonly participant: Participant }
 export interface ParticipantLeftMsg { readonly type: 'participant_left'; readonly participant: string }
 export interface KnockMsg { readonly type: 'knock'; readonly participant: string; readonly name: string }
 export interface KnockGoneMsg { readonly type: 'knock_gone'; readonly participant: string }
 export interface DeniedMsg { readonly type: 'denied' }
 export interface EndedMsg { readonly type: 'ended' }
+/** A host removed us; this connection cannot join again. */
+export interface RemovedMsg { readonly type: 'removed' }
+/** A member's role changed. */
+export interface RoleMsg { readonly type: 'role'; readonly participant: string; readonly role: Role }
+export interface LockedMsg { readonly type: 'locked'; readonly locked: boolean }
+/** A host asks us to mute the microphone (audio) or turn off the camera (video). */
+export interface MuteRequestMsg { readonly type: 'mute_request'; readonly kind: MediaKindName; readonly by: string }
+/** The member who speaks now (from the audio levels of its publish connection). */
+export interface ActiveSpeakerMsg { readonly type: 'active_speaker'; readonly participant: string }
 /** Reply to leave, or removal by the server (reason: media_timeout, media_failed, …). */
 export interface LeftMsg { readonly type: 'left'; readonly reason?: string }
 export interface PublishAnswerMsg { readonly type: 'publish_answer'; readonly sdp: string }
@@ -98,6 +133,11 @@ export type ServerMessage =
   | KnockGoneMsg
   | DeniedMsg
   | EndedMsg
+  | RemovedMsg
+  | RoleMsg
+  | LockedMsg
+  | MuteRequestMsg
+  | ActiveSpeakerMsg
   | LeftMsg
   | PublishAnswerMsg
   | SubscribeOfferMsg
@@ -137,6 +177,26 @@ function uint(o: Obj, key: string, opts: { min?: number } = {}): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < (opts.min ?? 0)) {
     throw new FieldError(`${key}: expected integer ≥ ${opts.min ?? 0}`);
   }
+  return v;
+}
+
+function bool(o: Obj, key: string): boolean {
+  const v = o[key];
+  if (typeof v !== 'boolean') throw new FieldError(`${key}: expected boolean`);
+  return v;
+}
+
+/**
+ * A rejoin token: opaque base64url text (66 characters today: 49 bytes). Only
+ * the alphabet and a bound are checked, so a longer token of a later server
+ * still works; it is only ever sent back to the server that made it.
+ */
+export const REJOIN_TOKEN_RE = /^[A-Za-z0-9_-]{1,256}$/;
+
+function optToken(o: Obj, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !REJOIN_TOKEN_RE.test(v)) throw new FieldError(`${key}: expected a rejoin token`);
   return v;
 }
 
@@ -197,21 +257,44 @@ const schema: { readonly [K in ServerType]: (o: Obj) => ServerMessageOf<K> } = {
       },
     };
   },
-  pong: (o) => ({ type: 'pong', id: uint(o, 'id') }),
+  pong: (o) => {
+    const rejoin = optToken(o, 'rejoin');
+    return rejoin === undefined ? { type: 'pong', id: uint(o, 'id') } : { type: 'pong', id: uint(o, 'id'), rejoin };
+  },
   lobby: () => ({ type: 'lobby' }),
-  joined: (o) => ({
-    type: 'joined',
-    participant: str(o, 'participant', { nonEmpty: true, max: SHORT }),
-    role: oneOf(o, 'role', ['host', 'guest'] as const),
-    participants: arr(o, 'participants', LIST, participant),
-    knocks: arr(o, 'knocks', LIST, knock),
-  }),
+  joined: (o) => {
+    const rejoin = optToken(o, 'rejoin');
+    const base = {
+      type: 'joined' as const,
+      participant: str(o, 'participant', { nonEmpty: true, max: SHORT }),
+      role: oneOf(o, 'role', ['host', 'guest'] as const),
+      participants: arr(o, 'participants', LIST, participant),
+      knocks: arr(o, 'knocks', LIST, knock),
+      locked: o['locked'] === undefined ? false : bool(o, 'locked'),
+    };
+    const mlsObj = o['mls'] === undefined ? undefined : obj(o, 'mls');
+    const mls = mlsObj ? { create: bool(mlsObj, 'create'), epoch: uint(mlsObj, 'epoch') } : undefined;
+    return { ...base, ...(rejoin === undefined ? {} : { rejoin }), ...(mls === undefined ? {} : { mls }) };
+  },
   participant_joined: (o) => ({ type: 'participant_joined', participant: participant(obj(o, 'participant')) }),
   participant_left: (o) => ({ type: 'participant_left', participant: str(o, 'participant', { nonEmpty: true, max: SHORT }) }),
   knock: (o) => ({ type: 'knock', ...knock(o) }),
   knock_gone: (o) => ({ type: 'knock_gone', participant: str(o, 'participant', { nonEmpty: true, max: SHORT }) }),
   denied: () => ({ type: 'denied' }),
   ended: () => ({ type: 'ended' }),
+  removed: () => ({ type: 'removed' }),
+  role: (o) => ({
+    type: 'role',
+    participant: str(o, 'participant', { nonEmpty: true, max: SHORT }),
+    role: oneOf(o, 'role', ['host', 'guest'] as const),
+  }),
+  locked: (o) => ({ type: 'locked', locked: bool(o, 'locked') }),
+  mute_request: (o) => ({
+    type: 'mute_request',
+    kind: oneOf(o, 'kind', ['audio', 'video'] as const),
+    by: str(o, 'by', { max: SHORT }),
+  }),
+  active_speaker: (o) => ({ type: 'active_speaker', participant: str(o, 'participant', { nonEmpty: true, max: SHORT }) }),
   left: (o) => {
     const reason = optStr(o, 'reason', SHORT);
     return reason === undefined ? { type: 'left' } : { type: 'left', reason };

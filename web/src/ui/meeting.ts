@@ -17,14 +17,29 @@
  *
  * Controls are toggle buttons whose accessible name stays fixed
  * ("Microphone") while aria-pressed tells whether it is on.
+ *
+ * Hosts (DESIGN.md §4, §9) also get, on every other member's roster entry,
+ * "Ask to mute", "Make host" (guests only) and "Remove" (data-testid
+ * "ask-mute", "promote", "remove"; removing asks first), and in the control
+ * bar a "lock" toggle (aria-pressed = locked) and "end" (asks first). A
+ * member promoted during the meeting gets all of this, and the lobby list,
+ * at once. Everyone sees whether the meeting is locked.
+ *
+ * The active speaker's tile has the class is-speaking and
+ * data-speaking="true"; no other tile has either. While the connection to
+ * the server is being re-established a banner (data-testid="reconnecting")
+ * says so; the tiles stay, the roster is brought up to date when the
+ * meeting takes us back (resync).
  */
 import type { Prefs } from '../app/prefs';
 import type { MessageKey } from '../i18n';
 import type { LocalMedia, MediaKind } from '../media/local';
-import type { Knock, Participant, Role } from '../signaling/protocol';
+import type { Knock, MediaKindName, Participant, Role } from '../signaling/protocol';
+import { confirmAction } from './confirm';
 import { h, uid } from './dom';
 import { tattr, tx } from './i18nDom';
 import { gridShape } from './layout';
+import { diffRoster, hostActions, SpeakerMark } from './roster';
 import type { Shell, View } from './shell';
 import { showStream } from './video';
 
@@ -40,9 +55,25 @@ export interface MeetingDeps {
   readonly participants?: readonly Participant[];
   /** Guests waiting at the time of joining (hosts only). */
   readonly knocks?: readonly Knock[];
+  /** Whether the meeting is locked at the time of joining. */
+  readonly locked?: boolean;
   readonly onLeave: () => void;
   readonly onAdmit?: (participant: string) => void;
   readonly onDeny?: (participant: string) => void;
+  /** Host actions (sent only after the host confirmed where that is asked). */
+  readonly onRemove?: (participant: string) => void;
+  readonly onPromote?: (participant: string) => void;
+  readonly onAskMute?: (participant: string, kind: MediaKindName) => void;
+  readonly onLock?: (locked: boolean) => void;
+  readonly onEnd?: () => void;
+}
+
+/** What the server says about the meeting when it takes us (back) in. */
+export interface MeetingSnapshot {
+  readonly role: Role;
+  readonly participants: readonly Participant[];
+  readonly knocks: readonly Knock[];
+  readonly locked: boolean;
 }
 
 export interface MeetingView extends View {
@@ -57,6 +88,24 @@ export interface MeetingView extends View {
   knockActionFailed(): void;
   /** Media negotiation failed: say so once. */
   mediaProblem(): void;
+  /** A member's role changed (oneself included: a new host gets the host controls). */
+  setRole(id: string, role: Role): void;
+  /** The meeting was locked or unlocked (announce: say so). */
+  setLocked(locked: boolean, announce: boolean): void;
+  /** The member who speaks now. */
+  setSpeaker(id: string): void;
+  /** Shows or hides the "reconnecting" banner. */
+  setReconnecting(on: boolean): void;
+  /** Forgets every remote stream (the media connections are gone). */
+  clearRemoteStreams(): void;
+  /** Brings roster, lobby list, role and lock up to date after a reconnect. */
+  resync(s: MeetingSnapshot): void;
+  /** Our own role now. */
+  readonly role: Role;
+  /** Our own participant id. */
+  readonly participant: string;
+  /** The name shown for a member, if it is one. */
+  nameOf(id: string): string | undefined;
 }
 
 function nameCaption(name: string, role: Role, self: boolean): HTMLElement {
@@ -68,22 +117,35 @@ function nameCaption(name: string, role: Role, self: boolean): HTMLElement {
   );
 }
 
-function selfTile(deps: MeetingDeps): { tile: HTMLElement; update: () => void } {
+function selfTile(deps: MeetingDeps): { tile: HTMLElement; update: () => void; setRole: (role: Role) => void } {
   const video = h('video', { autoplay: true, playsinline: true, muted: true });
   const off = tx(h('p', { class: 'tile-off' }), 'meeting.cameraOff');
+  let caption = nameCaption(deps.name, deps.role, true);
   const tile = h(
     'figure',
     { class: 'tile', 'data-testid': 'tile', 'data-participant': deps.participant, 'data-self': 'true' },
     video,
     off,
-    nameCaption(deps.name, deps.role, true),
+    caption,
   );
   const update = (): void => {
     showStream(video, deps.media.stream);
     tile.classList.toggle('is-off', !deps.media.isLive('video'));
   };
+  const setRole = (role: Role): void => {
+    const next = nameCaption(deps.name, role, true);
+    caption.replaceWith(next);
+    caption = next;
+  };
   update();
-  return { tile, update };
+  return { tile, update, setRole };
+}
+
+/** Marks a tile as the active speaker's, or not. */
+function markSpeaking(tile: HTMLElement, on: boolean): void {
+  tile.classList.toggle('is-speaking', on);
+  if (on) tile.setAttribute('data-speaking', 'true');
+  else tile.removeAttribute('data-speaking');
 }
 
 /** Sound policy shared by all remote tiles. */
@@ -96,19 +158,28 @@ class RemoteTile {
   readonly tile: HTMLElement;
   readonly video: HTMLVideoElement;
   readonly #sound: Sound;
+  #caption: HTMLElement;
   #stream: MediaStream | null = null;
   #unlisten: () => void = () => undefined;
 
   constructor(p: Participant, sound: Sound) {
     this.#sound = sound;
     this.video = h('video', { autoplay: true, playsinline: true });
+    this.#caption = nameCaption(p.name, p.role, false);
     this.tile = h(
       'figure',
       { class: 'tile is-off', 'data-testid': 'tile', 'data-participant': p.id },
       this.video,
       tx(h('p', { class: 'tile-off' }), 'meeting.cameraOff'),
-      nameCaption(p.name, p.role, false),
+      this.#caption,
     );
+  }
+
+  /** Name or role changed. */
+  setInfo(p: Participant): void {
+    const next = nameCaption(p.name, p.role, false);
+    this.#caption.replaceWith(next);
+    this.#caption = next;
   }
 
   setStream(stream: MediaStream | null): void {
@@ -180,7 +251,9 @@ function toggleButton(testid: string, labelKey: MessageKey): { button: HTMLButto
 
 export function meetingView(deps: MeetingDeps): MeetingView {
   const { media, prefs, shell } = deps;
-  const isHost = deps.role === 'host';
+  let role: Role = deps.role;
+  let locked = deps.locked ?? false;
+  const isHost = (): boolean => role === 'host';
   const headingId = uid('meeting-title');
   const heading = tx(h('h1', { id: headingId, class: 'visually-hidden', tabindex: -1 }), 'meeting.title');
 
@@ -189,7 +262,8 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   const grid = tattr(h('div', { class: 'grid', role: 'group' }, self.tile), 'aria-label', 'meeting.grid');
   const tiles = new Map<string, RemoteTile>();
   const streams = new Map<string, MediaStream>();
-  const names = new Map<string, string>();
+  const speaker = new SpeakerMark();
+  const tileOf = (id: string): HTMLElement | null => (id === deps.participant ? self.tile : (tiles.get(id)?.tile ?? null));
 
   const soundBar = h(
     'div',
@@ -211,6 +285,13 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     for (const t of tiles.values()) t.play();
   });
 
+  const reconnectBar = h(
+    'div',
+    { class: 'reconnect-bar warning', 'data-testid': 'reconnecting', role: 'status', hidden: true },
+    h('span', { class: 'spinner small', 'aria-hidden': 'true' }),
+    tx(h('span'), 'reconnect.banner'),
+  );
+
   const layout = (): void => {
     const { cols, rows } = gridShape(tiles.size + 1);
     grid.dataset['cols'] = String(cols);
@@ -221,18 +302,67 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   const rosterHeadingId = uid('roster-title');
   const rosterHeading = h('h2', { id: rosterHeadingId });
   const rosterList = h('ul', { class: 'member-list' });
-  const roster = h('section', { class: 'roster', 'data-testid': 'roster', 'aria-labelledby': rosterHeadingId }, rosterHeading, rosterList);
+  const lockedNote = tx(h('p', { class: 'locked-note', 'data-testid': 'locked-state', hidden: true }), 'meeting.lockedNote');
+  const roster = h('section', { class: 'roster', 'data-testid': 'roster', 'aria-labelledby': rosterHeadingId }, rosterHeading, lockedNote, rosterList);
+  /** Every member shown, oneself included. */
+  const people = new Map<string, Participant>();
   const members = new Map<string, HTMLElement>();
   const updateRosterHeading = (): void => {
     tx(rosterHeading, 'meeting.roster', { n: members.size });
   };
-  const memberEntry = (p: Participant, isSelf: boolean): HTMLElement =>
-    h(
+  const nameOf = (id: string): string | undefined => people.get(id)?.name;
+
+  const askRemove = (p: Participant): void => {
+    confirmAction(root, {
+      titleKey: 'confirm.remove.title',
+      textKey: 'confirm.remove.text',
+      confirmKey: 'confirm.remove.ok',
+      params: { name: p.name },
+      danger: true,
+      onConfirm: () => deps.onRemove?.(p.id),
+    });
+  };
+
+  const memberEntry = (p: Participant): HTMLElement => {
+    const isSelf = p.id === deps.participant;
+    const nameId = uid('member-name');
+    const can = hostActions(role, deps.participant, p);
+    const actions = h('span', { class: 'member-actions' });
+    const action = (testid: string, key: MessageKey, onClick: () => void): void => {
+      const b = tx(h('button', { type: 'button', class: 'button small', 'data-testid': testid, 'aria-describedby': nameId }), key);
+      b.addEventListener('click', onClick);
+      actions.append(b);
+    };
+    if (can.askMute) {
+      action('ask-mute', 'meeting.askMute', () => {
+        deps.onAskMute?.(p.id, 'audio');
+        shell.announce('meeting.askMute.sent', { name: p.name });
+      });
+    }
+    if (can.promote) action('promote', 'meeting.promote', () => deps.onPromote?.(p.id));
+    if (can.remove) action('remove', 'meeting.remove', () => askRemove(p));
+    return h(
       'li',
       { class: 'member', 'data-testid': 'member', 'data-participant': p.id, 'data-in-group': 'false', 'data-self': isSelf ? 'true' : undefined },
-      isSelf ? tx(h('span', { class: 'member-name' }), 'meeting.you', { name: p.name }) : h('span', { class: 'member-name' }, p.name),
-      p.role === 'host' ? tx(h('span', { class: 'badge' }), 'meeting.host') : null,
+      h(
+        'span',
+        { class: 'member-info' },
+        isSelf ? tx(h('span', { class: 'member-name', id: nameId }), 'meeting.you', { name: p.name }) : h('span', { class: 'member-name', id: nameId }, p.name),
+        p.role === 'host' ? tx(h('span', { class: 'badge' }), 'meeting.host') : null,
+      ),
+      actions.childElementCount > 0 ? actions : null,
     );
+  };
+
+  /** Draws (or redraws) one roster entry in place. */
+  const drawMember = (p: Participant): void => {
+    const entry = memberEntry(p);
+    const old = members.get(p.id);
+    if (old) old.replaceWith(entry);
+    else if (p.id === deps.participant) rosterList.prepend(entry);
+    else rosterList.append(entry);
+    members.set(p.id, entry);
+  };
 
   // ---- lobby (hosts) ------------------------------------------------------------
   const lobbyHeadingId = uid('lobby-list-title');
@@ -242,14 +372,21 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   const knocks = new Map<string, HTMLElement>();
   const updateLobby = (): void => {
     tx(lobbyHeading, 'meeting.lobby', { n: knocks.size });
-    lobby.hidden = knocks.size === 0;
+    lobby.hidden = !isHost() || knocks.size === 0;
   };
 
-  const side = h('aside', { class: 'side' }, isHost ? lobby : null, roster);
+  const side = h('aside', { class: 'side' }, lobby, roster);
 
   // ---- controls -----------------------------------------------------------------
   const mic = toggleButton('mic', 'meeting.mic');
   const camera = toggleButton('camera', 'meeting.camera');
+  const lock = toggleButton('lock', 'meeting.lock');
+  lock.button.classList.add('host-only');
+  const end = tattr(
+    h('button', { type: 'button', class: 'control control-end host-only', 'data-testid': 'end' }, tx(h('span', { class: 'control-label' }), 'meeting.end')),
+    'aria-label',
+    'meeting.end.label',
+  );
   const leave = tattr(
     h('button', { type: 'button', class: 'control control-leave', 'data-testid': 'leave' }, tx(h('span', { class: 'control-label' }), 'meeting.leave')),
     'aria-label',
@@ -281,22 +418,61 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     if (media.has('video')) media.disable('video');
     else void media.enable('video', prefs.cameraId).then((p) => report('video', p));
   });
+  lock.button.addEventListener('click', () => {
+    if (!isHost()) return;
+    // The server's `locked` confirms it; until then the button waits.
+    lock.button.disabled = true;
+    deps.onLock?.(!locked);
+  });
+  end.addEventListener('click', () => {
+    if (!isHost()) return;
+    confirmAction(root, {
+      titleKey: 'confirm.end.title',
+      textKey: 'confirm.end.text',
+      confirmKey: 'confirm.end.ok',
+      danger: true,
+      onConfirm: () => deps.onEnd?.(),
+    });
+  });
   leave.addEventListener('click', deps.onLeave);
 
   const unsubscribe = media.onChange(sync);
 
-  const controls = tattr(h('div', { class: 'controls', role: 'group' }, mic.button, camera.button, leave), 'aria-label', 'meeting.controls');
+  const controls = tattr(
+    h('div', { class: 'controls', role: 'group' }, mic.button, camera.button, lock.button, end, leave),
+    'aria-label',
+    'meeting.controls',
+  );
 
   const root = h(
     'section',
     { class: 'meeting', 'data-testid': 'in-meeting', 'aria-labelledby': headingId },
     heading,
+    reconnectBar,
     soundBar,
     h('div', { class: 'meeting-body' }, h('div', { class: 'stage' }, grid), side),
     controls,
   );
 
+  /** Shows or hides everything that only hosts have. */
+  const applyRole = (): void => {
+    lock.button.hidden = !isHost();
+    end.hidden = !isHost();
+    root.classList.toggle('is-host', isHost());
+    updateLobby();
+  };
+
+  const applyLocked = (): void => {
+    lock.setOn(locked, true);
+    lock.button.disabled = false;
+    lockedNote.hidden = !locked;
+    root.classList.toggle('is-locked', locked);
+  };
+
   // ---- the view's operations --------------------------------------------------------
+  /** Ids that were members before a reconnect: their coming back is not news. */
+  const returning = new Set<string>();
+
   const addMember = (p: Participant, announce: boolean): void => {
     const isSelf = p.id === deps.participant;
     if (!isSelf && !tiles.has(p.id)) {
@@ -305,21 +481,42 @@ export function meetingView(deps: MeetingDeps): MeetingView {
       grid.append(tile.tile);
       const s = streams.get(p.id);
       if (s) tile.setStream(s);
+      markSpeaking(tile.tile, speaker.is(p.id));
+      layout();
+    } else if (!isSelf) {
+      tiles.get(p.id)?.setInfo(p);
+    }
+    people.set(p.id, p);
+    drawMember(p);
+    updateRosterHeading();
+    const back = returning.delete(p.id);
+    if (announce && !isSelf && !back) shell.announce('meeting.joined.announce', { name: p.name });
+  };
+
+  const dropMember = (id: string, announce: boolean): void => {
+    if (id === deps.participant) return;
+    const tile = tiles.get(id);
+    if (tile) {
+      tile.dispose();
+      tile.tile.remove();
+      tiles.delete(id);
       layout();
     }
-    names.set(p.id, p.name);
-    const entry = memberEntry(p, isSelf);
-    const old = members.get(p.id);
-    if (old) old.replaceWith(entry);
-    else if (isSelf) rosterList.prepend(entry);
-    else rosterList.append(entry);
-    members.set(p.id, entry);
-    updateRosterHeading();
-    if (announce && !isSelf) shell.announce('meeting.joined.announce', { name: p.name });
+    streams.delete(id);
+    speaker.forget(id);
+    const entry = members.get(id);
+    if (entry) {
+      entry.remove();
+      members.delete(id);
+      updateRosterHeading();
+    }
+    const name = nameOf(id);
+    people.delete(id);
+    if (announce && name !== undefined) shell.announce('meeting.left.announce', { name });
   };
 
   const addKnock = (k: Knock, announce: boolean): void => {
-    if (!isHost || knocks.has(k.participant)) return;
+    if (!isHost() || knocks.has(k.participant)) return;
     const nameId = uid('knock-name');
     const admit = tx(h('button', { type: 'button', class: 'button primary small', 'data-testid': 'admit', 'aria-describedby': nameId }), 'meeting.admit');
     const deny = tx(h('button', { type: 'button', class: 'button small', 'data-testid': 'deny', 'aria-describedby': nameId }), 'meeting.deny');
@@ -342,50 +539,113 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     if (announce) shell.announce('meeting.knock.announce', { name: k.name });
   };
 
+  const removeKnock = (id: string): void => {
+    const entry = knocks.get(id);
+    if (!entry) return;
+    entry.remove();
+    knocks.delete(id);
+    updateLobby();
+  };
+
+  const setRole = (id: string, next: Role, announce: boolean): void => {
+    if (id === deps.participant) {
+      if (role === next) return;
+      role = next;
+      self.setRole(next);
+      people.set(id, { id, name: deps.name, role: next });
+      // Every entry's buttons depend on our own role.
+      for (const q of people.values()) drawMember(q);
+      if (!isHost()) for (const k of [...knocks.keys()]) removeKnock(k);
+      applyRole();
+      if (announce && next === 'host') shell.announce('meeting.role.self');
+      return;
+    }
+    const p = people.get(id);
+    if (!p || p.role === next) return;
+    const updated: Participant = { ...p, role: next };
+    people.set(id, updated);
+    tiles.get(id)?.setInfo(updated);
+    drawMember(updated);
+    if (announce && next === 'host') shell.announce('meeting.role.announce', { name: updated.name });
+  };
+
   const view: MeetingView = {
     root,
     titleKey: 'meeting.title',
     focus: heading,
     grid,
-    addParticipant: (p) => addMember(p, true),
-    removeParticipant(id) {
-      if (id === deps.participant) return;
-      const tile = tiles.get(id);
-      if (tile) {
-        tile.dispose();
-        tile.tile.remove();
-        tiles.delete(id);
-        layout();
-      }
-      streams.delete(id);
-      const entry = members.get(id);
-      if (entry) {
-        entry.remove();
-        members.delete(id);
-        updateRosterHeading();
-      }
-      const name = names.get(id);
-      names.delete(id);
-      if (name !== undefined) shell.announce('meeting.left.announce', { name });
+    get role() {
+      return role;
     },
+    participant: deps.participant,
+    nameOf,
+    addParticipant: (p) => addMember(p, true),
+    removeParticipant: (id) => dropMember(id, true),
     setRemoteStream(id, stream) {
       if (stream) streams.set(id, stream);
       else streams.delete(id);
       tiles.get(id)?.setStream(stream);
     },
     addKnock: (k) => addKnock(k, true),
-    removeKnock(id) {
-      const entry = knocks.get(id);
-      if (!entry) return;
-      entry.remove();
-      knocks.delete(id);
-      updateLobby();
-    },
+    removeKnock,
     knockActionFailed() {
       for (const entry of knocks.values()) for (const b of entry.querySelectorAll('button')) b.disabled = false;
+      lock.button.disabled = false;
     },
     mediaProblem() {
       shell.announce('meeting.mediaProblem');
+    },
+    setRole: (id, next) => setRole(id, next, true),
+    setLocked(next, announce) {
+      const changed = next !== locked;
+      locked = next;
+      applyLocked();
+      if (announce && changed) shell.announce(next ? 'meeting.locked.announce' : 'meeting.unlocked.announce');
+    },
+    setSpeaker(id) {
+      const before = speaker.set(id);
+      if (before !== null) {
+        const t = tileOf(before);
+        if (t) markSpeaking(t, false);
+      }
+      const t = tileOf(id);
+      if (t) markSpeaking(t, true);
+    },
+    setReconnecting(on) {
+      reconnectBar.hidden = !on;
+      root.classList.toggle('is-reconnecting', on);
+    },
+    clearRemoteStreams() {
+      streams.clear();
+      for (const t of tiles.values()) t.setStream(null);
+      const was = speaker.current;
+      speaker.clear();
+      if (was !== null) {
+        const t = tileOf(was);
+        if (t) markSpeaking(t, false);
+      }
+    },
+    resync(snap) {
+      const list = snap.participants.some((p) => p.id === deps.participant)
+        ? snap.participants
+        : [{ id: deps.participant, name: deps.name, role: snap.role }, ...snap.participants];
+      const diff = diffRoster(people, list);
+      // Members missing now may come back in a moment (everyone reconnects
+      // after a server restart): quietly take them out, and do not announce
+      // their return as news.
+      for (const id of diff.gone) {
+        returning.add(id);
+        dropMember(id, false);
+      }
+      if (snap.role !== role) setRole(deps.participant, snap.role, true);
+      for (const p of diff.changed) {
+        if (p.id === deps.participant) continue;
+        setRole(p.id, p.role, false);
+      }
+      for (const p of diff.added) addMember(p, false);
+      for (const id of [...knocks.keys()]) if (!snap.knocks.some((k) => k.participant === id)) removeKnock(id);
+      for (const k of snap.knocks) addKnock(k, false);
+      view.setLocked(snap.locked, false);
     },
     dispose() {
       unsubscribe();
@@ -397,6 +657,8 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   for (const p of deps.participants ?? []) addMember(p, false);
   for (const k of deps.knocks ?? []) addKnock(k, false);
   updateLobby();
+  applyRole();
+  applyLocked();
   layout();
   sync();
   return view;

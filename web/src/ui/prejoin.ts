@@ -19,6 +19,8 @@ export interface PrejoinDeps {
   readonly media: LocalMedia;
   readonly prefs: Prefs;
   readonly asHost: boolean;
+  /** The link had no invite secret: a host must let this guest in by name. */
+  readonly noInvite?: boolean;
   /** A name to put in the field instead of the remembered one (?name=). */
   readonly initialName: string | null;
   /** Called with the cleaned name when the person asks to join. */
@@ -207,6 +209,7 @@ export function prejoinView(deps: PrejoinDeps): PrejoinView {
     { class: 'card prejoin', 'data-testid': 'prejoin', 'aria-labelledby': headingId },
     heading,
     deps.asHost ? tx(h('p', { class: 'badge-line' }), 'prejoin.asHost') : null,
+    deps.noInvite && !deps.asHost ? tx(h('p', { class: 'link-field warn', 'data-testid': 'no-invite' }), 'prejoin.noInvite') : null,
     h('div', { class: 'prejoin-grid' }, preview, form),
   );
 
