@@ -96,6 +96,14 @@ bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
 	return true;
 }
 
+bool room_rejoin_valid(struct room_mgr *m, const char *room, const char *token)
+{
+	char pid[PARTICIPANT_ID_CHARS + 1];
+	bool host;
+
+	return room__rejoin_ok(m, room, token, pid, &host);
+}
+
 bool room__revoked(const struct room *r, const char *pid)
 {
 	uint8_t raw[PARTICIPANT_ID_BYTES];

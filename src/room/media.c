@@ -657,6 +657,10 @@ void media__on_admitted(struct participant *p)
 	struct participant *o;
 	bool any = false;
 
+	/* a newcomer learns who speaks now, not only at the next change */
+	if (p->room->speaker[0] && room__find(p->room->members, p->room->speaker))
+		room__send_json(p, json_pack("{s:s, s:s}", "type", "active_speaker",
+					     "participant", p->room->speaker));
 	if (!p->mgr->sfu || !state(p))
 		return;
 	for (o = p->room->members; o; o = o->next) {
@@ -715,7 +719,7 @@ static struct participant *by_transport(struct room_mgr *m, uint32_t id,
  */
 enum {
 	SPEAKER_MIN_LOUDNESS = 30,       /* about -97 dBov: quieter is silence */
-	SPEAKER_HOLD = 2,                /* consecutive reports to take over */
+	SPEAKER_HOLD_MS = 600,           /* a new speaker must lead this long */
 	SPEAKER_STALE_MS = 1000,         /* levels older than this count as 0 */
 };
 
@@ -735,20 +739,21 @@ static void speaker_update(struct participant *p, uint8_t loudness)
 			best = o;
 		}
 	if (!best || strcmp(best->id, r->speaker) == 0) {
-		r->speaker_lead = 0;
+		r->speaker_next[0] = '\0';
 		return;
 	}
 	if (strcmp(best->id, r->speaker_next) != 0) {
 		snprintf(r->speaker_next, sizeof(r->speaker_next), "%s", best->id);
-		r->speaker_lead = 0;
+		r->speaker_since_ms = now;
 	}
-	if (++r->speaker_lead < SPEAKER_HOLD)
+	if (now - r->speaker_since_ms < SPEAKER_HOLD_MS)
 		return;
 	snprintf(r->speaker, sizeof(r->speaker), "%s", best->id);
-	r->speaker_lead = 0;
+	r->speaker_next[0] = '\0';
 	p->mgr->speaker_changes++;
 	room__broadcast(r, json_pack("{s:s, s:s}", "type", "active_speaker",
-				     "participant", r->speaker), TO_MEMBERS, NULL);
+				     "participant", r->speaker),
+			TO_MEMBERS, NULL);
 }
 
 void room_media_event(struct room_mgr *m, const struct sfu_event *ev)

@@ -86,6 +86,10 @@ int room_mute(struct participant *host, const char *target, bool video);
 int room_lock(struct participant *host, bool locked);
 int room_end(struct participant *host);
 
+/* Is `token` a well-formed, authentic, unexpired rejoin token for `room`?
+ * (An HMAC and no database work: it may run before the rate limit.) */
+bool room_rejoin_valid(struct room_mgr *m, const char *room, const char *token);
+
 /* A fresh rejoin token for a member into out[REJOIN_TOKEN_CHARS + 1];
  * -EPERM if it is not a member. */
 int room_rejoin_token(const struct participant *p, char *out);

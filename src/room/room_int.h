@@ -31,7 +31,7 @@ struct room {
 	size_t nrevoked;
 	char speaker[PARTICIPANT_ID_CHARS + 1];      /* active speaker (media.c) */
 	char speaker_next[PARTICIPANT_ID_CHARS + 1]; /* candidate taking over */
-	unsigned speaker_lead;          /* reports the candidate has led */
+	uint64_t speaker_since_ms;      /* since when the candidate leads */
 	bool mls_group;                 /* an MLS group exists (e2ee.c) */
 	uint64_t mls_epoch;             /* the epoch the next commit must carry */
 	unsigned worker;                /* media worker the meeting lives on */

@@ -270,8 +270,13 @@ static enum sig_err on_join(struct sig_conn *c, json_t *msg, uint64_t now)
 		return room_participant_state(c->p) == PS_DENIED
 			       ? SIG_E_FORBIDDEN
 			       : SIG_E_ALREADY_JOINED;
-	/* rate-limit before the database lookup: strangers pay first */
-	if (!ratelimit_take(c->srv->knock_rl, c->addr, c->addrlen, now))
+	/* rate-limit before the database lookup: strangers pay first. A
+	 * member coming back with an authentic token is no stranger (after a
+	 * restart, many members behind one address return at once). */
+	if (!(rj && room_rejoin_valid(c->srv->rooms,
+				      json_string_value(json_object_get(msg, "room")),
+				      json_string_value(rj))) &&
+	    !ratelimit_take(c->srv->knock_rl, c->addr, c->addrlen, now))
 		return SIG_E_RATE_LIMITED;
 	rc = room_join(c->srv->rooms, c->p,
 		       json_string_value(json_object_get(msg, "room")),
