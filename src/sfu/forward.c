@@ -31,6 +31,7 @@
 #include "rtp/rtp.h"
 #include "srtp/srtp_session.h"
 #include "util/log.h"
+#include "util/ratelimit.h"
 #include "util/secret.h"
 
 enum {
@@ -220,7 +221,8 @@ void sfu__request_keyframe(struct sfu_worker *w, uint32_t track, bool now)
 
 	if (!tr)
 		return;
-	if (now && tr->kind == SFU_VIDEO && tr->ssrcs[0]) {
+	if (now && tr->kind == SFU_VIDEO && tr->ssrcs[0] &&
+	    w->now - tr->last_pli_ms >= SFU_PLI_MIN_MS) {
 		tr->last_pli_ms = w->now;
 		tr->pli_pending = false;
 		send_pli(w, tr);
@@ -259,7 +261,7 @@ static struct sfu_track *track_for(struct sfu_worker *w, struct sfu_transport *t
 		if (!tr)
 			continue;
 		for (k = 0; k < SFU_MAX_TRACK_SSRCS; k++) {
-			if (tr->ssrcs[k] == h->ssrc) {
+			if (tr->ssrcs[k] && tr->ssrcs[k] == h->ssrc) {
 				*layer = k;
 				return tr;
 			}
@@ -333,6 +335,7 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 		secret_random(&r32, sizeof(r32));
 		o->seq_off = (uint16_t)(r16 - h->seq);
 		o->ts_off = r32 - h->ts;
+		o->last_seq = (uint16_t)(h->seq + o->seq_off - 1);
 		o->started = true;
 	}
 	if (h->payload_len + RTP_FIXED + 8 +
@@ -501,6 +504,13 @@ static void on_nack(uint16_t out_seq, void *arg)
 	struct rtp_hdr h;
 
 	x->w->c.nack_in++;
+	/* a subscriber may not make the SFU send more than a budget of
+	 * retransmissions (duplicate or endless NACKs would otherwise
+	 * amplify its requests into the server's bandwidth) */
+	if (!bucket_take(&x->o->rtx_budget, SFU_RTX_RATE, SFU_RTX_BURST, x->w->now)) {
+		x->w->c.rtx_refused++;
+		return;
+	}
 	if (!tr->cache || !x->o->rtx_ssrc) {
 		x->w->c.cache_misses++;
 		return;
@@ -638,6 +648,10 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 	}
 	if (layer != 0)
 		return; /* one layer per track until simulcast selection */
+	if (rtx && (!tr->cache || !tr->have_seq ||
+		    (uint16_t)(tr->max_seq - h.seq) >= SFU_NACK_WINDOW ||
+		    !tr->nack_tries[h.seq % SFU_NACK_WINDOW]))
+		return; /* a repair of nothing we lost (probes, duplicates) */
 	if (tr->cache) {
 		if (note_loss(tr, h.seq))
 			want_keyframe(w, tr);

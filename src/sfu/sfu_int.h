@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "sfu/sfu.h"
+#include "util/ratelimit.h"
 
 struct dtls_ctx;
 struct dtls_conn;
@@ -39,6 +40,10 @@ enum {
 	SFU_NACK_TRIES = 3,          /* then give up on it */
 	SFU_NACK_MAX = 64,           /* lost packets asked for in one NACK */
 	SFU_LEVEL_MS = 300,          /* audio level report period */
+	SFU_RTX_RATE = 300,          /* retransmissions per second per subscriber
+				      * stream: a whole 2.4 Mbit/s video stream */
+	SFU_RTX_BURST = 100,
+	SFU_PLI_MIN_MS = 100,        /* even "now" requests are this far apart */
 	SFU_TWCC_MS = 50,            /* transport-cc feedback period (libwebrtc
 				      * sends it every 50-100 ms as well) */
 	SFU_TWCC_MAX = 512,          /* packets reported in one feedback */
@@ -77,6 +82,7 @@ struct sfu_out {
 	uint32_t rtx_ssrc;               /* 0: no retransmissions possible */
 	uint8_t rtx_pt;
 	uint16_t rtx_seq;                /* the RTX stream's own sequence */
+	struct bucket rtx_budget;        /* retransmissions it may ask for */
 	uint8_t pt_in[8], pt_out[8];
 	uint8_t audio_level_id;
 	bool started;
@@ -160,6 +166,7 @@ struct sfu_transport {
 	X(nack_in, "NACKed packets asked for by subscribers")                  \
 	X(retransmits, "packets retransmitted to subscribers from the cache")  \
 	X(cache_misses, "NACKed packets no longer in the cache (or no RTX)")   \
+	X(rtx_refused, "NACKed packets refused: over the subscriber's budget") \
 	X(nack_out, "lost packets asked for from publishers (NACK)")           \
 	X(rtx_in, "RTX retransmissions received from publishers")             \
 	X(twcc_out, "transport-cc feedback packets sent to publishers")        \

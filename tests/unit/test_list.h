@@ -18,4 +18,5 @@
 #include "list_rtcp.h"
 #include "list_sdp.h"
 #include "list_mls.h"
+#include "list_sfu.h"
 #endif
