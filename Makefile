@@ -44,7 +44,7 @@ WEB_SRC  := $(shell find web/src web/index.html web/public -type f 2>/dev/null) 
 -include $(OBJ:.o=.d) $(AOBJ:.o=.d) $(FOBJ:.o=.d)
 
 .PHONY: all server web asan test unit deps run fuzz fuzz-smoke fuzz-build \
-        clean bench integration browser webtest media
+        clean bench integration browser webtest media hardening
 
 all: server web
 
@@ -118,6 +118,10 @@ integration: $(B)/asan/conclave $(B)/conclave web
 media: $(B)/asan/conclave
 	cd tests && ../scripts/netns.sh node --test --test-concurrency=1 media/
 
+# hardening: floods during a meeting, kills during writes, limits
+hardening: $(B)/asan/conclave
+	cd tests && ../scripts/netns.sh node --test --test-concurrency=1 hardening/
+
 webtest:
 	cd web && npm run --silent test
 
@@ -130,6 +134,7 @@ test: deps
 	$(MAKE) webtest
 	$(MAKE) integration
 	$(MAKE) media
+	$(MAKE) hardening
 	$(MAKE) browser
 	$(MAKE) fuzz-smoke
 

@@ -103,6 +103,7 @@ static int cmd_serve(struct conf *c)
 	if (log_level_parse(c->log_level, &lvl) == 0)
 		log_set_level(lvl);
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);   /* a closed terminal does not stop a server */
 	rc = http_server_new(c, &running);
 	if (rc)
 		return 1;

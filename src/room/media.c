@@ -538,6 +538,22 @@ int room_publish(struct participant *p, const char *sdp, size_t len)
 	if ((rc = sdp_answer_publish(offer_s, &local, ans)))
 		goto out;
 
+	/* too many streams: refuse the whole offer before anything changes */
+	{
+		size_t want = 0;
+		for (i = 0; i < ans->n_media && i < offer_s->n_media; i++) {
+			const struct sdp_media *am = &ans->media[i];
+			if (am->port && am->n_codecs &&
+			    (am->kind == SDP_KIND_AUDIO || am->kind == SDP_KIND_VIDEO) &&
+			    (am->dir == SDP_DIR_RECVONLY || am->dir == SDP_DIR_SENDRECV))
+				want++;
+		}
+		if (want > SFU_MAX_TRACKS) {
+			rc = -ENOSPC;
+			goto out;
+		}
+	}
+
 	/* tracks: keep those whose m-line is still accepted, add new ones */
 	for (i = 0; i < ans->n_media && i < offer_s->n_media; i++) {
 		const struct sdp_media *am = &ans->media[i];

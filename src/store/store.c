@@ -62,6 +62,9 @@ int store_open(const char *dir, struct store **out)
 		free(st);
 		return -EIO;
 	}
+	/* the database holds the rejoin-token key: owner only */
+	if (chmod(path, 0600) != 0)
+		log_warn("store", "cannot restrict the database file's permissions");
 	sqlite3_busy_timeout(st->db, STORE_BUSY_TIMEOUT_MS);
 	if (sqlite3_exec(st->db,
 			 "PRAGMA journal_mode = WAL;"

@@ -1,0 +1,167 @@
+// Limits return their documented errors (issue 9, docs/protocol.md "Errors"
+// and "Limits") — the cases tests/integration/ does not cover yet:
+//   ws_max_conns                further upgrades refused, the others unaffected
+//   publish                     bad_sdp (not SDP, no DTLS fingerprint),
+//                               bad_field (SDP over 64 KiB), forbidden (not a member)
+//   subscribe_answer            forbidden (not a member)
+//   MLS messages                bad_mls (not MLS), forbidden (not a group
+//                               member), bad_field (over the declared size)
+//   streams per participant     a publish offer with more m-lines than the
+//                               SFU takes (SFU_MAX_TRACKS = 8)
+// Every error leaves the sender's connection open and a bystander unaffected.
+// (The slow reader cut off at ws_max_outq, the message size, rate, per-address,
+// lobby, members and knock limits are in tests/integration/.)
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import ndc from 'node-datachannel';
+import { startServer, pollUntil } from '../integration/lib/server.mjs';
+
+// offerers stay referenced until the end: node-datachannel objects that are
+// garbage-collected or closed while in use have crashed node at exit
+const offerers = [];
+after(() => {
+	for (const o of offerers) o.pc.close();
+	ndc.cleanup();
+});
+
+async function assertUnaffected(srv, good, what) {
+	assert.ok(good.isOpen, `bystander closed after: ${what}`);
+	await good.ping(2000).catch((e) => assert.fail(`bystander after ${what}: ${e.message}`));
+	assert.equal((await srv.get('/healthz')).status, 200, `healthz after ${what}`);
+}
+
+/** An SDP offer from an independent WebRTC stack with `n` video m-lines. */
+function makeOffer(n) {
+	return new Promise((resolve) => {
+		const pc = new ndc.PeerConnection('offerer', { iceServers: [] });
+		const tracks = [];
+		for (let i = 0; i < n; i++) {
+			const v = new ndc.Video(`v${i}`, 'SendOnly');
+			v.addVP8Codec(96);
+			v.addSSRC(1000 + i, `c${i}`, 'stream', `track${i}`);
+			tracks.push(pc.addTrack(v));
+		}
+		offerers.push({ pc, tracks });
+		pc.onLocalDescription((sdp, type) => {
+			if (type === 'offer') resolve(sdp);
+		});
+		pc.setLocalDescription();
+	});
+}
+
+/** Sends `msg` and expects exactly one error reply with these fields. */
+async function expectError(c, msg, want) {
+	c.send(msg);
+	const e = await c.next((m) => m.type === 'error' || m.type === 'publish_answer', 5000);
+	assert.equal(e.type, 'error', `expected an error, got ${e.raw.slice(0, 200)}`);
+	for (const [k, v] of Object.entries(want)) assert.equal(e[k], v, `${k} in ${e.raw}`);
+	assert.equal(typeof e.message, 'string');
+	await c.ping();
+	return e;
+}
+
+describe('ws_max_conns (--ws-max-conns 3)', () => {
+	let srv;
+	before(async () => { srv = await startServer({ flags: ['--ws-max-conns', '3', '--ws-conns-per-ip', '100'] }); });
+	after(async () => { await srv?.stop(); });
+
+	test('the fourth connection is refused, the three keep working, a slot frees on close', async (t) => {
+		const three = [];
+		for (let i = 0; i < 3; i++) three.push(await srv.wsHello());
+		const refused0 = await srv.metric('conclave_ws_refused_total');
+		const fourth = await srv.ws().catch((e) => e);
+		assert.ok(fourth instanceof Error, 'the upgrade is refused');
+		// refused at the upgrade: an HTTP error status, or (libwebsockets'
+		// filter today) the TCP connection closed without an answer
+		t.diagnostic(`the fourth upgrade: ${fourth.status ? `HTTP ${fourth.status}` : fourth.message}`);
+		assert.ok(fourth.status >= 400 || /hang up|ECONNRESET|closed before open/.test(fourth.message), fourth.message);
+		assert.equal(await srv.metric('conclave_ws_refused_total'), refused0 + 1);
+		assert.equal(await srv.metric('conclave_ws_connections'), 3);
+		for (const c of three) await c.ping();
+		assert.equal((await srv.get('/healthz')).status, 200, 'HTTP is not limited by the WebSocket limit');
+		await three.pop().close();
+		const fresh = await pollUntil(() => srv.wsHello().catch(() => null), 5000, 'a connection after one closed');
+		await fresh.ping();
+		for (const c of three) await c.ping();
+		await fresh.close();
+		for (const c of three) await c.close();
+	});
+});
+
+describe('media and MLS messages', () => {
+	let srv, mt, host, guest, good;
+	before(async () => {
+		srv = await startServer({ flags: ['--media-workers', '1', '--media-port', '0'] });
+		mt = await srv.createMeeting();
+		host = await srv.wsHello();
+		host.join(mt.room, 'Host', mt.hostKey);
+		await host.next('joined');
+		guest = await srv.wsHello();
+		guest.join(mt.room, 'Waiting guest');
+		await guest.next('lobby');
+		await host.next('knock');
+		good = await srv.wsHello();
+	});
+	after(async () => { await srv?.stop(); });
+
+	test('publish: not SDP -> bad_sdp', async () => {
+		await expectError(host, { type: 'publish', sdp: 'this is not a session description' }, { code: 'bad_sdp', ref: 'publish' });
+		await assertUnaffected(srv, good, 'bad SDP');
+	});
+
+	test('publish: an offer without a DTLS fingerprint -> bad_sdp', async () => {
+		const sdp = (await makeOffer(1)).split(/\r?\n/).filter((l) => !l.startsWith('a=fingerprint')).join('\r\n');
+		await expectError(host, { type: 'publish', sdp }, { code: 'bad_sdp', ref: 'publish' });
+		await assertUnaffected(srv, good, 'SDP without fingerprint');
+	});
+
+	test('publish: SDP over 64 KiB -> bad_field sdp', async () => {
+		const sdp = (await makeOffer(1)) + `a=x-pad:${'x'.repeat(65536)}\r\n`;
+		await expectError(host, { type: 'publish', sdp }, { code: 'bad_field', field: 'sdp', ref: 'publish' });
+		await assertUnaffected(srv, good, 'oversize SDP');
+	});
+
+	test('publish and subscribe_answer from a guest in the lobby -> forbidden', async () => {
+		const sdp = await makeOffer(1);
+		await expectError(guest, { type: 'publish', sdp }, { code: 'forbidden', ref: 'publish' });
+		await expectError(guest, { type: 'subscribe_answer', sdp, version: 1 }, { code: 'forbidden', ref: 'subscribe_answer' });
+		assert.deepEqual(guest.queue.map((m) => m.raw), [], 'nothing else for the guest');
+		await assertUnaffected(srv, good, 'publish from the lobby');
+	});
+
+	test('MLS: not MLS -> bad_mls; from the lobby -> forbidden; over the declared size -> bad_field', async () => {
+		const junk = Buffer.from('definitely not an MLS message').toString('base64url');
+		await expectError(host, { type: 'mls_commit', commit: junk }, { code: 'bad_mls', ref: 'mls_commit' });
+		await expectError(host, { type: 'mls_app', msg: junk }, { code: 'bad_mls', ref: 'mls_app' });
+		await expectError(guest, { type: 'mls_commit', commit: junk }, { code: 'forbidden', ref: 'mls_commit' });
+		await expectError(guest, { type: 'mls_app', msg: junk }, { code: 'forbidden', ref: 'mls_app' });
+		await expectError(host, { type: 'mls_keypackage', keypackage: 'A'.repeat(16385) },
+			{ code: 'bad_field', field: 'keypackage', ref: 'mls_keypackage' });
+		await expectError(host, { type: 'mls_app', msg: 'A'.repeat(21847) }, { code: 'bad_field', field: 'msg', ref: 'mls_app' });
+		await assertUnaffected(srv, good, 'bad MLS messages');
+	});
+
+	test('streams per participant: an offer with more m-lines than the SFU takes gets an error, not a half-made state', async () => {
+		const pub = await srv.wsHello();
+		pub.join(mt.room, 'Greedy publisher', mt.hostKey);
+		await pub.next('joined');
+		const sdp = await makeOffer(9);
+		pub.send({ type: 'publish', sdp });
+		const r = await pub.next((m) => m.type === 'error' || m.type === 'publish_answer', 5000);
+		// the other member must not be offered tracks of a publish that failed
+		await host.ping();
+		const offers = host.queue.filter((m) => m.type === 'subscribe_offer');
+		host.queue.length = 0;
+		if (r.type === 'error') {
+			assert.equal(r.ref, 'publish', r.raw);
+			assert.deepEqual(offers.map((o) => (o.sdp.match(/^m=/gm) || []).length), [],
+				`the publish failed (${r.code}) but the other member was offered its tracks anyway`);
+		} else {
+			// or the answer takes the first 8 and rejects the rest (port 0)
+			const accepted = r.sdp.split(/\r?\n/).filter((l) => /^m=video [1-9]/.test(l)).length;
+			assert.ok(accepted <= 8, `${accepted} m-lines accepted`);
+		}
+		await assertUnaffected(srv, good, 'too many streams');
+		await pub.close();
+	});
+});
