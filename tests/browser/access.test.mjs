@@ -36,6 +36,7 @@ import {
   assertClean,
   assertReceiving,
   iceStates,
+  knockLink,
   launchBrowser,
   mediaStats,
   selfId,
@@ -188,6 +189,8 @@ describe('access control', { skip: inNamespace ? false : 'needs the network name
       for (const [who, w] of pages) {
         try {
           lines.push(`${who}: ice ${JSON.stringify(await iceStates(w.page))} stats ${JSON.stringify(await mediaStats(w.page))}`);
+          const e = await w.page.evaluate(() => window.__conclave.e2ee());
+          if (e) lines.push(`${who}: e2ee ${JSON.stringify({ ...e, sframe: { ...e.sframe, transforms: undefined } })}`);
         } catch (err) {
           lines.push(`${who}: ${err.message}`);
         }
@@ -214,10 +217,10 @@ describe('access control', { skip: inNamespace ? false : 'needs the network name
     return { host, hostId: await selfId(host.page) };
   }
 
-  /** A guest who knocks with the full guest link and is admitted by the host. */
+  /** A guest who knocks with the meeting id only (no invite secret) and is admitted by the host. */
   async function admitted(host, meeting, name, query = {}, b = browser) {
     const w = await open(name, b);
-    await w.page.goto(withQuery(meeting.guest_link, { name, join: '1', ...query }));
+    await w.page.goto(withQuery(knockLink(meeting.guest_link), { name, join: '1', ...query }));
     await w.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
     await host.page.locator('[data-testid=knock]', { hasText: name }).locator('[data-testid=admit]').click();
     await w.page.locator('[data-testid=in-meeting]').waitFor({ state: 'visible' });
@@ -282,7 +285,7 @@ describe('access control', { skip: inNamespace ? false : 'needs the network name
 
       // Denied: it never had a peer connection, and nothing arrives after.
       const denied = await open('denied');
-      await denied.page.goto(withQuery(meeting.guest_link, { name: 'Dora Denied', join: '1' }));
+      await denied.page.goto(withQuery(knockLink(meeting.guest_link), { name: 'Dora Denied', join: '1' }));
       await denied.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
       await host.page.locator('[data-testid=knock]', { hasText: 'Dora Denied' }).locator('[data-testid=deny]').click();
       await denied.page.locator('[data-testid=ended-denied]').waitFor({ state: 'visible' });
@@ -382,7 +385,7 @@ describe('access control', { skip: inNamespace ? false : 'needs the network name
       await member.page.locator('[data-testid=locked-state]').waitFor({ state: 'hidden' });
 
       const next = await open('next');
-      await next.page.goto(withQuery(meeting.guest_link, { name: 'Uli Unlocked', join: '1' }));
+      await next.page.goto(withQuery(knockLink(meeting.guest_link), { name: 'Uli Unlocked', join: '1' }));
       await next.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
       const knock = host.page.locator('[data-testid=knock]', { hasText: 'Uli Unlocked' });
       await knock.waitFor({ state: 'visible' });
@@ -401,7 +404,7 @@ describe('access control', { skip: inNamespace ? false : 'needs the network name
       // Guests have no host controls.
       assert.equal(await gustav.page.locator('[data-testid=remove], [data-testid=promote], [data-testid=ask-mute]').count(), 0);
       const wanda = await open('wanda');
-      await wanda.page.goto(withQuery(meeting.guest_link, { name: 'Wanda Waiting', join: '1', cam: '0' }));
+      await wanda.page.goto(withQuery(knockLink(meeting.guest_link), { name: 'Wanda Waiting', join: '1', cam: '0' }));
       await wanda.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
       await host.page.locator('[data-testid=knock]', { hasText: 'Wanda Waiting' }).waitFor({ state: 'visible' });
 

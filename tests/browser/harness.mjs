@@ -272,8 +272,8 @@ export async function watchedPage(browser, options = {}) {
   page.on('pageerror', (e) => console.push({ type: 'pageerror', text: String(e) }));
   page.on('websocket', (ws) => {
     requests.push({ url: ws.url(), method: 'WEBSOCKET', body: null });
-    ws.on('framesent', (f) => frames.push({ dir: 'out', payload: String(f.payload) }));
-    ws.on('framereceived', (f) => frames.push({ dir: 'in', payload: String(f.payload) }));
+    ws.on('framesent', (f) => frames.push({ dir: 'out', payload: String(f.payload), at: Date.now() }));
+    ws.on('framereceived', (f) => frames.push({ dir: 'in', payload: String(f.payload), at: Date.now() }));
   });
   return {
     context,
@@ -323,6 +323,15 @@ export async function blockUdpTo(port) {
   return async () => {
     await ip('rule', 'del', 'pref', '10');
   };
+}
+
+/**
+ * The link without its fragment: the meeting id only, no invite secret. A
+ * guest with it knocks and waits until a host admits it by name (with the
+ * full link the members admit it by its invite proof, at once).
+ */
+export function knockLink(link) {
+  return link.split('#')[0];
 }
 
 /** With ?query inserted before the fragment, as DESIGN.md §9 writes it. */

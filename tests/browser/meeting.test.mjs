@@ -21,6 +21,7 @@ import {
   assertClean,
   assertReceiving,
   iceStates as ice,
+  knockLink,
   launchBrowser,
   mediaStats as stats,
   selfId,
@@ -85,7 +86,7 @@ describe('a meeting with media', { skip: inNamespace ? false : 'needs the networ
       // Two guests knock; the host sees them in the lobby list and lets them in.
       const admit = async (name) => {
         const w = await open(name);
-        await w.page.goto(withQuery(meeting.guest_link, { name, join: '1' }));
+        await w.page.goto(withQuery(knockLink(meeting.guest_link), { name, join: '1' }));
         await w.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
         const knock = host.page.locator('[data-testid=knock]', { hasText: name });
         await knock.waitFor({ state: 'visible' });
@@ -109,7 +110,7 @@ describe('a meeting with media', { skip: inNamespace ? false : 'needs the networ
       for (const [, w] of three) {
         for (const [, , id] of three) {
           await w.page.locator(`[data-testid=tile][data-participant="${id}"]`).waitFor({ state: 'attached' });
-          await w.page.locator(`[data-testid=roster] [data-testid=member][data-participant="${id}"][data-in-group=false]`).waitFor({ state: 'attached' });
+          await w.page.locator(`[data-testid=roster] [data-testid=member][data-participant="${id}"][data-in-group=true]`).waitFor({ state: 'attached' });
         }
         assert.equal(await w.page.locator('[data-testid=tile]').count(), 3);
       }
@@ -123,7 +124,7 @@ describe('a meeting with media', { skip: inNamespace ? false : 'needs the networ
       // the meeting with the three remote tiles to the first decoded frame
       // of each of them.
       const late = await open('Lotte Late');
-      await late.page.goto(withQuery(meeting.guest_link, { name: 'Lotte Late', join: '1' }));
+      await late.page.goto(withQuery(knockLink(meeting.guest_link), { name: 'Lotte Late', join: '1' }));
       await late.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
       const others = [hostId, g1Id, g2Id];
       const timing = late.page.evaluate(async (ids) => {
@@ -221,7 +222,7 @@ describe('a meeting with media', { skip: inNamespace ? false : 'needs the networ
       // A guest the host turns away is told so, and leaves the lobby list.
       const denied = await watchedPage(browser);
       pages.set('denied', denied);
-      await denied.page.goto(withQuery(meeting.guest_link, { name: 'Dora Denied', join: '1', cam: '0', mic: '0' }));
+      await denied.page.goto(withQuery(knockLink(meeting.guest_link), { name: 'Dora Denied', join: '1', cam: '0', mic: '0' }));
       await denied.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
       const knock = host.page.locator('[data-testid=knock]', { hasText: 'Dora Denied' });
       await knock.locator('[data-testid=deny]').click();
@@ -231,7 +232,7 @@ describe('a meeting with media', { skip: inNamespace ? false : 'needs the networ
 
       const guest = await watchedPage(browser);
       pages.set('guest', guest);
-      await guest.page.goto(withQuery(meeting.guest_link, { name: 'Gustav Guest', join: '1' }));
+      await guest.page.goto(withQuery(knockLink(meeting.guest_link), { name: 'Gustav Guest', join: '1' }));
       await guest.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
       await host.page.locator('[data-testid=knock]', { hasText: 'Gustav Guest' }).locator('[data-testid=admit]').click();
       await guest.page.locator('[data-testid=in-meeting]').waitFor({ state: 'visible' });

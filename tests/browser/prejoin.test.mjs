@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { artifacts, cspConsoleMessages, foreignRequests, launchBrowser, repoRoot, startServer, watchedPage, webIndex } from './harness.mjs';
+import { artifacts, cspConsoleMessages, foreignRequests, knockLink, launchBrowser, repoRoot, startServer, until, watchedPage, webIndex } from './harness.mjs';
 
 const B64URL = '[A-Za-z0-9_-]';
 const ROOM_RE = `${B64URL}{22}`;
@@ -93,6 +93,13 @@ describe('web client in Chromium against conclave', () => {
       await name.press('Enter');
       await w.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
 
+      // From the lobby the guest offers its MLS KeyPackage with the invite
+      // proof (an HMAC under a key derived from the secret, never the secret).
+      const outgoing = () => w.frames.filter((f) => f.dir === 'out').map((f) => JSON.parse(f.payload));
+      const kp = await until('the KeyPackage to be sent from the lobby', async () => outgoing().find((m) => m.type === 'mls_keypackage'));
+      assert.match(kp.keypackage, /^[A-Za-z0-9_-]{100,}$/);
+      assert.match(kp.proof, /^[A-Za-z0-9_-]{43}$/);
+
       // The invite secret never leaves the page: no request or frame carries it.
       const invite = new URL(meeting.guest_link).hash.slice(1);
       for (const r of w.requests) {
@@ -100,7 +107,7 @@ describe('web client in Chromium against conclave', () => {
       }
       for (const f of w.frames) assert.ok(!f.payload.includes(invite), 'invite secret sent over the WebSocket');
       assert.deepEqual(
-        w.frames.filter((f) => f.dir === 'out').map((f) => JSON.parse(f.payload)).filter((m) => m.type !== 'ping'),
+        outgoing().filter((m) => m.type !== 'ping' && m.type !== 'mls_keypackage'),
         [
           { type: 'hello', v: 1 },
           { type: 'join', room: new URL(meeting.guest_link).pathname.slice(3), name: 'Grete Guest' },
@@ -177,7 +184,7 @@ describe('web client in Chromium against conclave', () => {
       assert.equal(joinMsg.host_key.length, 43);
       for (const f of host.frames) assert.ok(!f.payload.includes(invite), 'invite secret sent over the WebSocket');
 
-      await guest.page.goto(withQuery(meeting.guest_link, { name: 'Gustav Guest', join: '1', cam: '0' }));
+      await guest.page.goto(withQuery(knockLink(meeting.guest_link), { name: 'Gustav Guest', join: '1', cam: '0' }));
       await guest.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
       assert.equal(await guest.page.locator('[data-testid=in-meeting]').count(), 0);
 

@@ -17,6 +17,7 @@ import {
   assertReceiving,
   blockUdpTo,
   iceStates,
+  knockLink,
   launchBrowser,
   mediaStats,
   selfId,
@@ -35,7 +36,7 @@ async function twoInMeeting(browser, server) {
   const guest = await watchedPage(browser);
   await host.page.goto(withQuery(meeting.host_link, { name: 'Hanna Host', join: '1' }));
   await host.page.locator('[data-testid=in-meeting]').waitFor({ state: 'visible' });
-  await guest.page.goto(withQuery(meeting.guest_link, { name: 'Gustav Guest', join: '1' }));
+  await guest.page.goto(withQuery(knockLink(meeting.guest_link), { name: 'Gustav Guest', join: '1' }));
   await guest.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
   await host.page.locator('[data-testid=knock]', { hasText: 'Gustav Guest' }).locator('[data-testid=admit]').click();
   await guest.page.locator('[data-testid=in-meeting]').waitFor({ state: 'visible' });

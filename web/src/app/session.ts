@@ -30,6 +30,20 @@
  * the token was refused, and the visit continues in the lobby like any
  * knock. The token is forgotten when the visit ends (leave, removed, ended,
  * denied, left).
+ *
+ * End-to-end encryption (app/encryption.ts): each visit gets its own MLS
+ * worker, SFrame worker and e2ee session, made before `join` (a guest sends
+ * its KeyPackage from the lobby) and kept across reconnects. The server's
+ * lobby, joined, mls_* and participant_left messages go to the e2ee
+ * session, and what it sends goes out on the current connection. Its
+ * epochs give the view the security code and the members of the encrypted
+ * group (the roster marks everyone else as not in it); chat and raised
+ * hands travel as MLS application messages. A host's "admit" is also told
+ * to the group (session.admit), so the committer adds that guest without an
+ * invite proof — the server's word (`participant_joined`) alone never adds
+ * anyone; a host's "remove" is told to the group too (session.revoke), so
+ * that the removed participant is not re-added as a returning member. Media flows only through the encryption: if this browser cannot
+ * encrypt frames, no media connection is made at all and the view says so.
  */
 import { t, type MessageKey } from '../i18n';
 import type { JoinOptions, MeetingLink } from '../links/meetingLink';
@@ -38,6 +52,8 @@ import { installTestHook } from '../media/testHook';
 import { MediaTransport, type MediaEnv } from '../media/transport';
 import { ProtocolError, SignalingClient, type TransportFactory } from '../signaling/client';
 import type { ClientMessage, ErrorMsg, JoinedMsg, MuteRequestMsg } from '../signaling/protocol';
+import { MAX_CHAT_CHARS } from '../e2ee/session';
+import { VisitEncryption } from './encryption';
 import { lobbyView } from '../ui/lobby';
 import { meetingView, type MeetingView } from '../ui/meeting';
 import { noticeView } from '../ui/notice';
@@ -111,10 +127,14 @@ export class MeetingSession {
   readonly #rejoin = new RejoinToken();
   #reconnector: Reconnector | null = null;
   readonly #online = (): void => this.#reconnector?.wake();
+  /** The end-to-end encryption of this visit (null between visits). */
+  #e2ee: VisitEncryption | null = null;
+  /** Our own raised hand, as last confirmed sent. */
+  #handRaised = false;
 
   constructor(deps: SessionDeps) {
     this.#d = deps;
-    installTestHook(() => this.#media);
+    installTestHook(() => this.#media, () => this.#e2ee);
   }
 
   get state(): SessionState {
@@ -141,6 +161,7 @@ export class MeetingSession {
     this.#stopReconnecting();
     this.#rejoin.clear();
     this.#closeMeeting();
+    this.#dropEncryption();
     this.#client?.leave();
     this.#client?.close();
     this.#client = null;
@@ -160,6 +181,7 @@ export class MeetingSession {
         view.setBusy(true);
         view.showError(null);
         void this.#connect(name, (key, params) => {
+          this.#dropEncryption();
           this.#state = 'prejoin';
           view.setBusy(false);
           view.showError(key, params);
@@ -191,7 +213,10 @@ export class MeetingSession {
    */
   async #connect(name: string, onFail: (key: MessageKey, params?: Readonly<Record<string, string>>) => void): Promise<boolean> {
     this.#name = name;
-    if (this.#state !== 'reconnecting') this.#state = 'connecting';
+    if (this.#state !== 'reconnecting') {
+      this.#state = 'connecting';
+      this.#newEncryption(); // a new visit
+    }
     this.#client?.close();
     const client = new SignalingClient(
       this.#d.transport ? { url: this.#d.signalingUrl, transport: this.#d.transport } : { url: this.#d.signalingUrl },
@@ -205,10 +230,11 @@ export class MeetingSession {
       // The reason names a field, never message content.
       console.warn(`conclave: ignored a malformed signaling message (${reason})`);
     });
-    client.on('lobby', () => {
+    client.on('lobby', (m) => {
       if (!current()) return;
       answered = true;
       this.#onLobby();
+      void this.#e2ee?.session.handle(m);
     });
     client.on('joined', (m) => {
       if (!current()) return;
@@ -217,6 +243,25 @@ export class MeetingSession {
       const view = this.#view;
       if (this.#state === 'reconnecting' && view && view.participant === m.participant) this.#resumeMeeting(client, view, m);
       else this.#showMeeting(client, m);
+      void this.#e2ee?.session.handle({ type: 'joined', participant: m.participant, mls: m.mls ?? { create: false, epoch: 0 } });
+    });
+    client.on('mls_keypackage', (m) => {
+      if (current()) void this.#e2ee?.session.handle(m);
+    });
+    client.on('mls_commit', (m) => {
+      if (current()) void this.#e2ee?.session.handle(m);
+    });
+    client.on('mls_commit_ok', (m) => {
+      if (current()) void this.#e2ee?.session.handle(m);
+    });
+    client.on('mls_commit_rejected', (m) => {
+      if (current()) void this.#e2ee?.session.handle(m);
+    });
+    client.on('mls_welcome', (m) => {
+      if (current()) void this.#e2ee?.session.handle(m);
+    });
+    client.on('mls_app', (m) => {
+      if (current()) void this.#e2ee?.session.handle(m);
     });
     client.on('pong', (m) => {
       if (current()) this.#rejoin.update(m.rejoin);
@@ -225,7 +270,9 @@ export class MeetingSession {
       if (current()) this.#view?.addParticipant(m.participant);
     });
     client.on('participant_left', (m) => {
-      if (current()) this.#view?.removeParticipant(m.participant);
+      if (!current()) return;
+      this.#view?.removeParticipant(m.participant);
+      void this.#e2ee?.session.handle(m);
     });
     client.on('knock', (m) => {
       if (current()) this.#view?.addKnock(m);
@@ -312,6 +359,7 @@ export class MeetingSession {
       this.#stopReconnecting();
       this.#rejoin.clear();
       this.#closeMeeting();
+      this.#newEncryption(); // a knock like any other: a new KeyPackage from the lobby
     }
     this.#showLobby();
   }
@@ -336,17 +384,107 @@ export class MeetingSession {
       knocks: m.knocks,
       locked: m.locked,
       onLeave: () => this.#leave(),
-      onAdmit: (participant) => this.#send({ type: 'admit', participant }),
+      onAdmit: (participant) => {
+        this.#send({ type: 'admit', participant });
+        // the group adds a guest without an invite proof only on a member's word
+        void this.#e2ee?.session.admit(participant);
+      },
       onDeny: (participant) => this.#send({ type: 'deny', participant }),
-      onRemove: (participant) => this.#send({ type: 'remove', participant }),
+      onRemove: (participant) => {
+        this.#send({ type: 'remove', participant });
+        // nobody in the group takes it back as a returning member
+        void this.#e2ee?.session.revoke(participant);
+      },
       onPromote: (participant) => this.#send({ type: 'promote', participant }),
       onAskMute: (participant, kind) => this.#send({ type: 'mute', participant, kind }),
       onLock: (locked) => this.#send({ type: 'lock', locked }),
       onEnd: () => this.#send({ type: 'end' }),
+      onChat: (text) => this.#sendChat(text),
+      onHand: (raised) => this.#raiseHand(raised),
     });
     this.#view = view;
     this.#d.shell.show(view);
+    this.#showEncryption(view);
     this.#startMedia(client, view);
+  }
+
+  // ---- end-to-end encryption ------------------------------------------------------
+
+  /** Starts the encryption of a new visit (the old one, if any, is wiped). */
+  #newEncryption(): void {
+    this.#dropEncryption();
+    const e = new VisitEncryption({
+      roomId: this.#d.link.room,
+      name: this.#name,
+      invite: this.#d.link.invite,
+      send: (msg) => {
+        this.#send(msg);
+      },
+    });
+    this.#e2ee = e;
+    this.#handRaised = false;
+    const mine = (): boolean => this.#e2ee === e;
+    e.session.on('epoch', (es) => {
+      if (mine()) this.#view?.setEpoch(es);
+    });
+    e.session.on('roster', (members) => {
+      if (mine()) this.#view?.setGroup(members);
+    });
+    e.session.on('status', (status) => {
+      if (mine()) this.#view?.setEncryptionStatus(status);
+    });
+    e.session.on('chat', (c) => {
+      if (mine()) this.#view?.addChat({ from: c.from.participant, name: c.from.name, text: c.text, self: false });
+    });
+    e.session.on('hand', (hnd) => {
+      if (mine()) this.#view?.setHand(hnd.from.participant, hnd.raised, hnd.from.name);
+    });
+  }
+
+  /** Wipes and stops the visit's encryption. */
+  #dropEncryption(): void {
+    this.#e2ee?.close();
+    this.#e2ee = null;
+  }
+
+  /** A new view learns where the encryption stands. */
+  #showEncryption(view: MeetingView): void {
+    const e = this.#e2ee;
+    if (!e) return;
+    view.setEncryptionStatus(e.session.status);
+    const es = e.session.current;
+    if (es) {
+      view.setEpoch(es);
+      view.setGroup(es.members);
+    }
+  }
+
+  #sendChat(text: string): void {
+    const e = this.#e2ee;
+    const view = this.#view;
+    if (!e || !view) return;
+    if (text.length > MAX_CHAT_CHARS) {
+      this.#d.shell.announce('chat.tooLong');
+      return;
+    }
+    void e.session.sendChat(text).then((sent) => {
+      if (this.#e2ee !== e || this.#view !== view) return;
+      // the group does not echo our own messages: show it here, once sent
+      if (sent) view.addChat({ from: view.participant, name: this.#name, text, self: true });
+      else this.#d.shell.announce('chat.failed');
+      view.chatSent(sent);
+    });
+  }
+
+  #raiseHand(raised: boolean): void {
+    const e = this.#e2ee;
+    const view = this.#view;
+    if (!e || !view) return;
+    void e.session.raiseHand(raised).then((sent) => {
+      if (this.#e2ee !== e || this.#view !== view) return;
+      if (sent) this.#handRaised = raised;
+      view.setHand(view.participant, this.#handRaised, this.#name);
+    });
   }
 
   /** Back in after a reconnect: same view, fresh roster, new media connections. */
@@ -363,9 +501,17 @@ export class MeetingSession {
   /** New publish and subscribe connections for this signaling connection. */
   #startMedia(client: SignalingClient, view: MeetingView): void {
     this.#media?.close();
+    this.#media = null;
+    const e = this.#e2ee;
+    if (!e || !VisitEncryption.supported()) {
+      // media only ever goes through the end-to-end encryption: none at all
+      view.encryptionUnsupported();
+      return;
+    }
     let problemShown = false;
     const media = new MediaTransport({
       local: this.#d.media,
+      crypto: e.frameCrypto,
       send: (msg) => client.send(msg),
       events: {
         remote: (participant, stream) => view.setRemoteStream(participant, stream),
@@ -408,6 +554,7 @@ export class MeetingSession {
     this.#stopReconnecting();
     this.#rejoin.clear();
     this.#closeMeeting();
+    this.#dropEncryption();
     this.#client?.close();
     this.#client = null;
     this.#d.media.stop();
@@ -431,6 +578,7 @@ export class MeetingSession {
     }
     this.#stopReconnecting();
     this.#closeMeeting();
+    this.#dropEncryption();
     const media = this.#d.media;
     this.#resume = { video: media.has('video'), audio: media.isLive('audio') };
     media.stop();
@@ -472,6 +620,7 @@ export class MeetingSession {
     this.#client?.close();
     this.#client = null;
     this.#closeMeeting();
+    this.#dropEncryption();
     const media = this.#d.media;
     this.#resume = { video: media.has('video'), audio: media.isLive('audio') };
     media.stop();
@@ -483,6 +632,7 @@ export class MeetingSession {
     this.#stopReconnecting();
     this.#rejoin.clear();
     this.#closeMeeting();
+    this.#dropEncryption();
     this.#client?.close();
     const media = this.#d.media;
     this.#resume = { video: media.has('video'), audio: media.isLive('audio') };
@@ -502,6 +652,7 @@ export class MeetingSession {
   }
 
   #showFailure(key: MessageKey, params?: Readonly<Record<string, string>>): void {
+    this.#dropEncryption();
     this.#state = 'over';
     this.#d.shell.show(
       noticeView({

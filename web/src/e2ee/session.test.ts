@@ -177,6 +177,85 @@ describe('e2ee session against the delivery service', () => {
     expect(cs.map((c) => c.session.isCommitter())).toEqual(cs.map((c) => c.session.current!.ownLeaf === 0));
   });
 
+  it('has a member with INVITE vouch for a proof when the committer came in by name and cannot check it', async () => {
+    const room = newRoom();
+    room.allowOnJoined = false;
+    const invite = newInviteSecret();
+    const alice = await room.connect('Alice', { host: true, invite: null }); // a host link without the secret
+    await room.settle();
+    const bob = await room.connect('Bob', { invite, endorseAfterMs: 30 });
+    await room.settle();
+    expect(bob.state).toBe('lobby'); // Alice cannot check his proof
+    room.admit(bob);
+    expect(await alice.session.admit(bob.id)).toBe(true);
+    await room.settle();
+    expectConverged([alice, bob]);
+    // Carol has the link: Alice still cannot check it, Bob can and vouches for exactly her KeyPackage
+    const carol = await room.connect('Carol', { invite });
+    await room.settle();
+    await new Promise((r) => setTimeout(r, 60));
+    await room.settle();
+    expect(carol.state).toBe('member');
+    expectConverged([alice, bob, carol]);
+    const vouch = bob.sent.filter((m) => m.type === 'mls_app').length;
+    expect(vouch).toBe(1);
+    // a wrong secret gets no vouching
+    const mallory = await room.connect('Mallory', { invite: newInviteSecret() });
+    await room.settle();
+    await new Promise((r) => setTimeout(r, 60));
+    await room.settle();
+    expect(mallory.state).toBe('lobby');
+    expect(bob.sent.filter((m) => m.type === 'mls_app').length).toBe(vouch);
+  });
+
+  it('re-forms the group after a server restart, members admitted by name included, but not one a host removed', async () => {
+    const room = newRoom();
+    room.allowOnJoined = false;
+    const invite = newInviteSecret();
+    const host = await room.connect('Hanna', { host: true, invite });
+    await room.settle();
+    const guests: FakeClient[] = [];
+    for (const name of ['Gustav', 'Grete', 'Rudi']) {
+      const g = await room.connect(name); // no secret: admitted by name
+      await room.settle();
+      room.admit(g);
+      await host.session.admit(g.id);
+      await room.settle();
+      guests.push(g);
+    }
+    const [gustav, grete, rudi] = guests as [FakeClient, FakeClient, FakeClient];
+    const before = expectConverged([host, gustav, grete, rudi]);
+    // the host removes Rudi: the group forgets him
+    expect(await host.session.revoke(rudi.id)).toBe(true);
+    room.leave(rudi);
+    await room.settle();
+    expectConverged([host, gustav, grete]);
+    // the server restarts; a guest without the secret is back first and makes the new group
+    // KeyPackages of members that are in the group already, arriving late (the
+    // republish on `joined`): nobody may keep them as waiting
+    for (const c of [gustav, grete]) room.relayKeyPackageAgain(c);
+    await room.settle();
+    expect(expectConverged([host, gustav, grete]).epoch).toBe(before.epoch + 1); // only Rudi's removal
+    const mark = new Map([host, gustav, grete].map((c) => [c, c.received.length]));
+    room.restart([grete, host, gustav]);
+    await room.settle();
+    const after = expectConverged([host, gustav, grete]);
+    expect(after.code).not.toBe(before.code);
+    // straight there: a new group and two adds, nobody replaced on the way
+    expect(after.epoch).toBe(2);
+    for (const c of [host, gustav, grete]) {
+      const welcomes = c.received.slice(mark.get(c)).filter((m) => m.type === 'mls_welcome');
+      expect(welcomes, c.name).toHaveLength(c === grete ? 0 : 1);
+    }
+    // a KeyPackage under Rudi's old id and name (the server can make one) is not taken back
+    const fake = await room.connect('Rudi');
+    (fake as { id: string }).id = rudi.id;
+    room.admit(fake);
+    await room.settle();
+    expect(fake.session.status).toBe('joining');
+    expectConverged([host, gustav, grete]);
+  });
+
   it('settles racing commits: one is rejected, it retries, and all converge', async () => {
     const room = newRoom();
     const invite = newInviteSecret();

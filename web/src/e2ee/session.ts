@@ -17,9 +17,18 @@
  *   committing the deterministic committer is the member with the lowest
  *              leaf index, not counting members the server said left. It
  *              adds a waiting KeyPackage at once if its invite proof checks
- *              out, and otherwise only after allowWithoutProof(participant)
- *              (the app calls that when a host admitted the guest by name:
- *              `participant_joined`). It removes members who left
+ *              out; or if a member vouched for it in an MLS message — a
+ *              host's admit(participant) by name, or a member holding INVITE
+ *              that checked the proof for a committer who cannot (it came
+ *              in by name, without the link): that member sends `admit`
+ *              bound to the KeyPackage's signature key when the committer
+ *              has not added it after ENDORSE_AFTER_MS; or if it is a rejoin
+ *              of a participant seen in the group during this session under
+ *              the same name (a reconnect, a server restart), unless a host
+ *              revoked it (revoke(), on "remove"). allowWithoutProof() lets
+ *              a participant in on the caller's word (not used by the app:
+ *              the server's `participant_joined` is not a member's word).
+ *              It removes members who left
  *              (`participant_left`), and a member whose participant id
  *              comes back with a new KeyPackage (a rejoin) is replaced. A
  *              KeyPackage must name its sender: its identity is the
@@ -31,10 +40,11 @@
  *              we drop ours, wait until we have processed the accepted one
  *              (our epoch reaches the server's), then reconsider what is
  *              still to be done and commit again.
- *   messages   chat, hand raises and admissions by name (admit()) are MLS
- *              application messages, JSON {kind: 'chat'|'hand'|'admit', text?,
- *              raised?, participant?, ts}; the sender shown is the one MLS
- *              authenticates, never the server's `from`.
+ *   messages   chat, hand raises, admissions (admit()) and revocations
+ *              (revoke()) are MLS application messages, JSON {kind:
+ *              'chat'|'hand'|'admit'|'revoke', text?, raised?, participant?,
+ *              key?, ts}; the sender shown is the one MLS authenticates,
+ *              never the server's `from`.
  *
  * Events: `epoch` (every new epoch: number, security code, SFrame base key,
  * own leaf, members), `roster` (the members, from MLS), `chat`, `hand`,
@@ -140,6 +150,8 @@ export interface E2eeSessionOptions {
   readonly invite?: string | null;
   /** Re-send our KeyPackage this often while in the lobby (ms); 0: never. */
   readonly lobbyRepublishMs?: number;
+  /** Vouch for a proof the committer has not acted on after this long (ms); default ENDORSE_AFTER_MS. */
+  readonly endorseAfterMs?: number;
   /** Commit a self-update this often (post-compromise security, ms); 0: never. */
   readonly selfUpdateMs?: number;
 }
@@ -147,6 +159,12 @@ export interface E2eeSessionOptions {
 /** Longest chat message accepted, in UTF-16 code units. */
 export const MAX_CHAT_CHARS = 2000;
 export const LOBBY_REPUBLISH_MS = 10_000;
+/**
+ * A member holding INVITE vouches for a KeyPackage with a valid proof if
+ * the committer has not added it this long after it arrived (the committer
+ * may have come in by name and cannot check proofs).
+ */
+export const ENDORSE_AFTER_MS = 1500;
 
 interface OwnKeyPackage {
   readonly bytes: Uint8Array;
@@ -177,6 +195,11 @@ export class E2eeSession {
   private ownKp: OwnKeyPackage | null = null;
   private readonly waiting = new Map<string, Waiting>();
   private readonly allowed = new Set<string>();
+  /** Signature keys of KeyPackages a member vouched for: exactly those may be added. */
+  private readonly allowedKeys = new Set<string>();
+  /** Participants seen in the group during this session, with the name their leaf carried. */
+  private readonly known = new Map<string, string>();
+  private readonly endorseTimers = new Set<ReturnType<typeof setTimeout>>();
   private readonly departed = new Set<string>();
   private pending: PendingCommit | null = null;
   private retryAtEpoch: number | null = null;
@@ -235,6 +258,20 @@ export class E2eeSession {
       const sent = await this.sendApp({ kind: 'admit', participant, ts: Date.now() });
       await this.reconcile();
       return sent;
+    }, false);
+  }
+
+  /**
+   * Tells the group, in an MLS application message, that a host removed
+   * this participant: nobody re-adds it as a returning member, and any
+   * admission of it is forgotten. For the host's own client when it removes
+   * someone (the server's `participant_left` does not say why).
+   */
+  revoke(participant: string): Promise<boolean> {
+    if (!PARTICIPANT_ID_RE.test(participant)) return Promise.resolve(false);
+    return this.run(async () => {
+      this.forget(participant);
+      return this.sendApp({ kind: 'revoke', participant, ts: Date.now() });
     }, false);
   }
 
@@ -300,6 +337,8 @@ export class E2eeSession {
   close(): Promise<void> {
     return this.run(async () => {
       this.stopTimers();
+      for (const t of this.endorseTimers) clearTimeout(t);
+      this.endorseTimers.clear();
       await this.opts.mls.wipe();
       this.epochState = null;
       this.ownKp = null;
@@ -425,9 +464,10 @@ export class E2eeSession {
     const bytes = base64urlDecode(welcomeText);
     const es = bytes ? await this.opts.mls.joinFromWelcome(bytes) : null;
     if (!es) {
+      // made for a KeyPackage we have since replaced (and wiped): the
+      // committer replaces it by our current one, whose Welcome follows.
+      // Making yet another KeyPackage here would start that over forever.
       this.emit('error', 'a Welcome did not fit our KeyPackage');
-      this.ownKp = null;
-      if (this.selfId) await this.publishKeyPackage();
       return;
     }
     this.ownKp = null;
@@ -448,11 +488,50 @@ export class E2eeSession {
     // it must be the sender's own: its identity, and the name the server shows
     if (info.identity !== participant && !isLobbyIdentity(info.identity)) return;
     if (info.name !== name) return;
+    // already in the group (a late republish): nothing waits. Kept as waiting,
+    // it would later pass for a rejoin and get its owner's newer leaf replaced.
+    if (this.epochState?.members.some((m) => m.signatureKey === info.signatureKey)) {
+      if (this.waiting.get(participant)?.info.signatureKey === info.signatureKey) this.waiting.delete(participant);
+      return;
+    }
     const key = await this.proofKey;
     const proofValid = key !== null && (await verifyProof(key, this.opts.roomId, bytes, proof));
     this.waiting.set(participant, { participant, bytes, info, proofValid });
     this.departed.delete(participant);
     await this.reconcile();
+    if (proofValid && !this.isCommitter()) this.endorseLater(participant, info.signatureKey);
+  }
+
+  /**
+   * If the committer has not added this KeyPackage (valid proof) in a
+   * while, vouch for it: it may lack INVITE and so cannot check proofs.
+   */
+  private endorseLater(participant: string, signatureKey: string): void {
+    const t = setTimeout(() => {
+      this.endorseTimers.delete(t);
+      void this.run(async () => {
+        const w = this.waiting.get(participant);
+        const es = this.epochState;
+        if (!w || w.info.signatureKey !== signatureKey || !w.proofValid || !es || this.statusValue !== 'in-group') return;
+        if (es.members.some((m) => m.signatureKey === signatureKey) || this.isCommitter()) return;
+        await this.sendApp({ kind: 'admit', participant, key: signatureKey, ts: Date.now() });
+      }, undefined);
+    }, this.opts.endorseAfterMs ?? ENDORSE_AFTER_MS);
+    this.endorseTimers.add(t);
+  }
+
+  /** Whether the committer may add this waiting KeyPackage. */
+  private admissible(w: Waiting): boolean {
+    if (w.proofValid || this.allowed.has(w.participant) || this.allowedKeys.has(w.info.signatureKey)) return true;
+    // a participant who was in the group, back with a new KeyPackage under its id and name
+    return w.info.identity === w.participant && this.known.get(w.participant) === w.info.name;
+  }
+
+  private forget(participant: string): void {
+    this.allowed.delete(participant);
+    this.known.delete(participant);
+    const w = this.waiting.get(participant);
+    if (w) this.allowedKeys.delete(w.info.signatureKey);
   }
 
   private onParticipantLeft(participant: string): Promise<void> {
@@ -521,7 +600,7 @@ export class E2eeSession {
       const adds: Waiting[] = [];
       const lobbyAdds: Waiting[] = [];
       for (const w of this.waiting.values()) {
-        if (!w.proofValid && !this.allowed.has(w.participant)) continue;
+        if (!this.admissible(w)) continue;
         const existing = es.members.filter((m) => m.participant === w.participant);
         if (existing.some((m) => m.signatureKey === w.info.signatureKey)) {
           this.waiting.delete(w.participant); // already in: a duplicate
@@ -568,6 +647,7 @@ export class E2eeSession {
   private setEpoch(es: EpochState): void {
     const prev = this.epochState;
     this.epochState = es;
+    for (const m of es.members) if (!m.self && m.participant !== '' && m.name !== '') this.known.set(m.participant, m.name);
     this.setStatus('in-group');
     for (const w of [...this.waiting.values()]) {
       if (es.members.some((m) => m.signatureKey === w.info.signatureKey)) this.waiting.delete(w.participant);
@@ -587,6 +667,9 @@ export class E2eeSession {
     this.epochState = null;
     this.ownKp = null;
     this.resetBookkeeping();
+    // KeyPackages relayed for that group: whoever still waits sends again,
+    // and the server hands them to us when we are added
+    this.waiting.clear();
     this.setStatus(status);
     this.emit('roster', []);
   }
@@ -629,8 +712,12 @@ export class E2eeSession {
         this.emit('hand', { from: m.sender, raised: payload.raised, ts: payload.ts });
         return;
       case 'admit':
-        this.allowed.add(payload.participant);
+        if (payload.key !== undefined) this.allowedKeys.add(payload.key);
+        else this.allowed.add(payload.participant);
         await this.reconcile();
+        return;
+      case 'revoke':
+        this.forget(payload.participant);
         return;
     }
   }
@@ -651,11 +738,15 @@ function addRequest(w: Waiting): AddRequest {
   return { keyPackage: w.bytes, participant: w.participant };
 }
 
+/** Hex of an Ed25519 signature public key (Member.signatureKey). */
+const SIGNATURE_KEY_RE = /^[0-9a-f]{64}$/;
+
 /** The JSON inside an application message. */
 type AppPayload =
   | { readonly kind: 'chat'; readonly text: string; readonly ts: number }
   | { readonly kind: 'hand'; readonly raised: boolean; readonly ts: number }
-  | { readonly kind: 'admit'; readonly participant: string; readonly ts: number };
+  | { readonly kind: 'admit'; readonly participant: string; readonly key?: string; readonly ts: number }
+  | { readonly kind: 'revoke'; readonly participant: string; readonly ts: number };
 
 function parsePayload(text: string | null): AppPayload | null {
   if (text === null) return null;
@@ -674,7 +765,13 @@ function parsePayload(text: string | null): AppPayload | null {
   }
   if (o['kind'] === 'hand' && typeof o['raised'] === 'boolean') return { kind: 'hand', raised: o['raised'], ts };
   if (o['kind'] === 'admit' && typeof o['participant'] === 'string' && PARTICIPANT_ID_RE.test(o['participant'])) {
-    return { kind: 'admit', participant: o['participant'], ts };
+    const key = o['key'];
+    if (key === undefined) return { kind: 'admit', participant: o['participant'], ts };
+    if (typeof key === 'string' && SIGNATURE_KEY_RE.test(key)) return { kind: 'admit', participant: o['participant'], key, ts };
+    return null;
+  }
+  if (o['kind'] === 'revoke' && typeof o['participant'] === 'string' && PARTICIPANT_ID_RE.test(o['participant'])) {
+    return { kind: 'revoke', participant: o['participant'], ts };
   }
   return null;
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { equalBytes, utf8 } from './bytes';
 import { importBaseKey, parseHeader } from './sframe';
-import { EPOCH_BITS, KEY_GRACE_MS, SFrameKeyStore, kidFields, mlsKid } from './sframe-keys';
+import { EPOCH_BITS, KEY_FRAME_CTR_START, KEY_GRACE_MS, OTHER_CTR_START, SFrameKeyStore, isKeyFrameCtr, kidFields, mlsKid, nextCtr } from './sframe-keys';
 
 const stores: SFrameKeyStore[] = [];
 afterEach(() => {
@@ -58,10 +58,39 @@ describe('SFrameKeyStore', () => {
     const cts = await Promise.all(Array.from({ length: 20 }, () => a.encrypt(utf8('x'))));
     const ctrs = cts.map((c) => parseHeader(c!)!.ctr);
     expect(new Set(ctrs).size).toBe(20);
-    expect(ctrs.sort((x, y) => Number(x - y))).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i)));
+    expect(ctrs.sort((x, y) => Number(x - y))).toEqual(Array.from({ length: 20 }, (_, i) => OTHER_CTR_START + BigInt(i)));
     // the same epoch again (e.g. a roster refresh) keeps counting
     a.setEpoch({ epoch: 1, baseKey: await randomKey(), ownLeaf: 2 });
-    expect(parseHeader((await a.encrypt(utf8('x')))!)!.ctr).toBe(20n);
+    expect(parseHeader((await a.encrypt(utf8('x')))!)!.ctr).toBe(OTHER_CTR_START + 20n);
+  });
+
+  it('gives video key frames counters of odd length and all else even, so the header tells VP8 receivers the frame type', async () => {
+    const a = store();
+    const b = store();
+    const key = await randomKey();
+    a.setEpoch({ epoch: 3, baseKey: key, ownLeaf: 0 });
+    b.setEpoch({ epoch: 3, baseKey: key, ownLeaf: 1 });
+    const delta = (await a.encrypt(utf8('delta')))!;
+    const keyFrame = (await a.encrypt(utf8('key'), undefined, true))!;
+    const delta2 = (await a.encrypt(utf8('delta 2')))!;
+    // the lowest bit of the first byte is VP8's P bit: 0 for a key frame
+    expect(keyFrame[0]! & 1).toBe(0);
+    expect(delta[0]! & 1).toBe(1);
+    expect(delta2[0]! & 1).toBe(1);
+    expect(parseHeader(keyFrame)!.ctr).toBe(KEY_FRAME_CTR_START);
+    expect(parseHeader(delta2)!.ctr).toBe(OTHER_CTR_START + 1n);
+    for (const ct of [delta, keyFrame, delta2]) expect(await b.decrypt(ct)).not.toBeNull();
+  });
+
+  it('moves a counter on to the next encoded length of its parity when one is used up', () => {
+    expect(nextCtr(KEY_FRAME_CTR_START, true)).toBe(KEY_FRAME_CTR_START + 1n);
+    expect(nextCtr((1n << 24n) - 1n, true)).toBe(1n << 32n); // 3 bytes → 5
+    expect(nextCtr((1n << 32n) - 1n, false)).toBe(1n << 40n); // 4 bytes → 6
+    expect(nextCtr((1n << 40n) - 1n, true)).toBe(1n << 48n); // 5 bytes → 7
+    expect(nextCtr((1n << 56n) - 1n, true)).toBeNull(); // used up
+    expect(nextCtr((1n << 64n) - 1n, false)).toBeNull();
+    expect([KEY_FRAME_CTR_START, 1n << 32n, 1n << 48n].every(isKeyFrameCtr)).toBe(true);
+    expect([0n, 7n, 200n, OTHER_CTR_START, 1n << 40n].some(isKeyFrameCtr)).toBe(false);
   });
 
   it('drops frames before the first key instead of sending them in clear', async () => {
@@ -80,7 +109,7 @@ describe('SFrameKeyStore', () => {
     b.setEpoch({ epoch: 2, baseKey: k2, ownLeaf: 1 });
     const fresh = (await a.encrypt(utf8('new')))!;
     expect(kidFields(parseHeader(fresh)!.kid).epochBits).toBe(2);
-    expect(parseHeader(fresh)!.ctr).toBe(0n);
+    expect(parseHeader(fresh)!.ctr).toBe(OTHER_CTR_START);
     expect((await b.decrypt(old))?.epoch).toBe(1);
     expect(b.liveEpochs).toEqual([2, 1]);
     c.advance(KEY_GRACE_MS + 1);

@@ -14,11 +14,23 @@
  * new epoch with the same low bits replaces an old one, as §5.2 requires.
  * With leaf indices below 100 a KID fits in two bytes of header.
  *
- * Counters: one per KID, starting at 0 in each epoch, shared by everything
- * this client sends (audio, camera with all simulcast layers, screen), which
- * is why every sender transform must run in the one store of one worker
- * (§9.1: a (base_key, KID, CTR) triple is used at most once). The counter is
+ * Counters: one counter space per KID and epoch, shared by everything this
+ * client sends (audio, camera with all simulcast layers, screen), which is
+ * why every sender transform must run in the one store of one worker
+ * (§9.1: a (base_key, KID, CTR) triple is used at most once). A counter is
  * taken synchronously before any await, so concurrent frames never share one.
+ *
+ * The space is split in two by the length of the CTR's (minimal) encoding,
+ * and so by the lowest bit of the SFrame header's first byte: video key
+ * frames take counters of 3, 5 or 7 bytes (from 2^16), everything else of
+ * 4, 6 or 8 bytes (from 2^24). The reason is VP8: its RTP payload carries
+ * no key-frame flag of its own, so a receiving browser reads the lowest bit
+ * of the frame's first byte (the VP8 frame tag's P bit, 0 = key frame) —
+ * which, the whole frame being encrypted, is that header bit. With the
+ * split, receivers see key frames as key frames (and can start decoding and
+ * recover from loss at the next one) although no byte of the frame itself
+ * is in the clear. What it tells the network, key frame or not, the frame
+ * sizes and the SFU's key-frame requests tell anyway (docs/security.md).
  *
  * Old epochs: when a new epoch's key arrives the client sends under it at once
  * and keeps the previous keys for decryption only, for KEY_GRACE_MS (frames in
@@ -46,6 +58,33 @@ const EPOCH_MASK = (1 << EPOCH_BITS) - 1;
 
 /** How long the keys of a replaced epoch still decrypt, in milliseconds. */
 export const KEY_GRACE_MS = 10_000;
+
+/** First counter of each kind (minimal encodings of 3 and 4 bytes). */
+export const KEY_FRAME_CTR_START = 1n << 16n;
+export const OTHER_CTR_START = 1n << 24n;
+
+/** Bytes of the minimal big-endian encoding of v (as sframe.ts writes it). */
+function ctrBytes(v: bigint): number {
+  let n = 1;
+  while (v >= 1n << BigInt(8 * n)) n++;
+  return n;
+}
+
+/**
+ * The counter after `ctr` in its half of the space: odd encoded lengths for
+ * key frames, even ones for the rest. Null when the space is used up (2^64).
+ */
+export function nextCtr(ctr: bigint, keyFrame: boolean): bigint | null {
+  let c = ctr + 1n;
+  const len = ctrBytes(c);
+  if ((len % 2 === 1) !== keyFrame) c = 1n << BigInt(8 * len);
+  return c >= 1n << 64n ? null : c;
+}
+
+/** Whether a counter belongs to the key-frame half (odd encoded length, ≥ 2^16). */
+export function isKeyFrameCtr(ctr: bigint): boolean {
+  return ctr >= 1n << 8n && ctrBytes(ctr) % 2 === 1;
+}
 
 /** Highest leaf index we derive keys for when the member list is unknown. */
 const MAX_UNLISTED_LEAF = 0xffff;
@@ -77,8 +116,9 @@ interface Epoch {
   readonly ownLeaf: number;
   members: ReadonlyMap<number, string> | null;
   readonly keys: Map<number, Promise<SFrameKey>>;
-  /** Next counter for our own KID. */
-  ctr: bigint;
+  /** Next counters for our own KID: for video key frames, and for all other frames. */
+  keyCtr: bigint | null;
+  ctr: bigint | null;
   /** When this epoch stops decrypting (null: current). */
   retireAt: number | null;
 }
@@ -148,7 +188,8 @@ export class SFrameKeyStore {
       ownLeaf: k.ownLeaf,
       members,
       keys: new Map(),
-      ctr: 0n,
+      keyCtr: KEY_FRAME_CTR_START,
+      ctr: OTHER_CTR_START,
       retireAt: null,
     };
     this.epochs.set(bits, e);
@@ -172,13 +213,18 @@ export class SFrameKeyStore {
 
   /**
    * Encrypts a frame under the current epoch with our own KID. Null before
-   * the first key: the caller drops the frame, it never goes out in clear.
+   * the first key (or once this epoch's counters are used up): the caller
+   * drops the frame, it never goes out in clear. `keyFrame` for video key
+   * frames (see the counters above).
    */
-  async encrypt(plaintext: Uint8Array, metadata?: Uint8Array): Promise<Uint8Array<ArrayBuffer> | null> {
+  async encrypt(plaintext: Uint8Array, metadata?: Uint8Array, keyFrame = false): Promise<Uint8Array<ArrayBuffer> | null> {
     const e = this.current;
     if (!e) return null;
-    const ctr = e.ctr; // taken before any await: never shared by two frames
-    e.ctr = ctr + 1n;
+    // taken before any await: never shared by two frames
+    const ctr = keyFrame ? e.keyCtr : e.ctr;
+    if (ctr === null) return null;
+    if (keyFrame) e.keyCtr = nextCtr(ctr, true);
+    else e.ctr = nextCtr(ctr, false);
     const key = await this.keyFor(e, e.ownLeaf);
     if (!key) return null;
     return encryptFrame(key, ctr, plaintext, metadata);

@@ -22,8 +22,9 @@
  * KEYFRAME_REQUEST_MIN_MS), so a key frame follows every key change even
  * though Chromium's sender side cannot generate one on demand.
  */
-import type { SFrameKeyStore } from './sframe-keys';
-import type { SFrameStats, TransformOptions, TransformStats } from './sframe-protocol';
+import { parseHeader } from './sframe';
+import { type SFrameKeyStore, kidFields } from './sframe-keys';
+import type { EpochCounters, SFrameStats, TransformOptions, TransformStats } from './sframe-protocol';
 
 export const KEYFRAME_REQUEST_MIN_MS = 1000;
 
@@ -56,6 +57,13 @@ export class FramePipeline {
   private failed = 0;
   private unsent = 0;
   private keyFrameRequests = 0;
+  /** The epoch of the last frame we encrypted, and since when we send under it. */
+  private sentEpoch: number | null = null;
+  private sentEpochSince: number | null = null;
+  /** Received frames by the epoch bits of their KID (what the wire says), and how many of them decrypted. */
+  private readonly byEpochBits = new Map<number, { received: number; decrypted: number }>();
+  /** Received frames without a well-formed SFrame header. */
+  private unparsed = 0;
 
   constructor(
     private readonly store: SFrameKeyStore,
@@ -105,16 +113,24 @@ export class FramePipeline {
     return {
       encrypted: this.encrypted, decrypted: this.decrypted, failed: this.failed, unsent: this.unsent,
       keyFrameRequests: this.keyFrameRequests, epoch: this.store.currentEpoch, liveEpochs: this.store.liveEpochs, transforms,
+      sentEpoch: this.sentEpoch, sentEpochSince: this.sentEpochSince, unparsed: this.unparsed,
+      byEpochBits: Object.fromEntries([...this.byEpochBits].map(([bits, c]): [string, EpochCounters] => [String(bits), { ...c }])),
     };
   }
 
   private async send(e: Entry, frame: EncodedFrame, c: TransformStreamDefaultController<EncodedFrame>): Promise<void> {
     e.frames++;
-    const out = await this.store.encrypt(new Uint8Array(frame.data));
+    const epoch = this.store.currentEpoch; // encrypt() takes its epoch synchronously too
+    const keyFrame = e.options.kind === 'video' && frame.type === 'key';
+    const out = await this.store.encrypt(new Uint8Array(frame.data), undefined, keyFrame);
     if (!out) {
       e.dropped++;
       this.unsent++;
       return;
+    }
+    if (epoch !== this.sentEpoch) {
+      this.sentEpoch = epoch;
+      this.sentEpochSince = this.now();
     }
     frame.data = out.buffer;
     c.enqueue(frame);
@@ -129,7 +145,18 @@ export class FramePipeline {
     requester?: KeyFrameRequester,
   ): Promise<void> {
     e.frames++;
-    const opened = await this.store.decrypt(new Uint8Array(frame.data));
+    const data = new Uint8Array(frame.data);
+    const h = parseHeader(data);
+    let counters: { received: number; decrypted: number } | null = null;
+    if (h) {
+      const bits = kidFields(h.kid).epochBits;
+      counters = this.byEpochBits.get(bits) ?? { received: 0, decrypted: 0 };
+      this.byEpochBits.set(bits, counters);
+      counters.received++;
+    } else {
+      this.unparsed++;
+    }
+    const opened = await this.store.decrypt(data);
     if (!opened || (e.participant !== null && opened.participant !== null && opened.participant !== e.participant)) {
       e.dropped++;
       e.failedSinceOk++;
@@ -140,6 +167,7 @@ export class FramePipeline {
     c.enqueue(frame);
     e.passed++;
     this.decrypted++;
+    if (counters) counters.decrypted++;
     const changed = e.lastEpoch !== opened.epoch || e.failedSinceOk > 0;
     e.lastEpoch = opened.epoch;
     e.failedSinceOk = 0;

@@ -50,6 +50,12 @@ export interface TransformStats {
   readonly dropped: number;
 }
 
+/** Received frames of one KID epoch-bits value (sframe-keys.ts), and how many of them decrypted. */
+export interface EpochCounters {
+  readonly received: number;
+  readonly decrypted: number;
+}
+
 export interface SFrameStats {
   readonly encrypted: number;
   readonly decrypted: number;
@@ -61,6 +67,14 @@ export interface SFrameStats {
   readonly epoch: number | null;
   readonly liveEpochs: readonly number[];
   readonly transforms: readonly TransformStats[];
+  /** Epoch of the last frame we encrypted (null: none yet). */
+  readonly sentEpoch: number | null;
+  /** When (Date.now() of the worker) the first frame under sentEpoch went out. */
+  readonly sentEpochSince: number | null;
+  /** Received frames by the low epoch bits of their KID, as the wire says (keys: "0"…"15"). */
+  readonly byEpochBits: Readonly<Record<string, EpochCounters>>;
+  /** Received frames without a well-formed SFrame header. */
+  readonly unparsed: number;
 }
 
 export type SFrameReply = { readonly type: 'stats'; readonly id: number; readonly stats: SFrameStats };

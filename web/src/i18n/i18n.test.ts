@@ -8,7 +8,7 @@ import { format, pickLanguage, setLanguage, t } from './index';
  * name, language names written in themselves, and loanwords used as such
  * in German interfaces.
  */
-const SAME_IN_GERMAN: ReadonlySet<MessageKey> = new Set<MessageKey>(['app.name', 'lang.en', 'lang.de', 'meeting.host']);
+const SAME_IN_GERMAN: ReadonlySet<MessageKey> = new Set<MessageKey>(['app.name', 'lang.en', 'lang.de', 'meeting.host', 'chat.title']);
 
 const placeholders = (s: string): string[] => [...s.matchAll(/\{([a-zA-Z0-9_]+)\}/g)].map((m) => m[1] ?? '').sort();
 

@@ -1,6 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { MediaKind } from './local';
-import { DISCONNECTED_GRACE_MS, MediaTransport, PC_CONFIG, RESTART_RETRY_MS, type LocalSource, type MediaEnv, type MediaMessage } from './transport';
+import {
+  DISCONNECTED_GRACE_MS,
+  MediaTransport,
+  PC_CONFIG,
+  RESTART_RETRY_MS,
+  preferredVideoCodecs,
+  type FrameCrypto,
+  type LocalSource,
+  type MediaEnv,
+  type MediaMessage,
+} from './transport';
 
 // ---- fakes of the browser's WebRTC ------------------------------------------------
 
@@ -25,6 +35,10 @@ class FakeSender {
 class FakeTransceiver {
   readonly sender: FakeSender;
   readonly receiver: { track: FakeTrack };
+  codecPrefs: RTCRtpCodec[] | null = null;
+  setCodecPreferences(c: RTCRtpCodec[]): void {
+    this.codecPrefs = c;
+  }
   constructor(
     public mid: string | null,
     readonly kind: string,
@@ -151,13 +165,30 @@ const flush = async (): Promise<void> => {
   for (let i = 0; i < 20; i++) await Promise.resolve();
 };
 
-function setup(local = new FakeLocal()) {
+/** Records which senders and receivers got the frame transform, in order. */
+class FakeCrypto implements FrameCrypto {
+  readonly calls: string[] = [];
+  readonly receivers = new Map<unknown, string | null>();
+  peerConnectionConfig(): RTCConfiguration {
+    return { encodedInsertableStreams: true } as RTCConfiguration;
+  }
+  encryptSender(sender: RTCRtpSender, kind: MediaKind): void {
+    this.calls.push(`encrypt ${kind} ${(sender as unknown as FakeSender).track?.id ?? '-'}`);
+  }
+  decryptReceiver(receiver: RTCRtpReceiver, kind: MediaKind, participant: string | null): void {
+    this.receivers.set(receiver, participant);
+    this.calls.push(`decrypt ${kind} ${participant ?? '-'}`);
+  }
+}
+
+function setup(local = new FakeLocal(), crypto = new FakeCrypto()) {
   const sent: MediaMessage[] = [];
   const remote: Array<[string, string[] | null]> = [];
   const problems: string[] = [];
   let sendOk = true;
   const t = new MediaTransport({
     local,
+    crypto,
     send: (m) => {
       sent.push(m);
       return sendOk;
@@ -171,6 +202,7 @@ function setup(local = new FakeLocal()) {
   return {
     t,
     local,
+    crypto,
     sent,
     remote,
     problems,
@@ -194,7 +226,7 @@ describe('publish connection', () => {
     await flush();
     expect(FakePC.all).toHaveLength(1);
     const pc = FakePC.all[0]!;
-    expect(pc.config).toEqual(PC_CONFIG);
+    expect(pc.config).toEqual({ ...PC_CONFIG, encodedInsertableStreams: true });
     expect(pc.config).toMatchObject({ bundlePolicy: 'max-bundle', rtcpMuxPolicy: 'require', iceServers: [] });
     expect(pc.calls).toEqual(['addTransceiver audio sendonly', 'addTransceiver video sendonly', 'createOffer', 'setLocalDescription offer']);
     expect(sent).toEqual([{ type: 'publish', sdp: 'offer 1 audio,video' }]);
@@ -395,5 +427,52 @@ describe('subscribe connection', () => {
     expect(sent).toHaveLength(n);
     expect(FakePC.all.every((pc) => pc.calls.at(-1) === 'close')).toBe(true);
     expect(await t.stats()).toEqual({});
+  });
+});
+
+describe('end-to-end encryption', () => {
+  it('puts the encrypting transform on every sender before the offer', async () => {
+    const { t, crypto } = setup();
+    t.start();
+    await flush();
+    const pc = FakePC.all[0]!;
+    expect(crypto.calls).toEqual(['encrypt audio mic', 'encrypt video cam']);
+    // both were attached before createOffer ran
+    expect(pc.calls.indexOf('createOffer')).toBeGreaterThan(pc.calls.lastIndexOf('addTransceiver video sendonly'));
+  });
+
+  it('decrypts every receiver of the subscribe connection, naming its publisher', async () => {
+    const { t, crypto } = setup();
+    t.onSubscribeOffer(subscribeOffer([{ kind: 'audio', stream: 'alice' }, { kind: 'video', stream: 'alice' }, { kind: 'video' }]), 1);
+    await flush();
+    const sub = FakePC.all[0]!;
+    const [a, v, idle] = sub.transceivers;
+    expect(crypto.receivers.get(a!.receiver)).toBe('alice');
+    expect(crypto.receivers.get(v!.receiver)).toBe('alice');
+    // an inactive slot is covered too, for any member, until someone uses it
+    expect(crypto.receivers.has(idle!.receiver)).toBe(true);
+    expect(crypto.receivers.get(idle!.receiver)).toBeNull();
+    // the slot is reused by bob: its receiver now carries bob's media
+    t.onSubscribeOffer(subscribeOffer([{ kind: 'audio', stream: 'alice' }, { kind: 'video', stream: 'alice' }, { kind: 'video', stream: 'bob' }]), 2);
+    await flush();
+    expect(crypto.receivers.get(idle!.receiver)).toBe('bob');
+  });
+
+  it('prefers VP8, then VP9 profile 0, with their RTX, and nothing else', () => {
+    const c = (mimeType: string, sdpFmtpLine?: string): RTCRtpCodec => ({ mimeType, clockRate: 90000, ...(sdpFmtpLine ? { sdpFmtpLine } : {}) });
+    const all = [c('video/H264', 'profile-level-id=42e01f'), c('video/VP9', 'profile-id=2'), c('video/rtx'), c('video/VP9', 'profile-id=0'), c('video/AV1'), c('video/VP8'), c('video/red')];
+    expect(preferredVideoCodecs(all).map((x) => `${x.mimeType} ${x.sdpFmtpLine ?? ''}`.trim())).toEqual(['video/VP8', 'video/VP9 profile-id=0', 'video/rtx']);
+    expect(preferredVideoCodecs([c('video/H264')])).toEqual([]);
+  });
+
+  it('sets the codec preference on the camera transceiver', async () => {
+    const prefs = [{ mimeType: 'video/H264', clockRate: 90000 }, { mimeType: 'video/VP8', clockRate: 90000 }];
+    const withCodecs: MediaEnv = { ...env, videoCodecs: () => prefs };
+    const t = new MediaTransport({ local: new FakeLocal(), crypto: new FakeCrypto(), send: () => true, events: { remote: () => undefined }, env: withCodecs });
+    t.start();
+    await flush();
+    const video = FakePC.all[0]!.transceivers.find((x) => x.kind === 'video')!;
+    expect(video.codecPrefs?.map((x) => x.mimeType)).toEqual(['video/VP8']);
+    t.close();
   });
 });

@@ -19,6 +19,14 @@
  * the mapping is rebuilt after every offer and each participant's tracks
  * are handed to the UI as a fresh MediaStream whenever they change.
  *
+ * End-to-end encryption (DESIGN.md §5): every sender and receiver gets the
+ * SFrame transform of the page (FrameCrypto, e2ee/transform.ts) before its
+ * first frame: a sender right after addTransceiver, before the offer; a
+ * receiver synchronously in ontrack (and, for certainty, every receiver the
+ * offer made, right after it is applied). Both connections are created
+ * with the transform's peer connection options. Video prefers VP8, then
+ * VP9: whole-frame SFrame survives only those packetizers.
+ *
  * ICE: the server is ICE-lite and the browser drives the checks. When a
  * connection goes `disconnected` (for DISCONNECTED_GRACE_MS) or `failed`,
  * publish restarts ICE with a new offer and subscribe asks the server for
@@ -46,12 +54,43 @@ export type MediaMessage = PublishMsg | SubscribeAnswerMsg | SubscribeRestartMsg
 export interface MediaEnv {
   createPeerConnection(config: RTCConfiguration): RTCPeerConnection;
   createStream(tracks: readonly MediaStreamTrack[]): MediaStream;
+  /** The video codecs this browser can use, if it says (RTCRtpReceiver.getCapabilities). */
+  videoCodecs?(): readonly RTCRtpCodec[] | null;
 }
 
 export const browserEnv: MediaEnv = {
   createPeerConnection: (config) => new RTCPeerConnection(config),
   createStream: (tracks) => new MediaStream([...tracks]),
+  videoCodecs: () => (typeof RTCRtpReceiver !== 'undefined' ? (RTCRtpReceiver.getCapabilities?.('video')?.codecs ?? null) : null),
 };
+
+/**
+ * The frame encryption every sender and receiver must go through
+ * (e2ee/transform.ts's MediaEncryption). There is no way to make a
+ * transport without it.
+ */
+export interface FrameCrypto {
+  /** Options every RTCPeerConnection must be created with. */
+  peerConnectionConfig(): RTCConfiguration;
+  encryptSender(sender: RTCRtpSender, kind: MediaKind): void;
+  decryptReceiver(receiver: RTCRtpReceiver, kind: MediaKind, participant: string | null): void;
+}
+
+/** Rank of a codec in our preference (VP8, VP9 profile 0, their RTX), or -1 to leave it out. */
+function codecRank(c: RTCRtpCodec): number {
+  const mime = c.mimeType.toLowerCase();
+  if (mime === 'video/vp8') return 0;
+  if (mime === 'video/vp9') return /profile-id=(?!0\b)/.test(c.sdpFmtpLine ?? '') ? -1 : 1;
+  if (mime === 'video/rtx') return 2;
+  return -1;
+}
+
+/** VP8 first, then VP9, nothing else: the codecs whole-frame SFrame survives. */
+export function preferredVideoCodecs(all: readonly RTCRtpCodec[]): RTCRtpCodec[] {
+  const ranked = all.map((c) => [codecRank(c), c] as const).filter(([r]) => r >= 0);
+  if (!ranked.some(([r]) => r === 0)) return [];
+  return ranked.sort((a, b) => a[0] - b[0]).map(([, c]) => c);
+}
 
 export type Side = 'publish' | 'subscribe';
 
@@ -71,6 +110,7 @@ export interface LocalSource {
 
 export interface TransportOptions {
   readonly local: LocalSource;
+  readonly crypto: FrameCrypto;
   readonly send: (msg: MediaMessage) => boolean;
   readonly events: TransportEvents;
   readonly env?: MediaEnv;
@@ -85,6 +125,9 @@ export class MediaTransport {
   readonly #send: (msg: MediaMessage) => boolean;
   readonly #events: TransportEvents;
   readonly #env: MediaEnv;
+  readonly #crypto: FrameCrypto;
+  /** Receivers that have their decrypting transform. */
+  readonly #decrypting = new WeakSet<RTCRtpReceiver>();
   #closed = false;
   #unsubscribeLocal: (() => void) | null = null;
 
@@ -110,6 +153,7 @@ export class MediaTransport {
     this.#send = opts.send;
     this.#events = opts.events;
     this.#env = opts.env ?? browserEnv;
+    this.#crypto = opts.crypto;
     this.#pubQueue = new SerialQueue((e) => this.#problem('publish', e));
     this.#subQueue = new SerialQueue((e) => this.#problem('subscribe', e));
   }
@@ -169,6 +213,21 @@ export class MediaTransport {
     return statsByParticipant(report.values(), (ssrc) => this.#bindings.participantOfSsrc(ssrc), this.#bindings.participants());
   }
 
+  /** What the publish connection sends: SSRC, kind and codec of each outbound RTP stream. */
+  async outbound(): Promise<{ ssrc: number; kind: string; mimeType: string | null }[]> {
+    const pc = this.#pub;
+    if (!pc || this.#closed) return [];
+    const report = await pc.getStats();
+    const all = [...report.values()] as Record<string, unknown>[];
+    const codec = (id: unknown): string | null => {
+      const c = all.find((x) => x['type'] === 'codec' && x['id'] === id);
+      return typeof c?.['mimeType'] === 'string' ? c['mimeType'] : null;
+    };
+    return all
+      .filter((x) => x['type'] === 'outbound-rtp' && typeof x['ssrc'] === 'number')
+      .map((x) => ({ ssrc: x['ssrc'] as number, kind: String(x['kind'] ?? x['mediaType'] ?? ''), mimeType: codec(x['codecId']) }));
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -211,6 +270,9 @@ export class MediaTransport {
       } else if (track) {
         const pc = this.#publishConnection();
         const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [this.#local.stream] });
+        // before the offer, so before the encoder's first frame
+        this.#crypto.encryptSender(tr.sender, kind);
+        if (kind === 'video') this.#preferVideoCodecs(tr);
         this.#senders.set(kind, tr.sender);
         added = true;
       }
@@ -218,9 +280,24 @@ export class MediaTransport {
     if (added) this.#queuePublish(false);
   }
 
+  #preferVideoCodecs(tr: RTCRtpTransceiver): void {
+    const codecs = preferredVideoCodecs(this.#env.videoCodecs?.() ?? []);
+    if (codecs.length === 0 || typeof tr.setCodecPreferences !== 'function') return;
+    try {
+      tr.setCodecPreferences(codecs);
+    } catch (e) {
+      // the server offers VP8/VP9 only anyway; this is a preference
+      console.warn(`conclave: could not prefer VP8: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  #pcConfig(): RTCConfiguration {
+    return { ...PC_CONFIG, ...this.#crypto.peerConnectionConfig() };
+  }
+
   #publishConnection(): RTCPeerConnection {
     if (this.#pub) return this.#pub;
-    const pc = this.#env.createPeerConnection(PC_CONFIG);
+    const pc = this.#env.createPeerConnection(this.#pcConfig());
     pc.oniceconnectionstatechange = () => this.#iceChanged('publish', pc);
     this.#pub = pc;
     return pc;
@@ -268,12 +345,14 @@ export class MediaTransport {
 
   #subscribeConnection(): RTCPeerConnection {
     if (this.#sub) return this.#sub;
-    const pc = this.#env.createPeerConnection(PC_CONFIG);
+    const pc = this.#env.createPeerConnection(this.#pcConfig());
     pc.oniceconnectionstatechange = () => this.#iceChanged('subscribe', pc);
     pc.ontrack = (ev) => {
       // The offer already said whose track this is; the event must agree.
       const b = this.#bindings.ofMid(ev.transceiver.mid);
       const stream = ev.streams[0]?.id ?? null;
+      // first, synchronously: no frame may reach the decoder undecrypted
+      this.#decrypt(ev.receiver, ev.track.kind, stream ?? b?.participant ?? null);
       if (b && stream !== null && b.participant !== stream) {
         console.warn('conclave: a remote track and the offer disagree about its sender');
       }
@@ -297,6 +376,12 @@ export class MediaTransport {
       throw e;
     }
     this.#slots = slots;
+    // every receiver of the offer, including any ontrack did not report
+    for (const t of pc.getTransceivers()) {
+      const b = this.#bindings.ofMid(t.mid);
+      if (b) this.#decrypt(t.receiver, b.kind, b.participant);
+      else if (!this.#decrypting.has(t.receiver)) this.#decrypt(t.receiver, t.receiver.track.kind, null);
+    }
     const answer = await pc.createAnswer();
     if (this.#closed) return;
     await pc.setLocalDescription(answer);
@@ -304,6 +389,13 @@ export class MediaTransport {
     this.#send({ type: 'subscribe_answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '', version });
     this.#subVersion = version;
     for (const p of new Set([...changed, ...this.#shown.keys()])) this.#show(p);
+  }
+
+  /** Puts the decrypting transform on a receiver, or tells it whose media it carries now. */
+  #decrypt(receiver: RTCRtpReceiver, kind: string, participant: string | null): void {
+    if (kind !== 'audio' && kind !== 'video') return;
+    this.#decrypting.add(receiver);
+    this.#crypto.decryptReceiver(receiver, kind, participant);
   }
 
   /** Hands the participant's current tracks to the UI if they changed. */

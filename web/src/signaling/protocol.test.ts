@@ -82,6 +82,38 @@ describe('server messages', () => {
     expect(ok(msg).kind).toBe('invalid');
   });
 
+  it('reads the MLS delivery service messages (docs/protocol.md, "End-to-end encryption")', () => {
+    const kp = { type: 'mls_keypackage', participant: 'p1', name: 'Ada', keypackage: 'AAEABQ-_', proof: 'x'.repeat(43), lobby: true };
+    expect(ok(kp)).toEqual({ kind: 'message', msg: kp });
+    const { proof: _p, ...noProof } = kp;
+    expect(ok({ ...noProof, lobby: false })).toEqual({ kind: 'message', msg: { ...noProof, lobby: false } });
+    expect(ok({ type: 'mls_commit', commit: 'AAEAAg', from: 'p2', epoch: 4 })).toEqual({ kind: 'message', msg: { type: 'mls_commit', commit: 'AAEAAg', from: 'p2', epoch: 4 } });
+    expect(ok({ type: 'mls_commit_ok', epoch: 5 })).toEqual({ kind: 'message', msg: { type: 'mls_commit_ok', epoch: 5 } });
+    expect(ok({ type: 'mls_commit_rejected', epoch: 5 })).toEqual({ kind: 'message', msg: { type: 'mls_commit_rejected', epoch: 5 } });
+    expect(ok({ type: 'mls_welcome', welcome: 'AAEAAw', epoch: 5 })).toEqual({ kind: 'message', msg: { type: 'mls_welcome', welcome: 'AAEAAw', epoch: 5 } });
+    expect(ok({ type: 'mls_app', msg: 'AAEAAg', from: 'p3', epoch: 5 })).toEqual({ kind: 'message', msg: { type: 'mls_app', msg: 'AAEAAg', from: 'p3', epoch: 5 } });
+    // the server's joined.mls carries a field the client does not use
+    expect(ok({ type: 'joined', participant: 'p', role: 'guest', participants: [], knocks: [], mls: { group: '', create: false, epoch: 7 } })).toMatchObject({
+      kind: 'message',
+      msg: { mls: { create: false, epoch: 7 } },
+    });
+  });
+
+  it.each([
+    ['mls_keypackage without keypackage', { type: 'mls_keypackage', participant: 'p', name: 'n', lobby: false }],
+    ['mls_keypackage with padding', { type: 'mls_keypackage', participant: 'p', name: 'n', keypackage: 'AAE=', lobby: false }],
+    ['mls_keypackage with a proof of the wrong alphabet', { type: 'mls_keypackage', participant: 'p', name: 'n', keypackage: 'AAE', proof: 'a+b/', lobby: false }],
+    ['mls_keypackage with an oversized value', { type: 'mls_keypackage', participant: 'p', name: 'n', keypackage: 'A'.repeat(300_001), lobby: false }],
+    ['mls_commit without from', { type: 'mls_commit', commit: 'AAE', epoch: 1 }],
+    ['mls_commit with a string epoch', { type: 'mls_commit', commit: 'AAE', from: 'p', epoch: '1' }],
+    ['mls_commit_ok with a negative epoch', { type: 'mls_commit_ok', epoch: -1 }],
+    ['mls_welcome with an empty welcome', { type: 'mls_welcome', welcome: '', epoch: 1 }],
+    ['mls_app with a number', { type: 'mls_app', msg: 5, from: 'p', epoch: 1 }],
+    ['joined with mls without create', { type: 'joined', participant: 'p', role: 'host', participants: [], knocks: [], mls: { epoch: 0 } }],
+  ])('rejects %s', (_name, msg) => {
+    expect(ok(msg).kind).toBe('invalid');
+  });
+
   it('drops fields it does not know', () => {
     expect(ok({ type: 'lobby', position: 3, extra: { a: 1 } })).toEqual({ kind: 'message', msg: { type: 'lobby' } });
     expect(ok({ type: 'pong', id: 1, at: 5 })).toEqual({ kind: 'message', msg: { type: 'pong', id: 1 } });
@@ -153,5 +185,17 @@ describe('client messages', () => {
     expect(encodeClientMessage({ type: 'mute', participant: 'p', kind: 'audio' })).toBe('{"type":"mute","participant":"p","kind":"audio"}');
     expect(encodeClientMessage({ type: 'lock', locked: true })).toBe('{"type":"lock","locked":true}');
     expect(encodeClientMessage({ type: 'end' })).toBe('{"type":"end"}');
+  });
+
+  it('writes the MLS messages as the protocol names them', () => {
+    expect(encodeClientMessage({ type: 'mls_keypackage', keypackage: 'AAE', proof: 'p' })).toBe('{"type":"mls_keypackage","keypackage":"AAE","proof":"p"}');
+    expect(JSON.parse(encodeClientMessage({ type: 'mls_commit', commit: 'c', welcome: 'w', add: ['a'], remove: ['r'] }))).toEqual({
+      type: 'mls_commit',
+      commit: 'c',
+      welcome: 'w',
+      add: ['a'],
+      remove: ['r'],
+    });
+    expect(encodeClientMessage({ type: 'mls_app', msg: 'm' })).toBe('{"type":"mls_app","msg":"m"}');
   });
 });

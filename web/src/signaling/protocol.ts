@@ -45,6 +45,19 @@ export interface PublishMsg { readonly type: 'publish'; readonly sdp: string }
 export interface SubscribeAnswerMsg { readonly type: 'subscribe_answer'; readonly sdp: string; readonly version: number }
 /** Asks for a subscribe offer with new ICE credentials. */
 export interface SubscribeRestartMsg { readonly type: 'subscribe_restart' }
+/**
+ * The MLS delivery service (docs/protocol.md, "End-to-end encryption"):
+ * every value is the base64url text of a TLS-encoded MLSMessage.
+ */
+export interface MlsKeyPackageOut { readonly type: 'mls_keypackage'; readonly keypackage: string; readonly proof?: string }
+export interface MlsCommitOut {
+  readonly type: 'mls_commit';
+  readonly commit: string;
+  readonly welcome?: string;
+  readonly add?: readonly string[];
+  readonly remove?: readonly string[];
+}
+export interface MlsAppOut { readonly type: 'mls_app'; readonly msg: string }
 
 export type ClientMessage =
   | HelloMsg
@@ -60,7 +73,10 @@ export type ClientMessage =
   | EndMsg
   | PublishMsg
   | SubscribeAnswerMsg
-  | SubscribeRestartMsg;
+  | SubscribeRestartMsg
+  | MlsKeyPackageOut
+  | MlsCommitOut
+  | MlsAppOut;
 
 // ---- server → client -------------------------------------------------------
 
@@ -114,6 +130,26 @@ export interface ActiveSpeakerMsg { readonly type: 'active_speaker'; readonly pa
 export interface LeftMsg { readonly type: 'left'; readonly reason?: string }
 export interface PublishAnswerMsg { readonly type: 'publish_answer'; readonly sdp: string }
 export interface SubscribeOfferMsg { readonly type: 'subscribe_offer'; readonly sdp: string; readonly version: number }
+/** A newcomer's KeyPackage, relayed to the group's members. */
+export interface MlsKeyPackageMsg {
+  readonly type: 'mls_keypackage';
+  readonly participant: string;
+  readonly name: string;
+  readonly keypackage: string;
+  readonly proof?: string;
+  /** The sender still waits in the lobby. */
+  readonly lobby: boolean;
+}
+/** Another member's commit, accepted for `epoch - 1`; `epoch` is the new one. */
+export interface MlsCommitMsg { readonly type: 'mls_commit'; readonly commit: string; readonly from: string; readonly epoch: number }
+/** Our commit was accepted; `epoch` is the new one. */
+export interface MlsCommitOkMsg { readonly type: 'mls_commit_ok'; readonly epoch: number }
+/** Another commit came first; `epoch` is the current one. */
+export interface MlsCommitRejectedMsg { readonly type: 'mls_commit_rejected'; readonly epoch: number }
+/** A commit added us: the Welcome into the group. */
+export interface MlsWelcomeMsg { readonly type: 'mls_welcome'; readonly welcome: string; readonly epoch: number }
+/** An application message (chat, hand) of another member. */
+export interface MlsAppMsg { readonly type: 'mls_app'; readonly msg: string; readonly from: string; readonly epoch: number }
 export interface ErrorMsg {
   readonly type: 'error';
   readonly code: string;
@@ -141,6 +177,12 @@ export type ServerMessage =
   | LeftMsg
   | PublishAnswerMsg
   | SubscribeOfferMsg
+  | MlsKeyPackageMsg
+  | MlsCommitMsg
+  | MlsCommitOkMsg
+  | MlsCommitRejectedMsg
+  | MlsWelcomeMsg
+  | MlsAppMsg
   | ErrorMsg;
 export type ServerType = ServerMessage['type'];
 export type ServerMessageOf<K extends ServerType> = Extract<ServerMessage, { type: K }>;
@@ -197,6 +239,19 @@ function optToken(o: Obj, key: string): string | undefined {
   const v = o[key];
   if (v === undefined) return undefined;
   if (typeof v !== 'string' || !REJOIN_TOKEN_RE.test(v)) throw new FieldError(`${key}: expected a rejoin token`);
+  return v;
+}
+
+/**
+ * An MLS value: base64url text, at most MLS_TEXT characters (the server's
+ * 256 KiB message limit bounds it anyway).
+ */
+const MLS_TEXT = 300_000;
+const BASE64URL_RE = /^[A-Za-z0-9_-]+$/;
+
+function b64(o: Obj, key: string): string {
+  const v = str(o, key, { nonEmpty: true, max: MLS_TEXT });
+  if (!BASE64URL_RE.test(v)) throw new FieldError(`${key}: expected base64url`);
   return v;
 }
 
@@ -301,6 +356,32 @@ const schema: { readonly [K in ServerType]: (o: Obj) => ServerMessageOf<K> } = {
   },
   publish_answer: (o) => ({ type: 'publish_answer', sdp: str(o, 'sdp', { nonEmpty: true, max: SDP }) }),
   subscribe_offer: (o) => ({ type: 'subscribe_offer', sdp: str(o, 'sdp', { nonEmpty: true, max: SDP }), version: uint(o, 'version') }),
+  mls_keypackage: (o) => {
+    const proof = o['proof'] === undefined ? undefined : b64(o, 'proof');
+    const base = {
+      type: 'mls_keypackage' as const,
+      participant: str(o, 'participant', { nonEmpty: true, max: SHORT }),
+      name: str(o, 'name', { max: NAME }),
+      keypackage: b64(o, 'keypackage'),
+      lobby: o['lobby'] === undefined ? false : bool(o, 'lobby'),
+    };
+    return proof === undefined ? base : { ...base, proof };
+  },
+  mls_commit: (o) => ({
+    type: 'mls_commit',
+    commit: b64(o, 'commit'),
+    from: str(o, 'from', { nonEmpty: true, max: SHORT }),
+    epoch: uint(o, 'epoch'),
+  }),
+  mls_commit_ok: (o) => ({ type: 'mls_commit_ok', epoch: uint(o, 'epoch') }),
+  mls_commit_rejected: (o) => ({ type: 'mls_commit_rejected', epoch: uint(o, 'epoch') }),
+  mls_welcome: (o) => ({ type: 'mls_welcome', welcome: b64(o, 'welcome'), epoch: uint(o, 'epoch') }),
+  mls_app: (o) => ({
+    type: 'mls_app',
+    msg: b64(o, 'msg'),
+    from: str(o, 'from', { nonEmpty: true, max: SHORT }),
+    epoch: uint(o, 'epoch'),
+  }),
   error: (o) => {
     const ref = optStr(o, 'ref', SHORT);
     const base = {

@@ -6,9 +6,21 @@
  * Stable hooks (DESIGN.md §9): every member has a tile (data-testid="tile",
  * data-participant=ID, data-self="true" on one's own) holding its <video>,
  * and a roster entry (data-testid="member", data-participant=ID,
- * data-in-group="true|false"). The MLS group does not exist yet, so every
- * entry says data-in-group="false". Each waiting guest is a
- * data-testid="knock" entry with "admit" and "deny" buttons.
+ * data-in-group="true|false"). Each waiting guest is a data-testid="knock"
+ * entry with "admit" and "deny" buttons.
+ *
+ * End-to-end encryption made visible (DESIGN.md §5): the roster is the MLS
+ * group's member list (setGroup), with the names the group carries. A
+ * participant the server has in the meeting but the group does not is
+ * flagged "not in the encrypted group" on its tile and roster entry
+ * (data-in-group="false"); a group member the server does not show is
+ * listed too ("in the encrypted group, not connected"). The security code
+ * of the current epoch (data-testid="security-code") sits in the side
+ * panel with how to compare it; a change is announced politely.
+ *
+ * Chat (data-testid chat-input, chat-send, chat-message) and the raised
+ * hand (toggle "hand"; a marker data-hand="raised" on tile and roster
+ * entry) are MLS application messages; sending waits for the group.
  *
  * One's own tile shows the local stream, muted and mirrored. A remote tile
  * plays that participant's audio and video through its <video>; if the
@@ -34,6 +46,8 @@
 import type { Prefs } from '../app/prefs';
 import type { MessageKey } from '../i18n';
 import type { LocalMedia, MediaKind } from '../media/local';
+import type { E2eeStatus } from '../e2ee/session';
+import type { EpochState, Member } from '../e2ee/mls-protocol';
 import type { Knock, MediaKindName, Participant, Role } from '../signaling/protocol';
 import { confirmAction } from './confirm';
 import { h, uid } from './dom';
@@ -66,6 +80,19 @@ export interface MeetingDeps {
   readonly onAskMute?: (participant: string, kind: MediaKindName) => void;
   readonly onLock?: (locked: boolean) => void;
   readonly onEnd?: () => void;
+  /** Send a chat message to the group (the view shows it once sent: addChat). */
+  readonly onChat?: (text: string) => void;
+  /** Raise or lower our hand. */
+  readonly onHand?: (raised: boolean) => void;
+}
+
+/** One chat message as shown. */
+export interface ChatLine {
+  /** The sender's participant id (from MLS). */
+  readonly from: string;
+  readonly name: string;
+  readonly text: string;
+  readonly self: boolean;
 }
 
 /** What the server says about the meeting when it takes us (back) in. */
@@ -106,6 +133,28 @@ export interface MeetingView extends View {
   readonly participant: string;
   /** The name shown for a member, if it is one. */
   nameOf(id: string): string | undefined;
+  /** A new MLS epoch: its security code. */
+  setEpoch(es: EpochState): void;
+  /** The members of the encrypted group (empty: we are not in it). */
+  setGroup(members: readonly Member[]): void;
+  /** Where we stand with the encrypted group. */
+  setEncryptionStatus(status: E2eeStatus): void;
+  /** This browser cannot encrypt media: no audio or video here. */
+  encryptionUnsupported(): void;
+  addChat(line: ChatLine): void;
+  /** The last chat message was sent (true) or not. */
+  chatSent(ok: boolean): void;
+  setHand(id: string, raised: boolean, name: string): void;
+}
+
+/** The raised-hand marker of a tile or roster entry; shown while data-hand="raised". */
+function handMark(): HTMLElement {
+  return tx(h('span', { class: 'hand-mark tag' }), 'meeting.handRaised');
+}
+
+function setHandAttr(el: HTMLElement, raised: boolean): void {
+  if (raised) el.setAttribute('data-hand', 'raised');
+  else el.removeAttribute('data-hand');
 }
 
 function nameCaption(name: string, role: Role, self: boolean): HTMLElement {
@@ -126,6 +175,7 @@ function selfTile(deps: MeetingDeps): { tile: HTMLElement; update: () => void; s
     { class: 'tile', 'data-testid': 'tile', 'data-participant': deps.participant, 'data-self': 'true' },
     video,
     off,
+    handMark(),
     caption,
   );
   const update = (): void => {
@@ -168,9 +218,11 @@ class RemoteTile {
     this.#caption = nameCaption(p.name, p.role, false);
     this.tile = h(
       'figure',
-      { class: 'tile is-off', 'data-testid': 'tile', 'data-participant': p.id },
+      { class: 'tile is-off', 'data-testid': 'tile', 'data-participant': p.id, 'data-in-group': 'false' },
       this.video,
       tx(h('p', { class: 'tile-off' }), 'meeting.cameraOff'),
+      tx(h('p', { class: 'tile-flag', 'data-testid': 'not-in-group' }), 'e2ee.notInGroup'),
+      handMark(),
       this.#caption,
     );
   }
@@ -307,6 +359,14 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   /** Every member shown, oneself included. */
   const people = new Map<string, Participant>();
   const members = new Map<string, HTMLElement>();
+  /** The encrypted group: its members by participant id (from MLS, never the server). */
+  let group = new Map<string, Member>();
+  let e2eeStatus: E2eeStatus = 'idle';
+  /** Group members the server does not show: listed apart. */
+  const ghosts = new Map<string, HTMLElement>();
+  /** Raised hands by participant id. */
+  const hands = new Set<string>();
+  const inGroup = (id: string): boolean => (id === deps.participant ? e2eeStatus === 'in-group' : group.has(id));
   const updateRosterHeading = (): void => {
     tx(rosterHeading, 'meeting.roster', { n: members.size });
   };
@@ -341,17 +401,24 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     }
     if (can.promote) action('promote', 'meeting.promote', () => deps.onPromote?.(p.id));
     if (can.remove) action('remove', 'meeting.remove', () => askRemove(p));
-    return h(
+    const ok = inGroup(p.id);
+    // in the group, the name is the one its MLS leaf carries
+    const name = group.get(p.id)?.name || p.name;
+    const entry = h(
       'li',
-      { class: 'member', 'data-testid': 'member', 'data-participant': p.id, 'data-in-group': 'false', 'data-self': isSelf ? 'true' : undefined },
+      { class: 'member', 'data-testid': 'member', 'data-participant': p.id, 'data-in-group': ok ? 'true' : 'false', 'data-self': isSelf ? 'true' : undefined },
       h(
         'span',
         { class: 'member-info' },
-        isSelf ? tx(h('span', { class: 'member-name', id: nameId }), 'meeting.you', { name: p.name }) : h('span', { class: 'member-name', id: nameId }, p.name),
+        isSelf ? tx(h('span', { class: 'member-name', id: nameId }), 'meeting.you', { name }) : h('span', { class: 'member-name', id: nameId }, name),
         p.role === 'host' ? tx(h('span', { class: 'badge' }), 'meeting.host') : null,
+        !ok && !isSelf ? tx(h('span', { class: 'tag tag-warn', 'data-testid': 'not-in-group' }), 'e2ee.notInGroup') : null,
+        handMark(),
       ),
       actions.childElementCount > 0 ? actions : null,
     );
+    setHandAttr(entry, hands.has(p.id));
+    return entry;
   };
 
   /** Draws (or redraws) one roster entry in place. */
@@ -375,11 +442,61 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     lobby.hidden = !isHost() || knocks.size === 0;
   };
 
-  const side = h('aside', { class: 'side' }, lobby, roster);
+  // ---- end-to-end encryption ------------------------------------------------------
+  const securityHeadingId = uid('security-title');
+  const securityState = tx(h('p', { class: 'security-state', 'data-testid': 'e2ee-state' }), 'e2ee.state.joining');
+  const codeText = h('p', { class: 'security-code', 'data-testid': 'security-code' });
+  const codeNone = tx(h('p', { class: 'security-code-none' }), 'e2ee.code.none');
+  const security = h(
+    'section',
+    { class: 'security', 'data-testid': 'security', 'aria-labelledby': securityHeadingId },
+    tx(h('h2', { id: securityHeadingId }), 'e2ee.title'),
+    securityState,
+    tx(h('p', { class: 'security-code-label' }), 'e2ee.code.label'),
+    codeText,
+    codeNone,
+    tx(h('p', { class: 'help' }), 'e2ee.code.help'),
+  );
+  const unsupportedNote = tx(h('p', { class: 'warning', 'data-testid': 'e2ee-unsupported', role: 'alert', hidden: true }), 'e2ee.unsupported');
+  let shownCode: string | null = null;
+
+  // ---- chat ---------------------------------------------------------------------------
+  const chatHeadingId = uid('chat-title');
+  const chatInputId = uid('chat-input');
+  const chatLog = h('ol', { class: 'chat-log', role: 'log', 'aria-labelledby': chatHeadingId });
+  const chatEmpty = tx(h('p', { class: 'chat-empty help' }), 'chat.empty');
+  const chatInput = h('input', { id: chatInputId, class: 'chat-input', 'data-testid': 'chat-input', type: 'text', maxlength: 2000, autocomplete: 'off' });
+  const chatSend = tx(h('button', { type: 'submit', class: 'button primary small', 'data-testid': 'chat-send' }), 'chat.send');
+  const chatHint = tx(h('p', { class: 'help chat-hint' }), 'chat.notReady');
+  const chatForm = h(
+    'form',
+    { class: 'chat-form' },
+    tx(h('label', { for: chatInputId, class: 'visually-hidden' }), 'chat.label'),
+    chatInput,
+    chatSend,
+  );
+  const chat = h('section', { class: 'chat', 'data-testid': 'chat', 'aria-labelledby': chatHeadingId }, tx(h('h2', { id: chatHeadingId }), 'chat.title'), chatEmpty, chatLog, chatHint, chatForm);
+  let chatBusy = false;
+  const syncChat = (): void => {
+    const ready = e2eeStatus === 'in-group';
+    chatSend.disabled = !ready || chatBusy;
+    chatHint.hidden = ready;
+  };
+  chatForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = chatInput.value.trim();
+    if (text === '' || chatBusy || e2eeStatus !== 'in-group') return;
+    chatBusy = true;
+    syncChat();
+    deps.onChat?.(text);
+  });
+
+  const side = h('aside', { class: 'side' }, lobby, security, roster, chat);
 
   // ---- controls -----------------------------------------------------------------
   const mic = toggleButton('mic', 'meeting.mic');
   const camera = toggleButton('camera', 'meeting.camera');
+  const hand = toggleButton('hand', 'meeting.hand');
   const lock = toggleButton('lock', 'meeting.lock');
   lock.button.classList.add('host-only');
   const end = tattr(
@@ -435,11 +552,18 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     });
   });
   leave.addEventListener('click', deps.onLeave);
+  hand.button.addEventListener('click', () => {
+    if (e2eeStatus !== 'in-group') {
+      shell.announce('chat.notReady');
+      return;
+    }
+    deps.onHand?.(!hands.has(deps.participant));
+  });
 
   const unsubscribe = media.onChange(sync);
 
   const controls = tattr(
-    h('div', { class: 'controls', role: 'group' }, mic.button, camera.button, lock.button, end, leave),
+    h('div', { class: 'controls', role: 'group' }, mic.button, camera.button, hand.button, lock.button, end, leave),
     'aria-label',
     'meeting.controls',
   );
@@ -449,6 +573,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     { class: 'meeting', 'data-testid': 'in-meeting', 'aria-labelledby': headingId },
     heading,
     reconnectBar,
+    unsupportedNote,
     soundBar,
     h('div', { class: 'meeting-body' }, h('div', { class: 'stage' }, grid), side),
     controls,
@@ -467,6 +592,67 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     lock.button.disabled = false;
     lockedNote.hidden = !locked;
     root.classList.toggle('is-locked', locked);
+  };
+
+  // ---- encryption state on tiles and roster ---------------------------------------------
+  const drawTileFlag = (id: string): void => {
+    const remote = tiles.get(id);
+    if (!remote) return;
+    const tile = remote.tile;
+    tile.setAttribute('data-in-group', inGroup(id) ? 'true' : 'false');
+    setHandAttr(tile, hands.has(id));
+    // in the group, the caption shows the name its MLS leaf carries
+    const p = people.get(id);
+    const name = group.get(id)?.name;
+    if (p && name) remote.setInfo({ ...p, name });
+  };
+
+  /** Group members the server does not show, listed after the others. */
+  const drawGhosts = (): void => {
+    const want = new Map<string, Member>();
+    for (const [id, m] of group) if (!m.self && !people.has(id)) want.set(id, m);
+    for (const [id, el] of [...ghosts]) {
+      if (!want.has(id)) {
+        el.remove();
+        ghosts.delete(id);
+      }
+    }
+    for (const [id, m] of want) {
+      if (ghosts.has(id)) continue;
+      const el = h(
+        'li',
+        { class: 'member is-ghost', 'data-testid': 'member', 'data-participant': id, 'data-in-group': 'true' },
+        h(
+          'span',
+          { class: 'member-info' },
+          h('span', { class: 'member-name' }, m.name),
+          tx(h('span', { class: 'tag tag-muted' }), 'e2ee.notConnected'),
+        ),
+      );
+      rosterList.append(el);
+      ghosts.set(id, el);
+    }
+  };
+
+  /** Redraws every roster entry and tile flag after the group changed. */
+  const redrawGroup = (): void => {
+    for (const q of people.values()) drawMember(q);
+    for (const id of tiles.keys()) drawTileFlag(id);
+    drawGhosts();
+  };
+
+  const setHand = (id: string, raised: boolean, name: string): void => {
+    const had = hands.has(id);
+    if (raised) hands.add(id);
+    else hands.delete(id);
+    if (id === deps.participant) {
+      hand.setOn(raised, true);
+      setHandAttr(self.tile, raised);
+    }
+    drawTileFlag(id);
+    const entry = members.get(id);
+    if (entry) setHandAttr(entry, raised);
+    if (raised && !had && id !== deps.participant) shell.announce('meeting.hand.announce', { name });
   };
 
   // ---- the view's operations --------------------------------------------------------
@@ -488,6 +674,8 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     }
     people.set(p.id, p);
     drawMember(p);
+    drawTileFlag(p.id);
+    drawGhosts();
     updateRosterHeading();
     const back = returning.delete(p.id);
     if (announce && !isSelf && !back) shell.announce('meeting.joined.announce', { name: p.name });
@@ -512,7 +700,9 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     }
     const name = nameOf(id);
     people.delete(id);
+    hands.delete(id);
     if (announce && name !== undefined) shell.announce('meeting.left.announce', { name });
+    drawGhosts();
   };
 
   const addKnock = (k: Knock, announce: boolean): void => {
@@ -565,6 +755,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     const updated: Participant = { ...p, role: next };
     people.set(id, updated);
     tiles.get(id)?.setInfo(updated);
+    drawTileFlag(id);
     drawMember(updated);
     if (announce && next === 'host') shell.announce('meeting.role.announce', { name: updated.name });
   };
@@ -647,6 +838,56 @@ export function meetingView(deps: MeetingDeps): MeetingView {
       for (const k of snap.knocks) addKnock(k, false);
       view.setLocked(snap.locked, false);
     },
+    setEpoch(es) {
+      const changed = shownCode !== null && shownCode !== es.securityCode;
+      shownCode = es.securityCode;
+      codeText.textContent = es.securityCode;
+      codeNone.hidden = true;
+      if (changed) shell.announce('e2ee.code.changed');
+    },
+    setGroup(list) {
+      const next = new Map<string, Member>();
+      for (const m of list) if (m.participant !== '') next.set(m.participant, m);
+      group = next;
+      // hands of those who left the group are down
+      for (const id of [...hands]) if (id !== deps.participant && !group.has(id)) setHand(id, false, '');
+      redrawGroup();
+    },
+    setEncryptionStatus(status) {
+      const was = e2eeStatus;
+      e2eeStatus = status;
+      const inside = status === 'in-group';
+      tx(securityState, inside ? 'e2ee.state.inGroup' : status === 'removed' ? 'e2ee.state.out' : 'e2ee.state.joining');
+      root.classList.toggle('is-unencrypted', !inside);
+      if (!inside) {
+        shownCode = null;
+        codeText.textContent = '';
+        codeNone.hidden = false;
+        if (status === 'joining' && was === 'in-group') shell.announce('e2ee.lost');
+      }
+      syncChat();
+      redrawGroup();
+    },
+    encryptionUnsupported() {
+      unsupportedNote.hidden = false;
+    },
+    addChat(line) {
+      const item = h(
+        'li',
+        { class: 'chat-message', 'data-testid': 'chat-message', 'data-from': line.from, 'data-self': line.self ? 'true' : undefined },
+        line.self ? tx(h('span', { class: 'chat-from' }), 'meeting.you', { name: line.name }) : h('span', { class: 'chat-from' }, line.name),
+        h('span', { class: 'chat-text' }, line.text),
+      );
+      chatLog.append(item);
+      chatEmpty.hidden = true;
+      item.scrollIntoView?.({ block: 'nearest' });
+    },
+    chatSent(ok) {
+      chatBusy = false;
+      if (ok) chatInput.value = '';
+      syncChat();
+    },
+    setHand,
     dispose() {
       unsubscribe();
       for (const t of tiles.values()) t.dispose();
@@ -661,5 +902,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   applyLocked();
   layout();
   sync();
+  hand.setOn(false, true);
+  syncChat();
   return view;
 }

@@ -14,8 +14,11 @@
  * in order, one macrotask apart, like a socket.
  *
  * The app around each session is imitated too: `lobby` and `joined` are
- * handed to the session, and a host's admission (participant_joined) makes
- * every member call allowWithoutProof, as the real app does.
+ * handed to the session. With allowOnJoined (the default here) a host's
+ * admission (participant_joined) makes every member call allowWithoutProof;
+ * the real app does not trust participant_joined and instead has the
+ * admitting host's client call session.admit (allowOnJoined = false plus
+ * an explicit admit() in a test).
  */
 import { decodeMlsMessage } from 'ts-mls';
 import { base64urlDecode } from '../../util/base64url';
@@ -68,6 +71,8 @@ export interface ConnectOptions {
   readonly host?: boolean;
   /** Sends this instead of what its session sends (a misbehaving client). */
   readonly tamper?: (msg: E2eeOutbound) => E2eeOutbound;
+  /** The session's endorseAfterMs. */
+  readonly endorseAfterMs?: number;
 }
 
 function headerEpoch(b64: string): number | null {
@@ -106,6 +111,7 @@ export class FakeRoom {
         mls: timed(mls, timings),
         invite: opts.invite ?? null,
         lobbyRepublishMs: 0,
+        ...(opts.endorseAfterMs !== undefined ? { endorseAfterMs: opts.endorseAfterMs } : {}),
         send: (m) => {
           const out = opts.tamper ? opts.tamper(m) : m;
           c.sent.push(out);
@@ -145,6 +151,27 @@ export class FakeRoom {
     this.inFlight -= c.inbox.length;
     c.inbox = [];
     this.admit(c);
+  }
+
+  /**
+   * The server restarts: the group is gone, every member's connection drops
+   * and comes back with its rejoin token, in the given order (the first one
+   * creates a new group).
+   */
+  restart(order: readonly FakeClient[] = this.members): void {
+    for (const c of this.clients) {
+      this.inFlight -= c.inbox.length;
+      c.inbox = [];
+      c.inGroup = false;
+    }
+    this.group = false;
+    this.epoch = 0;
+    for (const c of order) this.admit(c);
+  }
+
+  /** The server relays c's last KeyPackage to the group again (a late republish, as the app does on `joined`). */
+  relayKeyPackageAgain(c: FakeClient): void {
+    if (c.keypackage && this.group) this.toGroup(this.keyPackageMsg(c), c);
   }
 
   /** The participant leaves (or times out): the others get participant_left. */
