@@ -44,7 +44,7 @@ WEB_SRC  := $(shell find web/src web/index.html web/public -type f 2>/dev/null) 
 -include $(OBJ:.o=.d) $(AOBJ:.o=.d) $(FOBJ:.o=.d)
 
 .PHONY: all server web asan test unit deps run fuzz fuzz-smoke fuzz-build \
-        clean bench integration browser webtest media hardening
+        clean bench bench-smoke integration browser webtest media hardening
 
 all: server web
 
@@ -118,6 +118,18 @@ integration: $(B)/asan/conclave $(B)/conclave web
 media: $(B)/asan/conclave
 	cd tests && ../scripts/netns.sh node --test --test-concurrency=1 media/
 
+# ---- benchmark (bench/README.md) -----------------------------------------
+$(B)/bench/loadgen: bench/loadgen.c $(OBJ) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) bench/loadgen.c $(OBJ) -o $@ $(LDLIBS)
+
+bench: $(B)/conclave $(B)/bench/loadgen
+	bench/deps.sh
+	node bench/run.mjs
+
+bench-smoke: $(B)/conclave $(B)/bench/loadgen
+	BENCH_SMOKE=1 node bench/run.mjs
+
 # hardening: floods during a meeting, kills during writes, limits
 hardening: $(B)/asan/conclave
 	cd tests && ../scripts/netns.sh node --test --test-concurrency=1 hardening/
@@ -136,6 +148,7 @@ test: deps
 	$(MAKE) media
 	$(MAKE) hardening
 	$(MAKE) browser
+	$(MAKE) bench-smoke
 	$(MAKE) fuzz-smoke
 
 run: deps

@@ -42,7 +42,7 @@ fi
 
 # npm packages, reinstalled only when the lock file changed
 npm_dirs=(web)
-[ "$what" = test ] && npm_dirs+=(tests)
+[ "$what" = test ] && npm_dirs+=(tests bench)
 for d in "${npm_dirs[@]}"; do
   if [ ! -f "$d/node_modules/.package-lock.json" ] ||
      [ "$d/package-lock.json" -nt "$d/node_modules/.package-lock.json" ]; then

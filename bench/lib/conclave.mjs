@@ -1,0 +1,193 @@
+// The conclave side of the benchmark: starts `conclave serve` pinned to a
+// core, creates meetings with the CLI, and runs participants over the real
+// signaling protocol (docs/protocol.md): hello, join with the host key (a
+// host skips the lobby), publish -> publish_answer, subscribe_offer ->
+// subscribe_answer. Media goes through the load generator (loadgen.mjs).
+
+import { spawn, execFile } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { parseSdp, pickCandidate, publisherOffer, subscriberAnswer, ourRoleAfterAnswer } from './sdp.mjs';
+import { Queue, pinned, waitFor } from './util.mjs';
+
+function get(host, port, p) {
+	return new Promise((resolve, reject) => {
+		const req = https.get({ host, port, path: p, rejectUnauthorized: false, agent: false, timeout: 5000 }, (res) => {
+			let body = '';
+			res.setEncoding('utf8');
+			res.on('data', (d) => { body += d; });
+			res.on('end', () => resolve({ status: res.statusCode, body }));
+		});
+		req.on('error', reject);
+		req.on('timeout', () => req.destroy(new Error(`GET ${p}: timeout`)));
+	});
+}
+
+export class ConclaveServer {
+	constructor({ bin, host, port, cpus, workers = 1, logFile }) {
+		Object.assign(this, { bin, host, port, cpus, workers, logFile });
+		this.name = 'conclave';
+	}
+
+	async start() {
+		this.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-conclave-data-'));
+		this.webRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-conclave-web-'));
+		fs.writeFileSync(path.join(this.webRoot, 'index.html'), '<!doctype html><title>bench</title>\n');
+		const origin = `https://${this.host}:${this.port}`;
+		const args = ['serve', '--listen', `${this.host}:${this.port}`, '--public-url', origin,
+			'--data', this.dataDir, '--web-root', this.webRoot,
+			'--media-port', '0', '--media-workers', String(this.workers),
+			'--public-ip', this.host,
+			'--metrics-from', 'any', '--log-level', 'warn',
+			// one address runs every simulated participant
+			'--ws-conns-per-ip', '5000', '--knock-per-minute', '100000',
+			'--ws-rate', '1000', '--ws-burst', '2000'];
+		const [cmd, full] = pinned(this.bin, args, this.cpus);
+		this.log = fs.openSync(this.logFile ?? '/dev/null', 'a');
+		this.proc = spawn(cmd, full, { stdio: ['ignore', this.log, this.log] });
+		this.exited = new Promise((r) => this.proc.on('exit', (code, sig) => { this.exitInfo = { code, sig }; r(this.exitInfo); }));
+		await waitFor(async () => {
+			if (this.exitInfo) throw Object.assign(new Error(`conclave exited: ${JSON.stringify(this.exitInfo)}`), { fatal: true });
+			return (await get(this.host, this.port, '/healthz')).status === 200;
+		}, 15000, 'conclave /healthz');
+		this.pid = this.proc.pid;
+	}
+
+	async stop() {
+		if (!this.exitInfo) this.proc.kill('SIGTERM');
+		const t = setTimeout(() => this.proc.kill('SIGKILL'), 10000);
+		await this.exited;
+		clearTimeout(t);
+		fs.closeSync(this.log);
+		fs.rmSync(this.dataDir, { recursive: true, force: true });
+		fs.rmSync(this.webRoot, { recursive: true, force: true });
+		return this.exitInfo;
+	}
+
+	/** Prometheus text -> Map. */
+	async metrics() {
+		const r = await get(this.host, this.port, '/metrics');
+		const m = new Map();
+		for (const line of r.body.split('\n')) {
+			if (!line || line.startsWith('#')) continue;
+			const i = line.lastIndexOf(' ');
+			m.set(line.slice(0, i), Number(line.slice(i + 1)));
+		}
+		return m;
+	}
+
+	/** Forwarded RTP packets so far, from /metrics. */
+	async forwarded() {
+		return (await this.metrics()).get('conclave_media_rtp_forwarded_total') ?? null;
+	}
+
+	/** Datagrams the media workers could not send (sendmmsg refused them). */
+	async sendErrors() {
+		return (await this.metrics()).get('conclave_media_send_errors_total') ?? null;
+	}
+
+	newMeeting() {
+		return new Promise((resolve, reject) => {
+			execFile(this.bin, ['meeting', 'create', '--data', this.dataDir, '--public-url', `https://${this.host}:${this.port}`, '--json'],
+				{ timeout: 10000 }, (err, stdout, stderr) => {
+					if (err) return reject(new Error(`meeting create: ${stderr || err.message}`));
+					const j = JSON.parse(stdout);
+					const [invite, hostKey] = new URL(j.host_link).hash.slice(1).split('.');
+					resolve({ room: j.room, invite, hostKey });
+				});
+		});
+	}
+
+	participant(lg, meeting, opts) {
+		return new ConclaveParticipant(this, lg, meeting, opts);
+	}
+}
+
+/**
+ * One simulated member. opts: { name, audio, video (publish these),
+ * subscribe (answer subscribe offers), ids: () => unique transport id,
+ * clientIp }.
+ */
+class ConclaveParticipant {
+	constructor(srv, lg, meeting, opts) {
+		Object.assign(this, { srv, lg, meeting, opts });
+		this.pubId = null;
+		this.subId = null;
+		this.subUp = null;
+		this.chain = Promise.resolve();
+	}
+
+	async join() {
+		const { host, port } = this.srv;
+		this.ws = new WebSocket(`wss://${host}:${port}/ws`, { rejectUnauthorized: false, handshakeTimeout: 10000 });
+		this.q = new Queue();
+		this.ws.on('message', (d) => {
+			const m = JSON.parse(d.toString());
+			if (m.type === 'subscribe_offer') {
+				this.chain = this.chain.then(() => this.onOffer(m)).catch((e) => { this.error = e; });
+			} else {
+				this.q.push(m);
+			}
+		});
+		this.ws.on('error', (e) => { this.error = e; });
+		await new Promise((resolve, reject) => { this.ws.once('open', resolve); this.ws.once('error', reject); });
+		this.send({ type: 'hello', v: 1 });
+		await this.q.next((m) => m.type === 'welcome', 10000);
+		this.send({ type: 'join', room: this.meeting.room, name: this.opts.name, host_key: this.meeting.hostKey });
+		const j = await this.q.next((m) => m.type === 'joined' || m.type === 'lobby' || m.type === 'error', 10000);
+		if (j.type !== 'joined') throw new Error(`join: ${JSON.stringify(j)}`);
+		this.pingTimer = setInterval(() => this.send({ type: 'ping' }), 15000);
+	}
+
+	send(m) {
+		if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(m));
+	}
+
+	async publish() {
+		const { lg, opts } = this;
+		this.pubId = opts.ids();
+		const ep = await lg.ep(this.pubId, 'pub', opts.clientIp);
+		const audioSsrc = opts.audio ? (this.pubId * 2 + 1) >>> 0 : 0;
+		const videoSsrc = opts.video ? (this.pubId * 2 + 2) >>> 0 : 0;
+		this.send({ type: 'publish', sdp: publisherOffer({ ep, fp: lg.fp, ip: opts.clientIp, audioSsrc, videoSsrc }) });
+		const a = await this.q.next((m) => m.type === 'publish_answer' || m.type === 'error', 10000);
+		if (a.type !== 'publish_answer') throw new Error(`publish: ${JSON.stringify(a)}`);
+		const ans = parseSdp(a.sdp);
+		const c = pickCandidate(ans, this.srv.host);
+		lg.remote(this.pubId, { ip: c.ip, port: c.port, ufrag: ans.ufrag, pwd: ans.pwd, fp: ans.fp, role: ourRoleAfterAnswer(ans) });
+		if (audioSsrc) lg.stream(this.pubId, 'audio', audioSsrc, 111, opts.audioPeriodUs);
+		if (videoSsrc) lg.stream(this.pubId, 'video', videoSsrc, 96);
+		await lg.waitUp(this.pubId);
+	}
+
+	/** Conclave subscribes every member to every other member's tracks by itself. */
+	async subscribe() {
+		this.wantSub = true;
+	}
+
+	async onOffer(m) {
+		const { lg, opts } = this;
+		if (!opts.subscribe) return;
+		const off = parseSdp(m.sdp);
+		if (this.subId === null) {
+			this.subId = opts.ids();
+			this.subEp = await lg.ep(this.subId, 'sub', opts.clientIp);
+		}
+		this.send({ type: 'subscribe_answer', sdp: subscriberAnswer(m.sdp, { ep: this.subEp, fp: lg.fp, ip: opts.clientIp }), version: m.version });
+		if (!this.subStarted) {
+			this.subStarted = true;
+			const c = pickCandidate(off, this.srv.host);
+			lg.remote(this.subId, { ip: c.ip, port: c.port, ufrag: off.ufrag, pwd: off.pwd, fp: off.fp, role: 'client' });
+		}
+		this.offers = (this.offers ?? 0) + 1;
+		this.lastOfferStreams = off.media.filter((x) => x.dir === 'sendonly').length;
+	}
+
+	async leave() {
+		clearInterval(this.pingTimer);
+		try { this.ws.terminate(); } catch { /* gone */ }
+	}
+}
