@@ -137,8 +137,10 @@ hardening: $(B)/asan/conclave
 webtest:
 	cd web && npm run --silent test
 
-browser: $(B)/conclave web
-	cd tests && ../scripts/netns.sh node --test --test-concurrency=1 browser/
+browser: $(B)/asan/conclave $(B)/conclave web
+	cd tests && CONCLAVE_BIN=$(CURDIR)/$(B)/asan/conclave \
+	  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ../scripts/netns.sh node --test --test-concurrency=1 browser/
 
 test: deps
 	$(MAKE) all asan

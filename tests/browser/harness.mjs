@@ -19,7 +19,9 @@ import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const binary = join(repoRoot, 'build', 'conclave');
+// the server under test: $CONCLAVE_BIN (make test passes the ASan + UBSan
+// build), else the release build
+export const binary = process.env.CONCLAVE_BIN || join(repoRoot, 'build', 'conclave');
 export const webIndex = join(repoRoot, 'build', 'web', 'index.html');
 export const artifacts = join(repoRoot, 'tests', 'artifacts');
 export const testAddr = process.env.CONCLAVE_TEST_ADDR || '127.0.0.1';
