@@ -658,7 +658,9 @@ describe('end-to-end encryption', { skip: inNamespace ? false : 'needs the netwo
       results.push(await rekeyAfterLeave(server, 10, process.env.CONCLAVE_REKEY_VIDEO ? {} : { cam: '0' }, t));
       await mkdir(artifacts, { recursive: true });
       await writeFile(join(artifacts, 'e2ee-rekey.json'), JSON.stringify(results, null, 2));
-      for (const r of results) assert.ok(r.max < 5000, `rekey with ${r.n} members took ${r.max} ms`);
+      // the numbers are the measurement; the bound only catches a group that
+      // churns or hangs (a loaded machine slows everything down several-fold)
+      for (const r of results) assert.ok(r.max < 15_000, `rekey with ${r.n} members took ${r.max} ms`);
     });
   });
 
