@@ -1,10 +1,14 @@
 /*
- * srtp_session — SRTP/SRTCP sessions on libsrtp2 (see srtp_session.h).
+ * srtp_session — SRTP/SRTCP sessions (see srtp_session.h).
  *
- * libsrtp2 already does the RFC 3711 / RFC 7714 transforms, the replay
- * windows and the per-SSRC streams (cloned from a template for "any SSRC"
- * policies). This file adds what a server facing untrusted peers needs
- * around it:
+ * Two engines, chosen by the negotiated profile:
+ *  - AEAD_AES_128_GCM runs on OpenSSL EVP (srtp_gcm.c): one cipher
+ *    context per direction for RTP and one for RTCP, keyed once, and per
+ *    SSRC only an index and replay window kept here, in the SSRC set;
+ *  - AES_CM_128_HMAC_SHA1_80 stays on libsrtp2, which does the RFC 3711
+ *    transforms, the replay windows and the per-SSRC streams (cloned from
+ *    a template for "any SSRC" policies).
+ * This file adds what a server facing untrusted peers needs around both:
  *  - header checks before libsrtp2 sees a packet (RTP version, CSRC count
  *    and extension length within the packet; RTCP version and length), so
  *    bounds never depend on libsrtp2's own parsing;
@@ -31,6 +35,7 @@
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
 
+#include "srtp/srtp_gcm.h"
 #include "util/buf.h"
 
 enum {
@@ -55,25 +60,33 @@ _Static_assert((int)SET_SLOTS_IN >= 2 * (int)SRTPS_MAX_SSRCS_IN, "inbound set si
 _Static_assert((int)SET_SLOTS_OUT >= 2 * (int)SRTPS_MAX_SSRCS_OUT, "outbound set size");
 _Static_assert((int)SRTPS_RTP_OVERHEAD_CM == (int)TAG_CM, "CM overhead");
 _Static_assert((int)SRTPS_RTP_OVERHEAD_GCM == (int)TAG_GCM, "GCM overhead");
+_Static_assert((int)TAG_GCM == (int)SRTP_GCM_TAG_LEN, "GCM tag");
+_Static_assert((int)DTLS_SRTP_SALT_LEN_GCM == (int)SRTP_GCM_SALT_LEN, "GCM salt");
+_Static_assert((int)DTLS_SRTP_KEY_LEN == (int)SRTP_GCM_KEY_LEN, "GCM key");
 _Static_assert((int)SRTPS_RTCP_OVERHEAD_CM == TAG_CM + SRTCP_INDEX_LEN, "CM RTCP");
 _Static_assert((int)SRTPS_RTCP_OVERHEAD_GCM == TAG_GCM + SRTCP_INDEX_LEN, "GCM RTCP");
 
 /* The SSRCs a session has admitted: open addressing, linear probing, no
- * deletion. */
+ * deletion. With GCM each holds its stream state (allocated when the SSRC
+ * is admitted, freed with the set); with libsrtp2, libsrtp2 holds it. */
 struct ssrc_set {
 	uint32_t *ssrc;
+	struct srtp_gcm_stream **st;
 	uint8_t *used;
 	size_t slots;       /* power of two */
 	size_t n;
 	size_t max;
-	uint32_t last;      /* last SSRC looked up and found: most packets */
+	size_t last;        /* slot of the last SSRC found: most packets */
 	bool last_ok;
 };
 
 /* Owned by one media worker; freed by srtps_free(). */
 struct srtps {
-	srtp_t in;
+	bool gcm;            /* EVP engine; else libsrtp2 */
+	srtp_t in;           /* libsrtp2 */
 	srtp_t out;
+	struct srtp_gcm_dir gin;    /* EVP */
+	struct srtp_gcm_dir gout;
 	enum dtls_srtp_profile profile;
 	size_t rtp_overhead;
 	size_t rtcp_overhead;
@@ -103,8 +116,9 @@ int srtps_init(void)
 static int set_init(struct ssrc_set *set, size_t slots, size_t max)
 {
 	set->ssrc = calloc(slots, sizeof(*set->ssrc));
+	set->st = calloc(slots, sizeof(*set->st));
 	set->used = calloc(slots, sizeof(*set->used));
-	if (set->ssrc == NULL || set->used == NULL)
+	if (set->ssrc == NULL || set->st == NULL || set->used == NULL)
 		return -ENOMEM;
 	set->slots = slots;
 	set->max = max;
@@ -113,7 +127,17 @@ static int set_init(struct ssrc_set *set, size_t slots, size_t max)
 
 static void set_free(struct ssrc_set *set)
 {
+	size_t i;
+
+	if (set->st != NULL) {
+		for (i = 0; i < set->slots; i++) {
+			if (set->st[i] != NULL)
+				OPENSSL_cleanse(set->st[i], sizeof(*set->st[i]));
+			free(set->st[i]);
+		}
+	}
 	free(set->ssrc);
+	free(set->st);
 	free(set->used);
 }
 
@@ -123,46 +147,43 @@ static size_t set_hash(const struct ssrc_set *set, uint32_t ssrc)
 	return (size_t)((ssrc * 2654435761u) & (uint32_t)(set->slots - 1));
 }
 
-static bool set_has(struct ssrc_set *set, uint32_t ssrc)
+/* The slot holding ssrc, or the free slot it would take (*found false). */
+static size_t set_find(struct ssrc_set *set, uint32_t ssrc, bool *found)
 {
 	size_t i, k;
 
-	if (set->last_ok && set->last == ssrc)
-		return true;
+	if (set->last_ok && set->ssrc[set->last] == ssrc) {
+		*found = true;
+		return set->last;
+	}
 	for (k = 0, i = set_hash(set, ssrc); k < set->slots;
 	     k++, i = (i + 1) & (set->slots - 1)) {
-		if (!set->used[i])
-			return false;
+		if (!set->used[i]) {
+			*found = false;
+			return i;
+		}
 		if (set->ssrc[i] == ssrc) {
-			set->last = ssrc;
+			set->last = i;
 			set->last_ok = true;
-			return true;
+			*found = true;
+			return i;
 		}
 	}
-	return false;
+	/* unreachable: the set is never more than half full */
+	*found = false;
+	return set->slots;
 }
 
-/* Caller checked !set_has and n < max. */
-static void set_add(struct ssrc_set *set, uint32_t ssrc)
+/* Takes the free slot set_find() returned (n < max checked). */
+static void set_add(struct ssrc_set *set, size_t i, uint32_t ssrc,
+		    struct srtp_gcm_stream *st)
 {
-	size_t i = set_hash(set, ssrc);
-
-	while (set->used[i])
-		i = (i + 1) & (set->slots - 1);
 	set->used[i] = 1;
 	set->ssrc[i] = ssrc;
+	set->st[i] = st;
 	set->n++;
-	set->last = ssrc;
+	set->last = i;
 	set->last_ok = true;
-}
-
-/* 0 and *is_new if the SSRC may be used, -EMFILE if the set is full. */
-static int set_admit(struct ssrc_set *set, uint32_t ssrc, bool *is_new)
-{
-	*is_new = !set_has(set, ssrc);
-	if (*is_new && set->n >= set->max)
-		return -EMFILE;
-	return 0;
 }
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -253,11 +274,23 @@ int srtps_new(const struct dtls_srtp_keys *keys, bool is_server,
 	if (err < 0)
 		goto fail;
 
-	/* libsrtp2 wants master key || master salt in one buffer. */
 	lk = is_server ? keys->server_key : keys->client_key;
 	ls = is_server ? keys->server_salt : keys->client_salt;
 	rk = is_server ? keys->client_key : keys->server_key;
 	rs = is_server ? keys->client_salt : keys->server_salt;
+	if (keys->profile == DTLS_SRTP_AEAD_AES_128_GCM) {
+		s->gcm = true;
+		err = srtp_gcm__dir_init(&s->gin, rk, rs, false);
+		if (err == 0)
+			err = srtp_gcm__dir_init(&s->gout, lk, ls, true);
+		if (err < 0) {
+			err = err == -ENOMEM ? -ENOMEM : -EIO;
+			goto fail;
+		}
+		*out = s;
+		return 0;
+	}
+	/* libsrtp2 wants master key || master salt in one buffer. */
 	memcpy(local, lk, DTLS_SRTP_KEY_LEN);
 	memcpy(local + DTLS_SRTP_KEY_LEN, ls, want_salt);
 	memcpy(remote, rk, DTLS_SRTP_KEY_LEN);
@@ -289,6 +322,8 @@ void srtps_free(struct srtps *s)
 		srtp_dealloc(s->in);
 	if (s->out != NULL)
 		srtp_dealloc(s->out);
+	srtp_gcm__dir_free(&s->gin);
+	srtp_gcm__dir_free(&s->gout);
 	set_free(&s->in_set);
 	set_free(&s->out_set);
 	OPENSSL_cleanse(s, sizeof(*s));
@@ -312,8 +347,10 @@ size_t srtps_rtcp_overhead(const struct srtps *s)
 
 /* ---- packets ------------------------------------------------------------ */
 
-/* The RTP header (RFC 3550 §5.1, §5.3.1) lies within len bytes. */
-static int rtp_check(const uint8_t *buf, size_t len, uint32_t *ssrc)
+/* The RTP header (RFC 3550 §5.1, §5.3.1) lies within len bytes; *hdr is
+ * its length. */
+static int rtp_check(const uint8_t *buf, size_t len, uint32_t *ssrc,
+		     size_t *hdr)
 {
 	struct cur c = cur_make(buf, len);
 	uint8_t b0;
@@ -329,6 +366,7 @@ static int rtp_check(const uint8_t *buf, size_t len, uint32_t *ssrc)
 		    cur_skip(&c, 4u * ext_len) < 0)
 			return -EBADMSG;
 	}
+	*hdr = c.pos;
 	return 0;
 }
 
@@ -347,38 +385,28 @@ static int rtcp_check(const uint8_t *buf, size_t len, uint32_t *ssrc)
 
 enum op { PROTECT_RTP, UNPROTECT_RTP, PROTECT_RTCP, UNPROTECT_RTCP };
 
-static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
-		     size_t cap)
+/* The EVP engine on one packet whose header was checked. */
+static int gcm_op(struct srtps *s, enum op op, struct srtp_gcm_stream *st,
+		  uint8_t *buf, size_t *len, size_t hdr, uint32_t ssrc)
 {
-	bool rtcp = op == PROTECT_RTCP || op == UNPROTECT_RTCP;
-	bool protect = op == PROTECT_RTP || op == PROTECT_RTCP;
-	struct ssrc_set *set = protect ? &s->out_set : &s->in_set;
-	size_t over = rtcp ? s->rtcp_overhead : s->rtp_overhead;
-	srtp_err_status_t st;
-	uint32_t ssrc;
-	size_t plain;
-	bool is_new;
-	int n, err;
-
-	if (buf == NULL || len == NULL)
-		return -EINVAL;
-	if (protect) {
-		if (*len > SRTPS_MAX_PACKET)
-			return -EBADMSG;
-		if (cap < *len + over)
-			return -ENOSPC;
-	} else if (*len < over + (rtcp ? SRTPS_RTCP_MIN : SRTPS_RTP_MIN)) {
-		return -EBADMSG;
+	switch (op) {
+	case PROTECT_RTP:
+		return srtp_gcm__protect_rtp(&s->gout, st, buf, len, hdr, ssrc);
+	case UNPROTECT_RTP:
+		return srtp_gcm__unprotect_rtp(&s->gin, st, buf, len, hdr, ssrc);
+	case PROTECT_RTCP:
+		return srtp_gcm__protect_rtcp(&s->gout, st, buf, len, ssrc);
+	default:
+		return srtp_gcm__unprotect_rtcp(&s->gin, st, buf, len, ssrc);
 	}
-	/* The clear header must lie before the trailer when unprotecting. */
-	plain = protect ? *len : *len - over;
-	err = rtcp ? rtcp_check(buf, plain, &ssrc) : rtp_check(buf, plain, &ssrc);
-	if (err < 0)
-		return err;
-	err = set_admit(set, ssrc, &is_new);
-	if (err < 0)
-		return err;
-	n = (int)*len;
+}
+
+/* libsrtp2 on one packet whose header was checked. */
+static int libsrtp_op(struct srtps *s, enum op op, uint8_t *buf, size_t *len)
+{
+	srtp_err_status_t st;
+	int n = (int)*len;
+
 	switch (op) {
 	case PROTECT_RTP:
 		st = srtp_protect(s->out, buf, &n);
@@ -393,14 +421,78 @@ static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
 		st = srtp_unprotect_rtcp(s->in, buf, &n);
 		break;
 	}
-	err = map_err(st);
+	if (st != srtp_err_status_ok)
+		return map_err(st);
+	if (n < 0)
+		return -EIO;
+	*len = (size_t)n;
+	return 0;
+}
+
+static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
+		     size_t cap)
+{
+	bool rtcp = op == PROTECT_RTCP || op == UNPROTECT_RTCP;
+	bool protect = op == PROTECT_RTP || op == PROTECT_RTCP;
+	struct ssrc_set *set = protect ? &s->out_set : &s->in_set;
+	size_t over = rtcp ? s->rtcp_overhead : s->rtp_overhead;
+	struct srtp_gcm_stream fresh, *st = NULL;
+	size_t plain, hdr = 0, n, slot;
+	uint32_t ssrc;
+	bool found;
+	int err;
+
+	if (buf == NULL || len == NULL)
+		return -EINVAL;
+	if (protect) {
+		if (*len > SRTPS_MAX_PACKET)
+			return -EBADMSG;
+		if (cap < *len + over)
+			return -ENOSPC;
+	} else if (*len < over + (rtcp ? SRTPS_RTCP_MIN : SRTPS_RTP_MIN)) {
+		return -EBADMSG;
+	}
+	/* The clear header must lie before the trailer when unprotecting. */
+	plain = protect ? *len : *len - over;
+	err = rtcp ? rtcp_check(buf, plain, &ssrc)
+		   : rtp_check(buf, plain, &ssrc, &hdr);
 	if (err < 0)
 		return err;
-	if (n < 0 || (protect && (size_t)n != *len + over))
+	slot = set_find(set, ssrc, &found);
+	if (!found && (set->n >= set->max || slot == set->slots))
+		return -EMFILE;
+	n = *len;
+	if (s->gcm) {
+		if (found) {
+			st = set->st[slot];
+		} else {
+			memset(&fresh, 0, sizeof(fresh));
+			st = &fresh;
+		}
+		err = gcm_op(s, op, st, buf, &n, hdr, ssrc);
+	} else {
+		err = libsrtp_op(s, op, buf, &n);
+	}
+	if (err < 0)
+		return err;
+	if (n != (protect ? *len + over : *len - over))
 		return -EIO;
-	if (is_new)
-		set_add(set, ssrc);
-	*len = (size_t)n;
+	if (!found) {
+		/* Admitted only now that the packet authenticated (inbound)
+		 * or was protected (outbound). Without memory for its state
+		 * the packet is refused: sent or accepted, its index would be
+		 * forgotten. */
+		if (s->gcm) {
+			st = malloc(sizeof(*st));
+			if (st == NULL) {
+				OPENSSL_cleanse(&fresh, sizeof(fresh));
+				return -ENOMEM;
+			}
+			memcpy(st, &fresh, sizeof(*st));
+		}
+		set_add(set, slot, ssrc, st);
+	}
+	*len = n;
 	return 0;
 }
 

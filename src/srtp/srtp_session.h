@@ -8,14 +8,17 @@
  * a fixed number per direction, because a browser's SSRCs are announced in
  * its SDP but the media path must not depend on it having been parsed.
  *
- * The prefix is `srtps_` because libsrtp2 owns `srtp_`. The API is shaped
- * so the implementation can move from libsrtp2 to OpenSSL's EVP AES-GCM
- * without touching callers: keys in, packets transformed in place in a
- * caller-owned buffer, errno-style results, overheads as constants.
+ * The prefix is `srtps_` because libsrtp2 owns `srtp_`. The profile
+ * chooses the engine: AEAD_AES_128_GCM runs on OpenSSL's EVP AES-GCM with
+ * cipher contexts keyed once per session (srtp_gcm.c), AES_CM_128_HMAC_
+ * SHA1_80 on libsrtp2. Callers see neither: keys in, packets transformed
+ * in place in a caller-owned buffer, errno-style results, overheads as
+ * constants.
  *
  * Threads: srtps_init() may be called from any thread; a struct srtps is
  * used by one media worker thread only. Nothing here allocates per packet
- * except when a new SSRC is seen (libsrtp2 clones a stream for it).
+ * except when a new SSRC is admitted (its index and replay state; libsrtp2
+ * clones a stream with cipher contexts).
  */
 #ifndef CONCLAVE_SRTP_SRTP_SESSION_H
 #define CONCLAVE_SRTP_SRTP_SESSION_H
@@ -46,21 +49,22 @@ enum {
 	SRTPS_MAX_PACKET = 2048,
 	/* Replay window for SRTP (RFC 3711 §3.3.2 requires at least 64). Big
 	 * enough for the reordering of video bursts and RTX on a busy path;
-	 * libsrtp2 accepts up to 2^15. SRTCP uses libsrtp2's fixed 128. */
+	 * libsrtp2 accepts up to 2^15. SRTCP uses 128, libsrtp2's fixed size. */
 	SRTPS_REPLAY_WINDOW = 1024,
 	/* SSRCs per direction. Inbound: one browser publishes audio, up to
 	 * three simulcast layers with their RTX, and a screen share, plus the
 	 * sender SSRCs of its RTCP: 32 is ample. Outbound: the streams the
 	 * SFU sends to one subscriber, one per forwarded source (audio of
 	 * every participant, visible video with RTX); 1024 covers large
-	 * meetings. Each stream costs libsrtp2 a cipher context. */
+	 * meetings. A stream costs ≈ 190 bytes with GCM, a cipher context
+	 * with libsrtp2. */
 	SRTPS_MAX_SSRCS_IN = 32,
 	SRTPS_MAX_SSRCS_OUT = 1024,
 };
 
 struct srtps;
 
-/* Initialises libsrtp2 once per process (thread-safe). Returns 0 or
+/* Initialises libsrtp2 (the AES-CM profile) once per process (thread-safe). Returns 0 or
  * -EIO. srtps_new() calls it too. */
 int srtps_init(void);
 
@@ -68,8 +72,9 @@ int srtps_init(void);
  * Makes the inbound and outbound sessions for one transport from DTLS-SRTP
  * keys. is_server says which side we are: the server protects with the
  * server write key and unprotects with the client's (RFC 5764 §4.2), a
- * client the other way round. The keys are copied into libsrtp2 and the
- * temporary copies wiped; the caller still wipes *keys. The caller owns
+ * client the other way round. Session keys are derived into cipher
+ * contexts (or the master keys copied into libsrtp2), temporary copies
+ * wiped; the caller still wipes *keys. The caller owns
  * *out and frees it with srtps_free(). Returns 0, -EINVAL (unknown
  * profile or lengths), -ENOMEM or -EIO.
  */
@@ -92,8 +97,10 @@ size_t srtps_rtcp_overhead(const struct srtps *s);
  * Returns 0; -ENOSPC if cap is too small; -EBADMSG if the packet is not
  * RTP or too short/long; -EALREADY if this SSRC already sent this
  * sequence number (it would reuse a nonce); -EMFILE if the SSRC is new and
- * SRTPS_MAX_SSRCS_OUT are in use; -EIO otherwise. *len is unchanged on
- * error, the buffer contents undefined.
+ * SRTPS_MAX_SSRCS_OUT are in use; -ENOMEM if a new SSRC's state cannot be
+ * allocated; -EKEYEXPIRED if the stream's index space (2^48 packets, 2^31
+ * for SRTCP) is used up; -EIO otherwise. *len is unchanged on error, the
+ * buffer contents undefined.
  */
 int srtps_protect_rtp(struct srtps *s, uint8_t *buf, size_t *len, size_t cap);
 
@@ -102,7 +109,7 @@ int srtps_protect_rtp(struct srtps *s, uint8_t *buf, size_t *len, size_t cap);
  * to the plain RTP packet. Returns 0; -EBADMSG if malformed or the
  * authentication failed; -EALREADY if it is a replay or older than the
  * replay window; -EMFILE if the SSRC is new and SRTPS_MAX_SSRCS_IN are in
- * use; -EIO otherwise. *len is unchanged on error, but the buffer may
+ * use; -ENOMEM or -EKEYEXPIRED as for protect; -EIO otherwise. *len is unchanged on error, but the buffer may
  * have been partly decrypted: drop the packet, do not forward it.
  */
 int srtps_unprotect_rtp(struct srtps *s, uint8_t *buf, size_t *len);

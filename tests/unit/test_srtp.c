@@ -1,12 +1,14 @@
 /*
  * test_srtp — SRTP/SRTCP sessions keyed by a real DTLS-SRTP handshake
  * (dtls_testpeer.c) and by fixed keys: round trips both ways for both
- * profiles, tampering, replay, limits, and the key direction checked
- * against libsrtp2 keyed by hand.
+ * profiles, tampering, replay, rollover, wrong keys, limits, the key
+ * direction checked against libsrtp2 keyed by hand, and the EVP AES-GCM
+ * engine against RFC 7714's vectors and byte for byte against libsrtp2.
  */
 #include "test.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@
 
 #include "dtls/dtls.h"
 #include "dtls_testpeer.h"
+#include "srtp/srtp_gcm.h"
 #include "srtp/srtp_session.h"
 
 enum { PKT_CAP = 1500 };
@@ -482,5 +485,300 @@ int test_srtp_ssrc_limit(void)
 	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), 0);
 	srtps_free(s);
 	srtps_free(c);
+	return 0;
+}
+
+/* ---- AEAD_AES_128_GCM on EVP ---------------------------------------------- */
+
+static size_t unhex(uint8_t *out, size_t cap, const char *hex)
+{
+	size_t n = 0;
+	unsigned v;
+
+	while (hex[0] != '\0' && hex[1] != '\0' && n < cap) {
+		if (sscanf(hex, "%2x", &v) != 1)
+			break;
+		out[n++] = (uint8_t)v;
+		hex += 2;
+	}
+	return n;
+}
+
+/* RFC 7714 §16.1.1 (SRTP) and §17.1, §17.3 (SRTCP): session key
+ * 00..0f, session salt "Quid pro quo", used for RTP and RTCP alike. */
+int test_srtp_gcm_rfc7714(void)
+{
+	static const char rtp[] =
+		"8040f17b8041f8d35501a0b247616c6c696120657374206f6d6e6973"
+		"2064697669736120696e207061727465732074726573";
+	static const char srtp[] =
+		"8040f17b8041f8d35501a0b2f24de3a3fb34de6cacba861c9d7e4bca"
+		"be633bd50d294e6f42a5f47a51c7d19b36de3adf8833899d7f27beb1"
+		"6a9152cf765ee4390cce";
+	static const char rtcp[] =
+		"81c8000d4d6172734e5450314e545032525450200000042a0000e930"
+		"4c756e61deadbeefdeadbeefdeadbeefdeadbeefdeadbeef";
+	static const char srtcp[] =
+		"81c8000d4d61727363e94885dcdab67ca727d7662f6b7e997ff5c0f7"
+		"6c06f32dc676a5f1730d6fda4ce09b4686303ded0bb9275bc84aa458"
+		"96cf4d2fc5abf87245d9eade800005d4";
+	static const char srtcp_auth_only[] =
+		"81c8000d4d6172734e5450314e545032525450200000042a0000e930"
+		"4c756e61deadbeefdeadbeefdeadbeefdeadbeefdeadbeef841dd968"
+		"3dd78ec92ae58790125f62b3000005d4";
+	uint8_t key[16], salt[12], plain[128], want[128], buf[128];
+	struct srtp_gcm_dir enc, dec;
+	struct srtp_gcm_stream st;
+	size_t pn, wn, len;
+
+	TEST_EQ(unhex(key, sizeof(key), "000102030405060708090a0b0c0d0e0f"), 16);
+	TEST_EQ(unhex(salt, sizeof(salt), "517569642070726f2071756f"), 12);
+	TEST_EQ(srtp_gcm__dir_keys(&enc, key, salt, key, salt, true), 0);
+	TEST_EQ(srtp_gcm__dir_keys(&dec, key, salt, key, salt, false), 0);
+
+	pn = unhex(plain, sizeof(plain), rtp);
+	wn = unhex(want, sizeof(want), srtp);
+	TEST_EQ(wn, pn + 16);
+	memset(&st, 0, sizeof(st));   /* ROC 0 */
+	memcpy(buf, plain, pn);
+	len = pn;
+	TEST_EQ(srtp_gcm__protect_rtp(&enc, &st, buf, &len, 12, 0x5501a0b2), 0);
+	TEST_EQ(len, wn);
+	TEST_MEMEQ(buf, want, wn);
+	memset(&st, 0, sizeof(st));
+	TEST_EQ(srtp_gcm__unprotect_rtp(&dec, &st, buf, &len, 12, 0x5501a0b2), 0);
+	TEST_EQ(len, pn);
+	TEST_MEMEQ(buf, plain, pn);
+
+	pn = unhex(plain, sizeof(plain), rtcp);
+	wn = unhex(want, sizeof(want), srtcp);
+	TEST_EQ(wn, pn + 20);
+	memset(&st, 0, sizeof(st));
+	st.rtcp_sent = 0x5d4 - 1;   /* the vectors' SRTCP index is 0x5d4 */
+	memcpy(buf, plain, pn);
+	len = pn;
+	TEST_EQ(srtp_gcm__protect_rtcp(&enc, &st, buf, &len, 0x4d617273), 0);
+	TEST_EQ(len, wn);
+	TEST_MEMEQ(buf, want, wn);
+	memset(&st, 0, sizeof(st));
+	TEST_EQ(srtp_gcm__unprotect_rtcp(&dec, &st, buf, &len, 0x4d617273), 0);
+	TEST_EQ(len, pn);
+	TEST_MEMEQ(buf, plain, pn);
+	/* §17.3: E = 0, authenticated only */
+	wn = unhex(want, sizeof(want), srtcp_auth_only);
+	memset(&st, 0, sizeof(st));
+	len = wn;
+	TEST_EQ(srtp_gcm__unprotect_rtcp(&dec, &st, want, &len, 0x4d617273), 0);
+	TEST_EQ(len, pn);
+	TEST_MEMEQ(want, plain, pn);
+	srtp_gcm__dir_free(&enc);
+	srtp_gcm__dir_free(&dec);
+	return 0;
+}
+
+/* libsrtp2 session for one direction keyed with key || salt. */
+static int raw_session(srtp_t *out, enum dtls_srtp_profile p,
+		       const uint8_t *key, const uint8_t *salt, size_t salt_len,
+		       bool outbound)
+{
+	uint8_t ks[30];
+	srtp_policy_t pol;
+
+	memcpy(ks, key, 16);
+	memcpy(ks + 16, salt, salt_len);
+	memset(&pol, 0, sizeof(pol));
+	if (p == DTLS_SRTP_AEAD_AES_128_GCM) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+	} else {
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+	}
+	pol.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
+	pol.key = ks;
+	pol.window_size = 1024;
+	TEST_EQ(srtp_create(out, &pol), srtp_err_status_ok);
+	return 0;
+}
+
+/* The EVP engine against libsrtp2, both ways, for RTP across two ROC
+ * rollovers and for RTCP: srtps's output must be byte for byte what
+ * libsrtp2 makes of the same packet with the same key, and each side must
+ * read the other's. */
+int test_srtp_gcm_libsrtp(void)
+{
+	enum dtls_srtp_profile p = DTLS_SRTP_AEAD_AES_128_GCM;
+	struct dtls_srtp_keys k;
+	struct srtps *s = NULL;
+	srtp_t lib_tx_srv = NULL, lib_rx_srv = NULL, lib_tx_cli = NULL;
+	uint8_t plain[PKT_CAP], a[PKT_CAP], b[PKT_CAP];
+	size_t n, alen;
+	uint32_t i;
+	uint16_t seq;
+	int blen;
+
+	fixed_keys(p, &k);
+	TEST_EQ(srtps_new(&k, true, &s), 0);
+	/* what the server sends: libsrtp2 with the server key */
+	TEST_EQ(raw_session(&lib_tx_srv, p, k.server_key, k.server_salt, 12, true), 0);
+	TEST_EQ(raw_session(&lib_rx_srv, p, k.server_key, k.server_salt, 12, false), 0);
+	/* what the client sends */
+	TEST_EQ(raw_session(&lib_tx_cli, p, k.client_key, k.client_salt, 12, true), 0);
+
+	/* seq 65000 .. 65535, 0 .. 65535, 0 .. 999: ROC 0, 1, 2, sparse
+	 * steps so the test stays short but crosses each wrap closely */
+	seq = 65000;
+	for (i = 0; i < 700; i++) {
+		n = make_rtp(plain, seq, 0x0badcafe, 100 + (i % 7) * 150);
+		if (i % 5 == 1)
+			plain[0] |= 0x10, plain[12] = 0xbe, plain[13] = 0xde,
+			plain[14] = 0, plain[15] = 1;
+		/* srtps protects; libsrtp2 makes the same bytes and reads it */
+		memcpy(a, plain, n);
+		alen = n;
+		TEST_EQ(srtps_protect_rtp(s, a, &alen, sizeof(a)), 0);
+		memcpy(b, plain, n);
+		blen = (int)n;
+		TEST_EQ(srtp_protect(lib_tx_srv, b, &blen), srtp_err_status_ok);
+		TEST_EQ((size_t)blen, alen);
+		TEST_MEMEQ(a, b, alen);
+		blen = (int)alen;
+		TEST_EQ(srtp_unprotect(lib_rx_srv, a, &blen), srtp_err_status_ok);
+		TEST_EQ((size_t)blen, n);
+		TEST_MEMEQ(a, plain, n);
+		/* libsrtp2 protects as the client; srtps reads it */
+		n = make_rtp(plain, seq, 0x0badf00d, 100 + (i % 7) * 150);
+		memcpy(b, plain, n);
+		blen = (int)n;
+		TEST_EQ(srtp_protect(lib_tx_cli, b, &blen), srtp_err_status_ok);
+		alen = (size_t)blen;
+		TEST_EQ(srtps_unprotect_rtp(s, b, &alen), 0);
+		TEST_EQ(alen, n);
+		TEST_MEMEQ(b, plain, n);
+		seq = (uint16_t)(seq + (i < 100 || i > 600 ? 7 : 331));
+	}
+	/* RTCP, both ways, several indexes */
+	for (i = 0; i < 5; i++) {
+		n = make_rtcp_sr(plain, 0x0badcafe);
+		memcpy(a, plain, n);
+		alen = n;
+		TEST_EQ(srtps_protect_rtcp(s, a, &alen, sizeof(a)), 0);
+		memcpy(b, plain, n);
+		blen = (int)n;
+		TEST_EQ(srtp_protect_rtcp(lib_tx_srv, b, &blen), srtp_err_status_ok);
+		TEST_EQ((size_t)blen, alen);
+		TEST_MEMEQ(a, b, alen);
+		blen = (int)alen;
+		TEST_EQ(srtp_unprotect_rtcp(lib_rx_srv, a, &blen), srtp_err_status_ok);
+		TEST_EQ((size_t)blen, n);
+		TEST_MEMEQ(a, plain, n);
+		n = make_rtcp_sr(plain, 0x0badf00d);
+		memcpy(b, plain, n);
+		blen = (int)n;
+		TEST_EQ(srtp_protect_rtcp(lib_tx_cli, b, &blen), srtp_err_status_ok);
+		alen = (size_t)blen;
+		TEST_EQ(srtps_unprotect_rtcp(s, b, &alen), 0);
+		TEST_EQ(alen, n);
+		TEST_MEMEQ(b, plain, n);
+	}
+	/* a packet libsrtp2 refuses after a bit flip is refused here too */
+	n = make_rtp(plain, 5, 0x0badf00d, 200);
+	memcpy(b, plain, n);
+	blen = (int)n;
+	TEST_EQ(srtp_protect(lib_tx_cli, b, &blen), srtp_err_status_ok);
+	b[20] ^= 4;
+	alen = (size_t)blen;
+	TEST_EQ(srtps_unprotect_rtp(s, b, &alen), -EBADMSG);
+	srtp_dealloc(lib_tx_srv);
+	srtp_dealloc(lib_rx_srv);
+	srtp_dealloc(lib_tx_cli);
+	srtps_free(s);
+	dtls_srtp_keys_wipe(&k);
+	return 0;
+}
+
+/* Reordering across a sequence-number wrap: a late packet from before the
+ * wrap is still read with the old ROC, a replay of either side of the wrap
+ * is refused, and the sender refuses to go back. */
+static int rollover(enum dtls_srtp_profile p)
+{
+	struct srtps *s = NULL, *c = NULL;
+	uint8_t late[PKT_CAP], buf[PKT_CAP], copy[PKT_CAP];
+	size_t llen = 0, len, clen = 0;
+	uint32_t i;
+
+	TEST_EQ(make_pair(p, &s, &c), 0);
+	for (i = 65530; i <= 65535; i++) {
+		len = make_rtp(buf, (uint16_t)i, 77, 50);
+		TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), 0);
+		if (i == 65534) {   /* held back */
+			memcpy(late, buf, len);
+			llen = len;
+			continue;
+		}
+		TEST_EQ(srtps_unprotect_rtp(c, buf, &len), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		len = make_rtp(buf, (uint16_t)i, 77, 50);
+		TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), 0);
+		memcpy(copy, buf, len);
+		clen = len;
+		TEST_EQ(srtps_unprotect_rtp(c, buf, &len), 0);
+		TEST_EQ(len, 12 + 50u);
+		TEST_EQ(buf[12], (uint8_t)i);   /* payload pattern of seq i */
+	}
+	memcpy(buf, late, llen);
+	len = llen;
+	TEST_EQ(srtps_unprotect_rtp(c, buf, &len), 0);   /* ROC 0, late */
+	TEST_EQ(srtps_unprotect_rtp(c, late, &llen), -EALREADY);  /* again */
+	memcpy(buf, copy, clen);
+	len = clen;
+	TEST_EQ(srtps_unprotect_rtp(c, buf, &len), -EALREADY);  /* seq 3, ROC 1 */
+	/* the sender's seq 65535 of ROC 0 is behind it now */
+	len = make_rtp(buf, 65535, 77, 50);
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), -EALREADY);
+	srtps_free(s);
+	srtps_free(c);
+	return 0;
+}
+
+int test_srtp_rollover(void)
+{
+	TEST_EQ(rollover(DTLS_SRTP_AEAD_AES_128_GCM), 0);
+	TEST_EQ(rollover(DTLS_SRTP_AES128_CM_SHA1_80), 0);
+	return 0;
+}
+
+/* A session keyed differently refuses everything, RTP and RTCP. */
+static int wrong_key(enum dtls_srtp_profile p)
+{
+	struct dtls_srtp_keys k;
+	struct srtps *s = NULL, *other = NULL;
+	uint8_t buf[PKT_CAP];
+	size_t len;
+
+	TEST_EQ(make_pair(p, &s, &other), 0);
+	srtps_free(other);
+	fixed_keys(p, &k);
+	k.client_key[0] ^= 1;   /* the server's packets use the server key */
+	k.server_key[5] ^= 0x80;
+	TEST_EQ(srtps_new(&k, false, &other), 0);
+	len = make_rtp(buf, 9, 31, 300);
+	TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), 0);
+	TEST_EQ(srtps_unprotect_rtp(other, buf, &len), -EBADMSG);
+	len = make_rtcp_sr(buf, 31);
+	TEST_EQ(srtps_protect_rtcp(s, buf, &len, sizeof(buf)), 0);
+	TEST_EQ(srtps_unprotect_rtcp(other, buf, &len), -EBADMSG);
+	/* and nothing was admitted: a correctly keyed peer still works */
+	srtps_free(other);
+	dtls_srtp_keys_wipe(&k);
+	srtps_free(s);
+	return 0;
+}
+
+int test_srtp_wrong_key(void)
+{
+	TEST_EQ(wrong_key(DTLS_SRTP_AEAD_AES_128_GCM), 0);
+	TEST_EQ(wrong_key(DTLS_SRTP_AES128_CM_SHA1_80), 0);
 	return 0;
 }
