@@ -10,7 +10,7 @@ import { toHex, utf8 } from './bytes';
 import { newInviteSecret } from './invite';
 import { MlsClient } from './mls';
 import { SFrameKeyStore } from './sframe-keys';
-import type { ChatEvent, HandEvent } from './session';
+import type { ChatEvent, HandEvent, NetEvent } from './session';
 import { type FakeClient, FakeRoom } from './testing/fake-ds';
 
 const rooms: FakeRoom[] = [];
@@ -321,6 +321,20 @@ describe('e2ee session against the delivery service', () => {
     carol.session.on('hand', (h) => carolHands.push(h));
     await room.settle();
     expect(carolHands.map((h) => [h.from.participant, h.raised])).toEqual([[bob!.id, true]]);
+  });
+
+  it('carries network quality levels as MLS application messages', async () => {
+    const room = newRoom();
+    const [alice, bob] = await group(room, 2, newInviteSecret());
+    const levels: NetEvent[] = [];
+    alice!.session.on('net', (n) => levels.push(n));
+    expect(await bob!.session.sendNet(1)).toBe(true);
+    expect(await bob!.session.sendNet(3)).toBe(true);
+    await room.settle();
+    expect(levels.map((n) => [n.from.participant, n.level])).toEqual([
+      [bob!.id, 1],
+      [bob!.id, 3],
+    ]);
   });
 
   it.each([3, 10])('rekeys everyone after a leave (%i members), timed', async (n) => {

@@ -40,14 +40,15 @@
  *              we drop ours, wait until we have processed the accepted one
  *              (our epoch reaches the server's), then reconsider what is
  *              still to be done and commit again.
- *   messages   chat, hand raises, admissions (admit()) and revocations
- *              (revoke()) are MLS application messages, JSON {kind:
- *              'chat'|'hand'|'admit'|'revoke', text?, raised?, participant?,
- *              key?, ts}; the sender shown is the one MLS authenticates,
- *              never the server's `from`.
+ *   messages   chat, hand raises, network quality levels (sendNet),
+ *              admissions (admit()) and revocations (revoke()) are MLS
+ *              application messages, JSON {kind:
+ *              'chat'|'hand'|'net'|'admit'|'revoke', text?, raised?, level?,
+ *              participant?, key?, ts}; the sender shown is the one MLS
+ *              authenticates, never the server's `from`.
  *
  * Events: `epoch` (every new epoch: number, security code, SFrame base key,
- * own leaf, members), `roster` (the members, from MLS), `chat`, `hand`,
+ * own leaf, members), `roster` (the members, from MLS), `chat`, `hand`, `net`,
  * `status` (lobby → joining → in-group; removed; closed) and `error`
  * (diagnostics only; nothing secret).
  *
@@ -131,11 +132,21 @@ export interface HandEvent {
   readonly ts: number;
 }
 
+/** A member's network quality (0 bad … 3 good), as it measures its own link. */
+export interface NetEvent {
+  readonly from: Member;
+  readonly level: NetLevel;
+  readonly ts: number;
+}
+
+export type NetLevel = 0 | 1 | 2 | 3;
+
 export interface E2eeEvents {
   epoch: EpochState;
   roster: readonly Member[];
   chat: ChatEvent;
   hand: HandEvent;
+  net: NetEvent;
   status: E2eeStatus;
   error: string;
 }
@@ -303,6 +314,11 @@ export class E2eeSession {
       this.handRaised = raised;
       return this.sendApp({ kind: 'hand', raised, ts: Date.now() });
     }, false);
+  }
+
+  /** Tells the group how good our network link is now (media/netQuality.ts); false when not in the group. */
+  sendNet(level: NetLevel): Promise<boolean> {
+    return this.run(() => this.sendApp({ kind: 'net', level, ts: Date.now() }), false);
   }
 
   /** True if we are the member who commits adds and removes now. */
@@ -711,6 +727,9 @@ export class E2eeSession {
       case 'hand':
         this.emit('hand', { from: m.sender, raised: payload.raised, ts: payload.ts });
         return;
+      case 'net':
+        this.emit('net', { from: m.sender, level: payload.level, ts: payload.ts });
+        return;
       case 'admit':
         if (payload.key !== undefined) this.allowedKeys.add(payload.key);
         else this.allowed.add(payload.participant);
@@ -745,6 +764,7 @@ const SIGNATURE_KEY_RE = /^[0-9a-f]{64}$/;
 type AppPayload =
   | { readonly kind: 'chat'; readonly text: string; readonly ts: number }
   | { readonly kind: 'hand'; readonly raised: boolean; readonly ts: number }
+  | { readonly kind: 'net'; readonly level: NetLevel; readonly ts: number }
   | { readonly kind: 'admit'; readonly participant: string; readonly key?: string; readonly ts: number }
   | { readonly kind: 'revoke'; readonly participant: string; readonly ts: number };
 
@@ -764,6 +784,8 @@ function parsePayload(text: string | null): AppPayload | null {
     return { kind: 'chat', text: o['text'], ts };
   }
   if (o['kind'] === 'hand' && typeof o['raised'] === 'boolean') return { kind: 'hand', raised: o['raised'], ts };
+  const level = o['level'];
+  if (o['kind'] === 'net' && (level === 0 || level === 1 || level === 2 || level === 3)) return { kind: 'net', level, ts };
   if (o['kind'] === 'admit' && typeof o['participant'] === 'string' && PARTICIPANT_ID_RE.test(o['participant'])) {
     const key = o['key'];
     if (key === undefined) return { kind: 'admit', participant: o['participant'], ts };

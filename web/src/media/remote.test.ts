@@ -103,6 +103,27 @@ describe('slot bindings', () => {
     expect(b.apply(parseOfferSlots(offer([{ kind: 'video', stream: B, ssrc: 9 }])))).toEqual([A, B]);
   });
 
+  it('knows camera from screen: by the tracks of the offer message, else by order', () => {
+    const b = new RemoteBindings();
+    const sdp = parseOfferSlots(offer([{ kind: 'audio', stream: A }, { kind: 'video', stream: A }, { kind: 'video', stream: B }, { kind: 'video', stream: A }]));
+    // no tracks: A's second video is its screen
+    b.apply(sdp);
+    expect([b.midOf(A, 'microphone'), b.midOf(A, 'camera'), b.midOf(A, 'screen'), b.midOf(B, 'camera'), b.midOf(B, 'screen')]).toEqual(['s0', 's1', 's3', 's2', null]);
+    // the server says A shares its screen on s1 and its camera came later (s3): it decides
+    const told = {
+      s0: { participant: A, source: 'microphone' as const, track: 't1' },
+      s1: { participant: A, source: 'screen' as const, track: 't2' },
+      s2: { participant: B, source: 'camera' as const, track: 't3' },
+      s3: { participant: A, source: 'camera' as const, track: 't4' },
+    };
+    expect(b.apply(sdp, told)).toEqual([A]);
+    expect([b.midOf(A, 'camera'), b.midOf(A, 'screen')]).toEqual(['s3', 's1']);
+    expect(b.ofMid('s1')?.source).toBe('screen');
+    // a source that contradicts the m-line's kind is not believed
+    b.apply(sdp, { ...told, s0: { participant: A, source: 'camera', track: 't1' } });
+    expect(b.ofMid('s0')?.source).toBe('microphone');
+  });
+
   it('clear() forgets everyone and says who was there', () => {
     const b = new RemoteBindings();
     b.apply(parseOfferSlots(offer([{ kind: 'video', stream: B, ssrc: 2 }, { kind: 'audio', stream: A, ssrc: 3 }])));

@@ -8,11 +8,16 @@
  * it with a new msid and a new SSRC. So the owner of a slot is whatever the
  * latest offer says, and it changes over time.
  *
+ * What a slot carries (microphone, camera or screen) comes from the offer
+ * message's `tracks` (newer servers). Without it, a participant's first
+ * video slot in m-line order is its camera and any further one its screen.
+ *
  * This module is pure: it reads offers (parseOfferSlots), keeps the current
  * slot → participant picture (RemoteBindings), and attributes inbound RTP
  * statistics to participants by SSRC (statsByParticipant). The transport
  * applies the result to the receivers' tracks.
  */
+import type { SourceName, TrackInfo } from '../signaling/protocol';
 
 export type SlotKind = 'audio' | 'video';
 
@@ -108,6 +113,29 @@ export interface Binding {
   readonly mid: string;
   readonly kind: SlotKind;
   readonly participant: string;
+  readonly source: SourceName;
+}
+
+/** What each active slot carries: the server's word if it gave one, else by order (see above). */
+function sourcesOf(slots: readonly OfferSlot[], tracks: Readonly<Record<string, TrackInfo>> | undefined): Map<string, SourceName> {
+  const out = new Map<string, SourceName>();
+  const videoSeen = new Set<string>();
+  for (const s of slots) {
+    if (!s.active || s.stream === null || (s.kind !== 'audio' && s.kind !== 'video')) continue;
+    const told = tracks?.[s.mid];
+    if (told && (told.source === 'microphone') === (s.kind === 'audio')) {
+      out.set(s.mid, told.source);
+      if (told.source === 'camera') videoSeen.add(s.stream);
+      continue;
+    }
+    if (s.kind === 'audio') {
+      out.set(s.mid, 'microphone');
+    } else {
+      out.set(s.mid, videoSeen.has(s.stream) ? 'screen' : 'camera');
+      videoSeen.add(s.stream);
+    }
+  }
+  return out;
 }
 
 /**
@@ -122,23 +150,24 @@ export class RemoteBindings {
    * Takes the slots of a newly applied offer. Returns the participants whose
    * set of slots changed (gained, lost or swapped one), in a stable order.
    */
-  apply(slots: readonly OfferSlot[]): string[] {
+  apply(slots: readonly OfferSlot[], tracks?: Readonly<Record<string, TrackInfo>>): string[] {
     const before = this.#byMid;
     const byMid = new Map<string, Binding>();
     const bySsrc = new Map<number, string>();
+    const sources = sourcesOf(slots, tracks);
     for (const s of slots) {
       if (!s.active || s.stream === null || s.mid === '' || (s.kind !== 'audio' && s.kind !== 'video')) continue;
-      byMid.set(s.mid, { mid: s.mid, kind: s.kind, participant: s.stream });
+      byMid.set(s.mid, { mid: s.mid, kind: s.kind, participant: s.stream, source: sources.get(s.mid) ?? (s.kind === 'audio' ? 'microphone' : 'camera') });
       for (const ssrc of s.ssrcs) bySsrc.set(ssrc, s.stream);
     }
     const changed = new Set<string>();
     for (const [mid, b] of before) {
       const now = byMid.get(mid);
-      if (!now || now.participant !== b.participant || now.kind !== b.kind) changed.add(b.participant);
+      if (!now || now.participant !== b.participant || now.kind !== b.kind || now.source !== b.source) changed.add(b.participant);
     }
     for (const [mid, b] of byMid) {
       const was = before.get(mid);
-      if (!was || was.participant !== b.participant || was.kind !== b.kind) changed.add(b.participant);
+      if (!was || was.participant !== b.participant || was.kind !== b.kind || was.source !== b.source) changed.add(b.participant);
     }
     this.#byMid = byMid;
     this.#bySsrc = bySsrc;
@@ -155,6 +184,12 @@ export class RemoteBindings {
 
   ofMid(mid: string | null | undefined): Binding | null {
     return mid ? (this.#byMid.get(mid) ?? null) : null;
+  }
+
+  /** The mid of a participant's slot carrying `source` (the first, if several). */
+  midOf(participant: string, source: SourceName): string | null {
+    for (const b of this.#byMid.values()) if (b.participant === participant && b.source === source) return b.mid;
+    return null;
   }
 
   participantOfSsrc(ssrc: number): string | null {

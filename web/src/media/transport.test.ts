@@ -24,7 +24,17 @@ class FakeTrack {
 
 class FakeSender {
   replaced: Array<FakeTrack | null> = [];
+  params: RTCRtpSendParameters = { transactionId: 't', codecs: [], headerExtensions: [], rtcp: {}, encodings: [] } as unknown as RTCRtpSendParameters;
+  setCalls = 0;
   constructor(public track: FakeTrack | null) {}
+  getParameters(): RTCRtpSendParameters {
+    return this.params;
+  }
+  setParameters(p: RTCRtpSendParameters): Promise<void> {
+    this.params = p;
+    this.setCalls++;
+    return Promise.resolve();
+  }
   replaceTrack(t: FakeTrack | null): Promise<void> {
     this.track = t;
     this.replaced.push(t);
@@ -42,7 +52,7 @@ class FakeTransceiver {
   constructor(
     public mid: string | null,
     readonly kind: string,
-    readonly direction: string,
+    public direction: string,
     track: FakeTrack | null,
   ) {
     this.sender = new FakeSender(track);
@@ -68,8 +78,9 @@ class FakePC {
   constructor(readonly config: RTCConfiguration) {
     FakePC.all.push(this);
   }
-  addTransceiver(track: FakeTrack, init: { direction: string }): FakeTransceiver {
+  addTransceiver(track: FakeTrack, init: { direction: string; sendEncodings?: RTCRtpEncodingParameters[] }): FakeTransceiver {
     const t = new FakeTransceiver(null, track.kind, init.direction, track);
+    if (init.sendEncodings) t.sender.params = { ...t.sender.params, encodings: init.sendEncodings };
     this.transceivers.push(t);
     this.calls.push(`addTransceiver ${track.kind} ${init.direction}`);
     return t;
@@ -153,6 +164,7 @@ class FakeLocal implements LocalSource {
 }
 
 function subscribeOffer(slots: ReadonlyArray<{ kind: 'audio' | 'video'; stream?: string; ssrc?: number }>, first = 'offer'): string {
+  // (FakePC reads `m=<kind>` … `a=mid:` pairs from this)
   const lines = [first, 'a=ice-lite'];
   slots.forEach((s, i) => {
     lines.push(`m=${s.kind} 10000 UDP/TLS/RTP/SAVPF 96`, `a=mid:s${i}`, s.stream ? 'a=sendonly' : 'a=inactive');
@@ -184,6 +196,8 @@ class FakeCrypto implements FrameCrypto {
 function setup(local = new FakeLocal(), crypto = new FakeCrypto()) {
   const sent: MediaMessage[] = [];
   const remote: Array<[string, string[] | null]> = [];
+  const screens: Array<[string, string[] | null]> = [];
+  let answers = 0;
   const problems: string[] = [];
   let sendOk = true;
   const t = new MediaTransport({
@@ -195,6 +209,8 @@ function setup(local = new FakeLocal(), crypto = new FakeCrypto()) {
     },
     events: {
       remote: (p, s) => remote.push([p, s ? (s as unknown as { tracks: FakeTrack[] }).tracks.map((x) => x.id) : null]),
+      screen: (p, s) => screens.push([p, s ? (s as unknown as { tracks: FakeTrack[] }).tracks.map((x) => x.id) : null]),
+      answered: () => answers++,
       problem: (side, detail) => problems.push(`${side}: ${detail}`),
     },
     env,
@@ -205,6 +221,8 @@ function setup(local = new FakeLocal(), crypto = new FakeCrypto()) {
     crypto,
     sent,
     remote,
+    screens,
+    answers: () => answers,
     problems,
     failSends: () => {
       sendOk = false;
@@ -474,5 +492,106 @@ describe('end-to-end encryption', () => {
     const video = FakePC.all[0]!.transceivers.find((x) => x.kind === 'video')!;
     expect(video.codecPrefs?.map((x) => x.mimeType)).toEqual(['video/VP8']);
     t.close();
+  });
+});
+
+describe('simulcast and screen share', () => {
+  const A = 'AAAAAAAAAAA';
+
+  it('publishes the camera as three encodings, lowest first, and the microphone as one', async () => {
+    const { t } = setup();
+    t.start();
+    await flush();
+    const [audio, video] = FakePC.all[0]!.transceivers;
+    expect(audio!.sender.params.encodings).toEqual([]);
+    expect(video!.sender.params.encodings.map((e) => e.rid)).toEqual(['q', 'h', 'f']);
+  });
+
+  it('switches encodings as `layers` says, after the negotiation in progress', async () => {
+    const { t } = setup();
+    t.start();
+    await flush();
+    const video = FakePC.all[0]!.transceivers[1]!;
+    // the offer waits for its answer: the layers change waits behind it
+    t.onLayers(video.mid!, [true, false, false]);
+    await flush();
+    expect(video.sender.setCalls).toBe(0);
+    t.onPublishAnswer('a1');
+    await flush();
+    expect(video.sender.params.encodings.map((e) => e.active)).toEqual([true, false, false]);
+    // all off pauses; the same again changes nothing; an unknown mid is ignored
+    t.onLayers(video.mid!, [false, false, false]);
+    t.onLayers(video.mid!, [false, false, false]);
+    t.onLayers('nope', [true, true, true]);
+    await flush();
+    expect(video.sender.params.encodings.map((e) => e.active)).toEqual([false, false, false]);
+    expect(video.sender.setCalls).toBe(2);
+  });
+
+  it('shares a screen as one more encrypted video m-line named in sources, and stops it', async () => {
+    const { t, sent, crypto } = setup();
+    t.start();
+    await flush();
+    t.onPublishAnswer('a1');
+    await flush();
+    expect(sent[0]).not.toHaveProperty('sources');
+    const screen = new FakeTrack('video', 'screen');
+    t.setScreen(screen as unknown as MediaStreamTrack);
+    await flush();
+    const pc = FakePC.all[0]!;
+    const tr = pc.transceivers[2]!;
+    expect(tr.sender.track).toBe(screen);
+    expect(tr.sender.params.encodings).toEqual([]); // one layer
+    expect(crypto.calls).toEqual(['encrypt audio mic', 'encrypt video cam', 'encrypt video screen']);
+    expect(sent[1]).toMatchObject({ type: 'publish', sources: { '0': 'microphone', '1': 'camera', '2': 'screen' } });
+    t.onPublishAnswer('a2');
+    await flush();
+    expect(t.sharing).toBe(true);
+    // stop: no track, inactive, published again
+    t.setScreen(null);
+    await flush();
+    expect(tr.sender.track).toBeNull();
+    expect(tr.direction).toBe('inactive');
+    expect(sent).toHaveLength(3);
+    t.onPublishAnswer('a3');
+    await flush();
+    expect(t.sharing).toBe(false);
+    // share again: the same transceiver, no new encryption needed
+    const again = new FakeTrack('video', 'screen2');
+    t.setScreen(again as unknown as MediaStreamTrack);
+    await flush();
+    expect(pc.transceivers).toHaveLength(3);
+    expect(tr.direction).toBe('sendonly');
+    expect(tr.sender.track).toBe(again);
+    expect(sent).toHaveLength(4);
+  });
+
+  it('hands a remote screen share apart from camera and microphone, and names the mids', async () => {
+    const { t, remote, screens, answers } = setup(Object.assign(new FakeLocal(), { tracks: { audio: null, video: null } }));
+    const slots = [
+      { kind: 'audio' as const, stream: A },
+      { kind: 'video' as const, stream: A },
+      { kind: 'video' as const, stream: A },
+    ];
+    t.onSubscribeOffer(subscribeOffer(slots), 1, {
+      s0: { participant: A, source: 'microphone', track: 't0' },
+      s1: { participant: A, source: 'screen', track: 't1' },
+      s2: { participant: A, source: 'camera', track: 't2' },
+    });
+    await flush();
+    expect(remote).toEqual([[A, ['recv-s0', 'recv-s2']]]);
+    expect(screens).toEqual([[A, ['recv-s1']]]);
+    expect([t.midOf(A, 'camera'), t.midOf(A, 'screen')]).toEqual(['s2', 's1']);
+    expect(t.bindingOf('s1')).toMatchObject({ participant: A, source: 'screen' });
+    expect(answers()).toBe(1);
+    // the share ends: its slot turns inactive
+    t.onSubscribeOffer(subscribeOffer([slots[0]!, { kind: 'video' }, slots[2]!]), 2, {
+      s0: { participant: A, source: 'microphone', track: 't0' },
+      s2: { participant: A, source: 'camera', track: 't2' },
+    });
+    await flush();
+    expect(screens.at(-1)).toEqual([A, null]);
+    expect(remote).toHaveLength(1);
+    expect(answers()).toBe(2);
   });
 });

@@ -4,6 +4,13 @@
  *
  *   publish    ours to offer: one sendonly transceiver per local kind
  *              (microphone, camera) → `publish {sdp}` → `publish_answer`.
+ *              The camera is simulcast (media/simulcast.ts): three
+ *              encodings of one track; the server's `layers` switches them
+ *              on and off (setParameters, on the same queue as the
+ *              negotiation). A screen share is one more video transceiver,
+ *              named in `publish.sources`; stopping it turns its
+ *              transceiver inactive and publishes again (the server ends
+ *              the track), sharing again reuses it.
  *              Created when there is something to send; a kind that appears
  *              later (camera turned on after joining without one) adds a
  *              transceiver and publishes again. Turning a kind off or on
@@ -15,9 +22,12 @@
  *
  * Whose media is on which m-line comes from the offer itself (remote.ts):
  * each active m-line names its publisher as the msid stream id, which is
- * also what `ontrack` reports as event.streams[0].id. Slots are reused, so
- * the mapping is rebuilt after every offer and each participant's tracks
- * are handed to the UI as a fresh MediaStream whenever they change.
+ * also what `ontrack` reports as event.streams[0].id; the offer message's
+ * `tracks` says which video is a camera and which a screen. Slots are
+ * reused, so the mapping is rebuilt after every offer and each
+ * participant's tracks are handed to the UI as a fresh MediaStream
+ * whenever they change: microphone and camera together (`remote`), a
+ * screen share apart (`screen`).
  *
  * End-to-end encryption (DESIGN.md §5): every sender and receiver gets the
  * SFrame transform of the page (FrameCrypto, e2ee/transform.ts) before its
@@ -38,9 +48,11 @@
  * MediaEnv so the negotiation logic can be tested with fakes.
  */
 import type { MediaKind } from './local';
-import { parseOfferSlots, RemoteBindings, statsByParticipant, type OfferSlot, type ParticipantStats } from './remote';
+import { linkFromStats, type LinkSample } from './netQuality';
+import { parseOfferSlots, RemoteBindings, statsByParticipant, type Binding, type OfferSlot, type ParticipantStats } from './remote';
 import { SerialQueue } from './serial';
-import type { PublishMsg, SubscribeAnswerMsg, SubscribeRestartMsg } from '../signaling/protocol';
+import { cameraEncodings, withActiveLayers } from './simulcast';
+import type { PublishMsg, SourceName, SubscribeAnswerMsg, SubscribeRestartMsg, TrackInfo } from '../signaling/protocol';
 
 export const DISCONNECTED_GRACE_MS = 2_000;
 export const RESTART_RETRY_MS = 8_000;
@@ -95,8 +107,12 @@ export function preferredVideoCodecs(all: readonly RTCRtpCodec[]): RTCRtpCodec[]
 export type Side = 'publish' | 'subscribe';
 
 export interface TransportEvents {
-  /** What arrives from a participant now; null once nothing does. */
+  /** What arrives from a participant now (microphone and camera); null once nothing does. */
   remote(participant: string, stream: MediaStream | null): void;
+  /** A participant's screen share as it arrives now; null once it stopped. */
+  screen?(participant: string, stream: MediaStream | null): void;
+  /** A subscribe answer went out (the moment to tell the server our view). */
+  answered?(): void;
   /** Negotiation failed; the detail names a step or an error code, never SDP. */
   problem?(side: Side, detail: string): void;
 }
@@ -133,6 +149,8 @@ export class MediaTransport {
 
   #pub: RTCPeerConnection | null = null;
   readonly #senders = new Map<MediaKind, RTCRtpSender>();
+  /** The screen share's transceiver, once there was one (inactive while not sharing). */
+  #screen: RTCRtpTransceiver | null = null;
   readonly #pubQueue: SerialQueue;
   #pubAnswer: { resolve: (sdp: string) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> } | null = null;
   #noMedia = false;
@@ -141,10 +159,12 @@ export class MediaTransport {
   readonly #subQueue: SerialQueue;
   #subVersion = -1;
   readonly #bindings = new RemoteBindings();
-  /** The slots of the last offer applied. */
+  /** The slots (and the server's track list) of the last offer applied. */
   #slots: readonly OfferSlot[] = [];
-  /** The tracks last handed to the UI per participant. */
+  #tracks: Readonly<Record<string, TrackInfo>> | undefined = undefined;
+  /** The tracks last handed to the UI per participant: camera and microphone, and screen. */
   readonly #shown = new Map<string, readonly MediaStreamTrack[]>();
+  readonly #shownScreen = new Map<string, MediaStreamTrack>();
 
   readonly #iceTimers: Record<Side, ReturnType<typeof setTimeout> | null> = { publish: null, subscribe: null };
 
@@ -183,9 +203,76 @@ export class MediaTransport {
     p.resolve(sdp);
   }
 
-  onSubscribeOffer(sdp: string, version: number): void {
+  onSubscribeOffer(sdp: string, version: number, tracks?: Readonly<Record<string, TrackInfo>>): void {
     if (this.#closed) return;
-    this.#subQueue.push(() => this.#answer(sdp, version));
+    this.#subQueue.push(() => this.#answer(sdp, version, tracks));
+  }
+
+  /**
+   * The server's `layers`: switches the simulcast encodings of the
+   * published track on m-line `mid` on or off (in order with negotiation).
+   */
+  onLayers(mid: string, active: readonly boolean[]): void {
+    if (this.#closed) return;
+    this.#pubQueue.push(async () => {
+      const pc = this.#pub;
+      if (!pc || this.#closed) return;
+      const tr = pc.getTransceivers().find((t) => t.mid === mid);
+      if (!tr) return;
+      const next = withActiveLayers(tr.sender.getParameters(), active);
+      if (next) await tr.sender.setParameters(next);
+    });
+  }
+
+  /**
+   * Shares a screen (a video track from getDisplayMedia), or stops sharing
+   * (null). Publishes again either way.
+   */
+  setScreen(track: MediaStreamTrack | null): void {
+    if (this.#closed || this.#noMedia) return;
+    this.#pubQueue.push(async () => {
+      if (this.#closed) return;
+      let tr = this.#screen;
+      if (!track) {
+        if (!tr || tr.direction === 'inactive') return;
+        await tr.sender.replaceTrack(null);
+        tr.direction = 'inactive';
+      } else if (tr) {
+        await tr.sender.replaceTrack(track);
+        tr.direction = 'sendonly';
+      } else {
+        const pc = this.#publishConnection();
+        tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [this.#env.createStream([track])] });
+        // the same frame encryption as the camera, before the first frame
+        this.#crypto.encryptSender(tr.sender, 'video');
+        this.#preferVideoCodecs(tr);
+        this.#screen = tr;
+      }
+      await this.#publish(false);
+    });
+  }
+
+  /** Whether a screen share is being sent. */
+  get sharing(): boolean {
+    return this.#screen !== null && this.#screen.direction !== 'inactive' && this.#screen.sender.track !== null;
+  }
+
+  /** The subscribe mid that carries a participant's camera or screen, if any. */
+  midOf(participant: string, source: SourceName): string | null {
+    return this.#bindings.midOf(participant, source);
+  }
+
+  /** Whose media a subscribe mid carries (for `video_quality`). */
+  bindingOf(mid: string): Binding | null {
+    return this.#bindings.ofMid(mid);
+  }
+
+  /** The publish connection's view of our link (round trip, loss, outgoing estimate); null without one. */
+  async link(): Promise<LinkSample | null> {
+    const pc = this.#pub;
+    if (!pc || this.#closed) return null;
+    const report = await pc.getStats();
+    return linkFromStats(report.values());
   }
 
   /** An error reply from the server whose ref is one of our messages. */
@@ -251,8 +338,10 @@ export class MediaTransport {
     this.#pub = null;
     this.#sub = null;
     this.#senders.clear();
+    this.#screen = null;
     this.#bindings.clear();
     this.#shown.clear();
+    this.#shownScreen.clear();
   }
 
   // ---- publish --------------------------------------------------------------
@@ -269,7 +358,10 @@ export class MediaTransport {
         if (sender.track !== track) void sender.replaceTrack(track).catch((e: unknown) => this.#problem('publish', e));
       } else if (track) {
         const pc = this.#publishConnection();
-        const tr = pc.addTransceiver(track, { direction: 'sendonly', streams: [this.#local.stream] });
+        const tr =
+          kind === 'video'
+            ? pc.addTransceiver(track, { direction: 'sendonly', streams: [this.#local.stream], sendEncodings: cameraEncodings() })
+            : pc.addTransceiver(track, { direction: 'sendonly', streams: [this.#local.stream] });
         // before the offer, so before the encoder's first frame
         this.#crypto.encryptSender(tr.sender, kind);
         if (kind === 'video') this.#preferVideoCodecs(tr);
@@ -304,28 +396,48 @@ export class MediaTransport {
   }
 
   #queuePublish(iceRestart: boolean): void {
-    this.#pubQueue.push(async () => {
-      const pc = this.#pub;
-      if (!pc || this.#closed || this.#noMedia) return;
-      if (iceRestart) pc.restartIce();
-      const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : {});
-      if (this.#closed) return;
-      await pc.setLocalDescription(offer);
-      const sdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
-      let answer: string;
-      try {
-        answer = await this.#askPublish(sdp);
-      } catch (e) {
-        // Back to stable so that the next attempt can offer again.
-        if (!this.#closed && pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
-        throw e;
-      }
-      if (this.#closed) return;
-      await pc.setRemoteDescription({ type: 'answer', sdp: answer });
-    });
+    this.#pubQueue.push(() => this.#publish(iceRestart));
   }
 
-  #askPublish(sdp: string): Promise<string> {
+  /** One offer/answer exchange of the publish connection (run on its queue). */
+  async #publish(iceRestart: boolean): Promise<void> {
+    const pc = this.#pub;
+    if (!pc || this.#closed || this.#noMedia) return;
+    if (iceRestart) pc.restartIce();
+    const offer = await pc.createOffer(iceRestart ? { iceRestart: true } : {});
+    if (this.#closed) return;
+    await pc.setLocalDescription(offer);
+    const sdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
+    let answer: string;
+    try {
+      answer = await this.#askPublish(sdp, this.#sources(pc));
+    } catch (e) {
+      // Back to stable so that the next attempt can offer again.
+      if (!this.#closed && pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
+      throw e;
+    }
+    if (this.#closed) return;
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer });
+  }
+
+  /**
+   * `publish.sources`: what each m-line carries. Only written once there is
+   * a screen transceiver (the defaults cover microphone and camera), so a
+   * server without the field still takes the plain publish.
+   */
+  #sources(pc: RTCPeerConnection): Record<string, SourceName> | undefined {
+    if (!this.#screen?.mid) return undefined;
+    const out: Record<string, SourceName> = {};
+    for (const t of pc.getTransceivers()) {
+      if (!t.mid) continue;
+      if (t === this.#screen) out[t.mid] = 'screen';
+      else if (t.sender === this.#senders.get('audio')) out[t.mid] = 'microphone';
+      else if (t.sender === this.#senders.get('video')) out[t.mid] = 'camera';
+    }
+    return out;
+  }
+
+  #askPublish(sdp: string, sources?: Record<string, SourceName>): Promise<string> {
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.#pubAnswer?.timer !== timer) return;
@@ -333,7 +445,7 @@ export class MediaTransport {
         reject(new NegotiationError('no publish_answer'));
       }, PUBLISH_ANSWER_TIMEOUT_MS);
       this.#pubAnswer = { resolve, reject, timer };
-      if (!this.#send({ type: 'publish', sdp })) {
+      if (!this.#send(sources ? { type: 'publish', sdp, sources } : { type: 'publish', sdp })) {
         clearTimeout(timer);
         this.#pubAnswer = null;
         reject(new NegotiationError('publish not sent'));
@@ -362,20 +474,21 @@ export class MediaTransport {
     return pc;
   }
 
-  async #answer(sdp: string, version: number): Promise<void> {
+  async #answer(sdp: string, version: number, tracks: Readonly<Record<string, TrackInfo>> | undefined): Promise<void> {
     if (this.#closed) return;
     const pc = this.#subscribeConnection();
     // Bound before setRemoteDescription, so that ontrack (fired while it
     // completes) already sees the new owners; undone if the offer is refused.
     const slots = parseOfferSlots(sdp);
-    const changed = this.#bindings.apply(slots);
+    const changed = this.#bindings.apply(slots, tracks);
     try {
       await pc.setRemoteDescription({ type: 'offer', sdp });
     } catch (e) {
-      this.#bindings.apply(this.#slots);
+      this.#bindings.apply(this.#slots, this.#tracks);
       throw e;
     }
     this.#slots = slots;
+    this.#tracks = tracks;
     // every receiver of the offer, including any ontrack did not report
     for (const t of pc.getTransceivers()) {
       const b = this.#bindings.ofMid(t.mid);
@@ -388,7 +501,8 @@ export class MediaTransport {
     if (this.#closed) return;
     this.#send({ type: 'subscribe_answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '', version });
     this.#subVersion = version;
-    for (const p of new Set([...changed, ...this.#shown.keys()])) this.#show(p);
+    for (const p of new Set([...changed, ...this.#shown.keys(), ...this.#shownScreen.keys()])) this.#show(p);
+    this.#events.answered?.();
   }
 
   /** Puts the decrypting transform on a receiver, or tells it whose media it carries now. */
@@ -405,13 +519,17 @@ export class MediaTransport {
     const byMid = new Map<string, RTCRtpTransceiver>();
     for (const t of pc.getTransceivers()) if (t.mid !== null) byMid.set(t.mid, t);
     const tracks: MediaStreamTrack[] = [];
+    let screen: MediaStreamTrack | null = null;
     // Audio first, then video, each in m-line order: a stable order.
     for (const kind of KINDS) {
       for (const b of this.#bindings.slotsOf(participant)) {
         const tr = b.kind === kind ? byMid.get(b.mid)?.receiver.track : undefined;
-        if (tr && tr.readyState !== 'ended') tracks.push(tr);
+        if (!tr || tr.readyState === 'ended') continue;
+        if (b.source === 'screen') screen ??= tr;
+        else tracks.push(tr);
       }
     }
+    this.#showScreen(participant, screen);
     const before = this.#shown.get(participant) ?? [];
     if (before.length === tracks.length && before.every((t, i) => t === tracks[i])) return;
     if (tracks.length === 0) {
@@ -421,6 +539,13 @@ export class MediaTransport {
       this.#shown.set(participant, tracks);
       this.#events.remote(participant, this.#env.createStream(tracks));
     }
+  }
+
+  #showScreen(participant: string, track: MediaStreamTrack | null): void {
+    if ((this.#shownScreen.get(participant) ?? null) === track) return;
+    if (track) this.#shownScreen.set(participant, track);
+    else this.#shownScreen.delete(participant);
+    this.#events.screen?.(participant, track ? this.#env.createStream([track]) : null);
   }
 
   // ---- ICE ------------------------------------------------------------------

@@ -82,6 +82,35 @@ describe('server messages', () => {
     expect(ok(msg).kind).toBe('invalid');
   });
 
+  it('reads the simulcast, view and screen-share messages (tracks, layers, video_quality)', () => {
+    const tracks = { s1: { participant: 'p2', source: 'camera', track: 't4' }, s3: { participant: 'p2', source: 'screen', track: 't7' } };
+    const offer = ok({ type: 'subscribe_offer', sdp: 'v=0\r\n', version: 2, tracks });
+    expect(offer).toEqual({ kind: 'message', msg: { type: 'subscribe_offer', sdp: 'v=0\r\n', version: 2, tracks } });
+    // a mid named like an Object method is just a key
+    const proto = ok({ type: 'subscribe_offer', sdp: 'v=0', version: 2, tracks: { toString: { participant: 'p', source: 'microphone', track: 't1' } } });
+    expect(proto.kind === 'message' && proto.msg.type === 'subscribe_offer' && proto.msg.tracks?.['toString']?.source).toBe('microphone');
+    expect(ok({ type: 'layers', mid: '1', active: [true, false, false] })).toEqual({ kind: 'message', msg: { type: 'layers', mid: '1', active: [true, false, false] } });
+    expect(ok({ type: 'video_quality', mid: 's3', layer: -1, reason: 'bandwidth' })).toEqual({
+      kind: 'message',
+      msg: { type: 'video_quality', mid: 's3', layer: -1, reason: 'bandwidth' },
+    });
+    expect(ok({ type: 'video_quality', mid: 's3', layer: 2, reason: 'ok' })).toMatchObject({ kind: 'message' });
+  });
+
+  it.each([
+    ['subscribe_offer with tracks as a list', { type: 'subscribe_offer', sdp: 'v=0', version: 1, tracks: [] }],
+    ['subscribe_offer with an unknown source', { type: 'subscribe_offer', sdp: 'v=0', version: 1, tracks: { s1: { participant: 'p', source: 'window', track: 't1' } } }],
+    ['subscribe_offer with a track without participant', { type: 'subscribe_offer', sdp: 'v=0', version: 1, tracks: { s1: { source: 'camera', track: 't1' } } }],
+    ['layers with no encodings', { type: 'layers', mid: '1', active: [] }],
+    ['layers with a number', { type: 'layers', mid: '1', active: [true, 1] }],
+    ['layers without mid', { type: 'layers', active: [true] }],
+    ['video_quality below -1', { type: 'video_quality', mid: 's1', layer: -2, reason: 'ok' }],
+    ['video_quality with a fraction', { type: 'video_quality', mid: 's1', layer: 0.5, reason: 'ok' }],
+    ['video_quality with an unknown reason', { type: 'video_quality', mid: 's1', layer: 0, reason: 'cpu' }],
+  ])('rejects %s', (_name, msg) => {
+    expect(ok(msg).kind).toBe('invalid');
+  });
+
   it('reads the MLS delivery service messages (docs/protocol.md, "End-to-end encryption")', () => {
     const kp = { type: 'mls_keypackage', participant: 'p1', name: 'Ada', keypackage: 'AAEABQ-_', proof: 'x'.repeat(43), lobby: true };
     expect(ok(kp)).toEqual({ kind: 'message', msg: kp });

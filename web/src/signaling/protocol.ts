@@ -39,8 +39,18 @@ export type MediaKindName = 'audio' | 'video';
 export interface MuteMsg { readonly type: 'mute'; readonly participant: string; readonly kind: MediaKindName }
 export interface LockMsg { readonly type: 'lock'; readonly locked: boolean }
 export interface EndMsg { readonly type: 'end' }
-/** Offer of the publish connection (docs/protocol.md, "Media negotiation"). */
-export interface PublishMsg { readonly type: 'publish'; readonly sdp: string }
+/** What a published m-line carries (docs/protocol.md, "Simulcast, views and screen share"). */
+export type SourceName = 'microphone' | 'camera' | 'screen';
+/**
+ * Offer of the publish connection (docs/protocol.md, "Media negotiation").
+ * `sources` maps an m-line's mid to what it carries; unlisted m-lines are
+ * the microphone (audio) and the camera (video).
+ */
+export interface PublishMsg { readonly type: 'publish'; readonly sdp: string; readonly sources?: Readonly<Record<string, SourceName>> }
+/** One video the client shows now, at this size in device pixels. */
+export interface ViewTile { readonly mid: string; readonly width: number; readonly height: number }
+/** The video this client shows: subscribe m-lines not listed are paused. */
+export interface ViewMsg { readonly type: 'view'; readonly tiles: readonly ViewTile[] }
 /** Answer to the subscribe offer of the same version. */
 export interface SubscribeAnswerMsg { readonly type: 'subscribe_answer'; readonly sdp: string; readonly version: number }
 /** Asks for a subscribe offer with new ICE credentials. */
@@ -74,6 +84,7 @@ export type ClientMessage =
   | PublishMsg
   | SubscribeAnswerMsg
   | SubscribeRestartMsg
+  | ViewMsg
   | MlsKeyPackageOut
   | MlsCommitOut
   | MlsAppOut;
@@ -129,7 +140,20 @@ export interface ActiveSpeakerMsg { readonly type: 'active_speaker'; readonly pa
 /** Reply to leave, or removal by the server (reason: media_timeout, media_failed, …). */
 export interface LeftMsg { readonly type: 'left'; readonly reason?: string }
 export interface PublishAnswerMsg { readonly type: 'publish_answer'; readonly sdp: string }
-export interface SubscribeOfferMsg { readonly type: 'subscribe_offer'; readonly sdp: string; readonly version: number }
+/** Whose track a subscribe m-line carries, and what it is. */
+export interface TrackInfo { readonly participant: string; readonly source: SourceName; readonly track: string }
+export interface SubscribeOfferMsg {
+  readonly type: 'subscribe_offer';
+  readonly sdp: string;
+  readonly version: number;
+  /** Subscribe mid → its track, for the active m-lines (newer servers). */
+  readonly tracks?: Readonly<Record<string, TrackInfo>>;
+}
+/** Which simulcast encodings of a published track anyone needs now (lowest first). */
+export interface LayersMsg { readonly type: 'layers'; readonly mid: string; readonly active: readonly boolean[] }
+export type QualityReason = 'ok' | 'view' | 'bandwidth';
+/** The layer a subscribe m-line gets now (-1: paused) and why. */
+export interface VideoQualityMsg { readonly type: 'video_quality'; readonly mid: string; readonly layer: number; readonly reason: QualityReason }
 /** A newcomer's KeyPackage, relayed to the group's members. */
 export interface MlsKeyPackageMsg {
   readonly type: 'mls_keypackage';
@@ -177,6 +201,8 @@ export type ServerMessage =
   | LeftMsg
   | PublishAnswerMsg
   | SubscribeOfferMsg
+  | LayersMsg
+  | VideoQualityMsg
   | MlsKeyPackageMsg
   | MlsCommitMsg
   | MlsCommitOkMsg
@@ -271,6 +297,22 @@ function arr<T>(o: Obj, key: string, max: number, item: (x: Obj) => T): T[] {
   });
 }
 
+/** An object used as a map: at most `max` keys of at most SHORT characters, each value read by `item`. */
+function record<T>(o: Obj, key: string, max: number, item: (x: Obj) => T): Record<string, T> {
+  const v = obj(o, key);
+  const keys = Object.keys(v);
+  if (keys.length > max) throw new FieldError(`${key}: too many entries`);
+  // no prototype: a mid can never collide with an Object method
+  const out = Object.create(null) as Record<string, T>;
+  for (const k of keys) {
+    if (k === '' || k.length > SHORT) throw new FieldError(`${key}: bad key`);
+    const x = v[k];
+    if (!isObj(x)) throw new FieldError(`${key}: expected objects`);
+    out[k] = item(x);
+  }
+  return out;
+}
+
 function oneOf<T extends string>(o: Obj, key: string, allowed: readonly T[]): T {
   const v = o[key];
   const found = allowed.find((a) => a === v);
@@ -286,8 +328,14 @@ const TEXT = 4096; // human-readable text
 const SDP = 256 * 1024;
 /** Entries of a member or lobby list (the server caps them at 100 and 50). */
 const LIST = 1000;
+/** Simulcast encodings of one track (the contract sends three; a bound, not a rule). */
+const MAX_LAYERS = 16;
+/** Lowest layer index a video_quality may name: -1 is "paused". */
+const PAUSED_LAYER = -1;
 /** Display names: 64 bytes on the server; characters here. */
 const NAME = 256;
+
+const SOURCES: readonly SourceName[] = ['microphone', 'camera', 'screen'];
 
 const participant = (o: Obj): Participant => ({
   id: str(o, 'id', { nonEmpty: true, max: SHORT }),
@@ -355,7 +403,35 @@ const schema: { readonly [K in ServerType]: (o: Obj) => ServerMessageOf<K> } = {
     return reason === undefined ? { type: 'left' } : { type: 'left', reason };
   },
   publish_answer: (o) => ({ type: 'publish_answer', sdp: str(o, 'sdp', { nonEmpty: true, max: SDP }) }),
-  subscribe_offer: (o) => ({ type: 'subscribe_offer', sdp: str(o, 'sdp', { nonEmpty: true, max: SDP }), version: uint(o, 'version') }),
+  subscribe_offer: (o) => {
+    const base = { type: 'subscribe_offer' as const, sdp: str(o, 'sdp', { nonEmpty: true, max: SDP }), version: uint(o, 'version') };
+    if (o['tracks'] === undefined) return base;
+    const tracks = record(o, 'tracks', LIST, (x) => ({
+      participant: str(x, 'participant', { nonEmpty: true, max: SHORT }),
+      source: oneOf(x, 'source', SOURCES),
+      track: str(x, 'track', { nonEmpty: true, max: SHORT }),
+    }));
+    return { ...base, tracks };
+  },
+  layers: (o) => {
+    const v = o['active'];
+    if (!Array.isArray(v) || v.length === 0 || v.length > MAX_LAYERS || !v.every((x) => typeof x === 'boolean')) {
+      throw new FieldError('active: expected 1 to 16 booleans');
+    }
+    return { type: 'layers', mid: str(o, 'mid', { nonEmpty: true, max: SHORT }), active: v as boolean[] };
+  },
+  video_quality: (o) => {
+    const layer = o['layer'];
+    if (typeof layer !== 'number' || !Number.isSafeInteger(layer) || layer < PAUSED_LAYER || layer >= MAX_LAYERS) {
+      throw new FieldError('layer: expected an integer from -1');
+    }
+    return {
+      type: 'video_quality',
+      mid: str(o, 'mid', { nonEmpty: true, max: SHORT }),
+      layer,
+      reason: oneOf(o, 'reason', ['ok', 'view', 'bandwidth'] as const),
+    };
+  },
   mls_keypackage: (o) => {
     const proof = o['proof'] === undefined ? undefined : b64(o, 'proof');
     const base = {
