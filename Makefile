@@ -44,7 +44,7 @@ WEB_SRC  := $(shell find web/src web/index.html web/public -type f 2>/dev/null) 
 -include $(OBJ:.o=.d) $(AOBJ:.o=.d) $(FOBJ:.o=.d)
 
 .PHONY: all server web asan test unit deps run fuzz fuzz-smoke fuzz-build \
-        clean bench bench-smoke integration browser webtest media hardening
+        clean bench bench-smoke srtp-bench integration browser webtest media hardening
 
 all: server web
 
@@ -129,6 +129,14 @@ bench: $(B)/conclave $(B)/bench/loadgen
 
 bench-smoke: $(B)/conclave $(B)/bench/loadgen
 	BENCH_SMOKE=1 node bench/run.mjs
+
+# µs per SRTP protect, libsrtp2 vs the EVP path (not part of make test)
+$(B)/bench/srtp_bench: bench/srtp_bench.c $(OBJ) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) bench/srtp_bench.c $(OBJ) -o $@ $(LDLIBS)
+
+srtp-bench: $(B)/bench/srtp_bench
+	$(B)/bench/srtp_bench
 
 # hardening: floods during a meeting, kills during writes, limits
 hardening: $(B)/asan/conclave

@@ -1,0 +1,176 @@
+/*
+ * srtp_bench — CPU time per SRTP protect of a 1,200-byte RTP packet:
+ * libsrtp2 (as the distribution builds it) against conclave's srtps
+ * sessions (AEAD_AES_128_GCM on OpenSSL EVP, AES-CM-HMAC on libsrtp2).
+ *
+ *   make srtp-bench            (B=build; not part of make test)
+ *   build/bench/srtp_bench [packets per run] [runs]
+ *
+ * Each run protects `packets` packets with consecutive sequence numbers
+ * (copying the plain packet in first, as the forwarder does) and is
+ * timed with CLOCK_THREAD_CPUTIME_ID, so time the thread spends waiting
+ * for a shared core is not counted. Prints min / median / max µs per
+ * protect over the runs.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <srtp2/srtp.h>
+
+#include "dtls/dtls.h"
+#include "srtp/srtp_session.h"
+
+enum {
+	PAYLOAD = 1188,          /* 12-byte header + 1188 = 1,200 bytes, issue 8 */
+	DEFAULT_PACKETS = 20000,
+	DEFAULT_RUNS = 15,
+	MAX_RUNS = 1000,
+	CAP = 1500,
+};
+
+struct engine {
+	const char *name;
+	enum dtls_srtp_profile profile;
+	bool raw;                 /* libsrtp2 directly, else srtps */
+	srtp_t lib;
+	struct srtps *s;
+};
+
+static uint8_t plain[CAP];
+
+static void make_packet(uint16_t seq)
+{
+	plain[0] = 0x80;
+	plain[1] = 96;
+	plain[2] = (uint8_t)(seq >> 8);
+	plain[3] = (uint8_t)seq;
+	plain[8] = 0x12;
+	plain[9] = 0x34;
+	plain[10] = 0x56;
+	plain[11] = 0x78;
+}
+
+static int setup(struct engine *e)
+{
+	uint8_t block[DTLS_SRTP_BLOCK_MAX], ks[30];
+	struct dtls_srtp_keys k;
+	srtp_policy_t pol;
+	size_t i;
+
+	for (i = 0; i < sizeof(block); i++)
+		block[i] = (uint8_t)(i * 37 + 11);
+	if (dtls_srtp_keys_split(e->profile, block,
+				 dtls_srtp_block_len(e->profile), &k) != 0)
+		return -EINVAL;
+	if (!e->raw)
+		return srtps_new(&k, true, &e->s);
+	memcpy(ks, k.server_key, 16);
+	memcpy(ks + 16, k.server_salt, k.salt_len);
+	memset(&pol, 0, sizeof(pol));
+	if (e->profile == DTLS_SRTP_AEAD_AES_128_GCM) {
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
+		srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+	} else {
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtp);
+		srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&pol.rtcp);
+	}
+	pol.ssrc.type = ssrc_any_outbound;
+	pol.key = ks;
+	pol.window_size = SRTPS_REPLAY_WINDOW;
+	return srtp_create(&e->lib, &pol) == srtp_err_status_ok ? 0 : -EIO;
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* µs per protect over one run, or a negative value on error. */
+static double run(struct engine *e, uint16_t *seq, unsigned packets)
+{
+	uint8_t buf[CAP];
+	double t0 = now_us();
+	size_t len;
+	unsigned i;
+	int n;
+
+	for (i = 0; i < packets; i++) {
+		make_packet((*seq)++);
+		memcpy(buf, plain, 12 + PAYLOAD);
+		if (e->raw) {
+			n = 12 + PAYLOAD;
+			if (srtp_protect(e->lib, buf, &n) != srtp_err_status_ok)
+				return -1;
+		} else {
+			len = 12 + PAYLOAD;
+			if (srtps_protect_rtp(e->s, buf, &len, sizeof(buf)) != 0)
+				return -1;
+		}
+	}
+	return (now_us() - t0) / packets;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+	struct engine eng[] = {
+		{ "libsrtp2 AEAD_AES_128_GCM", DTLS_SRTP_AEAD_AES_128_GCM, true, NULL, NULL },
+		{ "srtps AEAD_AES_128_GCM (EVP)", DTLS_SRTP_AEAD_AES_128_GCM, false, NULL, NULL },
+		{ "libsrtp2 AES_CM_128_HMAC_SHA1_80", DTLS_SRTP_AES128_CM_SHA1_80, true, NULL, NULL },
+		{ "srtps AES_CM_128_HMAC_SHA1_80 (libsrtp2)", DTLS_SRTP_AES128_CM_SHA1_80, false, NULL, NULL },
+	};
+	static double t[sizeof(eng) / sizeof(eng[0])][MAX_RUNS];
+	uint16_t seq[sizeof(eng) / sizeof(eng[0])] = { 0 };
+	unsigned packets = argc > 1 ? (unsigned)atoi(argv[1]) : DEFAULT_PACKETS;
+	unsigned runs = argc > 2 ? (unsigned)atoi(argv[2]) : DEFAULT_RUNS;
+	size_t e, r;
+
+	if (packets == 0 || runs == 0 || runs > MAX_RUNS) {
+		fprintf(stderr, "usage: srtp_bench [packets per run] [runs <= %d]\n",
+			MAX_RUNS);
+		return 2;
+	}
+	if (srtps_init() != 0)
+		return 1;
+	memset(plain, 0x5a, sizeof(plain));
+	for (e = 0; e < sizeof(eng) / sizeof(eng[0]); e++) {
+		if (setup(&eng[e]) != 0) {
+			fprintf(stderr, "srtp_bench: cannot set up %s\n", eng[e].name);
+			return 1;
+		}
+		run(&eng[e], &seq[e], packets / 10 + 1);   /* warm up */
+	}
+	/* interleave the engines so a noisy moment hits all of them */
+	for (r = 0; r < runs; r++) {
+		for (e = 0; e < sizeof(eng) / sizeof(eng[0]); e++) {
+			t[e][r] = run(&eng[e], &seq[e], packets);
+			if (t[e][r] < 0) {
+				fprintf(stderr, "srtp_bench: %s failed\n", eng[e].name);
+				return 1;
+			}
+		}
+	}
+	printf("µs per protect of a %d-byte RTP packet, %u runs of %u packets "
+	       "(min / median / max)\n", 12 + PAYLOAD, runs, packets);
+	for (e = 0; e < sizeof(eng) / sizeof(eng[0]); e++) {
+		qsort(t[e], runs, sizeof(double), cmp);
+		printf("  %-42s %.3f / %.3f / %.3f\n", eng[e].name, t[e][0],
+		       t[e][runs / 2], t[e][runs - 1]);
+		if (eng[e].raw)
+			srtp_dealloc(eng[e].lib);
+		else
+			srtps_free(eng[e].s);
+	}
+	return 0;
+}
