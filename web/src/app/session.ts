@@ -44,12 +44,29 @@
  * anyone; a host's "remove" is told to the group too (session.revoke), so
  * that the removed participant is not re-added as a returning member. Media flows only through the encryption: if this browser cannot
  * encrypt frames, no media connection is made at all and the view says so.
+ *
+ * Simulcast, views and screen share (docs/protocol.md): the server's
+ * `layers` goes to the transport (which encodings of our camera to send),
+ * `video_quality` to the tile it concerns. What the stage shows is sent as
+ * `view` (media/view.ts) whenever it changes and after every subscribe
+ * answer; a server that answers `unknown_type` does not know it, and the
+ * view is not sent again on that connection. The screen share (one per
+ * visit, media/screen.ts) is published on every media connection while it
+ * lasts and stopped when the meeting ends for us.
+ *
+ * Network quality (media/netQuality.ts): every NET_MIN_INTERVAL_MS the
+ * publish connection's statistics are rated; our own tile shows the level
+ * and the group is told of a change (and of the level again after someone
+ * joined), at most that often, as an MLS application message.
  */
 import { t, type MessageKey } from '../i18n';
 import type { JoinOptions, MeetingLink } from '../links/meetingLink';
 import type { LocalMedia } from '../media/local';
+import { NET_MIN_INTERVAL_MS, netLevel, NetReporter } from '../media/netQuality';
+import { ScreenShare } from '../media/screen';
 import { installTestHook } from '../media/testHook';
 import { MediaTransport, type MediaEnv } from '../media/transport';
+import { computeView, ViewReporter } from '../media/view';
 import { ProtocolError, SignalingClient, type TransportFactory } from '../signaling/client';
 import type { ClientMessage, ErrorMsg, JoinedMsg, MuteRequestMsg } from '../signaling/protocol';
 import { MAX_CHAT_CHARS } from '../e2ee/session';
@@ -74,10 +91,18 @@ export interface SessionDeps {
   readonly transport?: TransportFactory;
   /** The browser's WebRTC by default; fakes in tests. */
   readonly mediaEnv?: MediaEnv;
+  /** The browser's getDisplayMedia by default. */
+  readonly screen?: ScreenShare;
 }
 
 /** Client messages whose error replies belong to the media transport. */
 const MEDIA_REFS: ReadonlySet<string> = new Set(['publish', 'subscribe_answer', 'subscribe_restart']);
+/**
+ * The error a server sends for a message type it does not know (it names no
+ * ref). In a meeting the only such message we send is `view`, to servers
+ * older than it.
+ */
+const UNKNOWN_TYPE = 'unknown_type';
 /** Host actions: an error reply re-enables their buttons and is announced. */
 const HOST_REFS: ReadonlySet<string> = new Set(['admit', 'deny', 'remove', 'promote', 'mute', 'lock', 'end']);
 
@@ -131,9 +156,21 @@ export class MeetingSession {
   #e2ee: VisitEncryption | null = null;
   /** Our own raised hand, as last confirmed sent. */
   #handRaised = false;
+  /** Our screen share (one per visit, published on every media connection). */
+  readonly #screen: ScreenShare;
+  /** The `view` of the current media connection. */
+  #views: ViewReporter | null = null;
+  /** Measures our link and tells the group (see above). */
+  #netTimer: ReturnType<typeof setInterval> | null = null;
+  readonly #net = new NetReporter();
 
   constructor(deps: SessionDeps) {
     this.#d = deps;
+    this.#screen = deps.screen ?? new ScreenShare();
+    this.#screen.onChange((track) => {
+      this.#media?.setScreen(track);
+      this.#view?.setSharing(track !== null);
+    });
     installTestHook(() => this.#media, () => this.#e2ee);
   }
 
@@ -296,7 +333,15 @@ export class MeetingSession {
       if (current()) this.#media?.onPublishAnswer(m.sdp);
     });
     client.on('subscribe_offer', (m) => {
-      if (current()) this.#media?.onSubscribeOffer(m.sdp, m.version);
+      if (current()) this.#media?.onSubscribeOffer(m.sdp, m.version, m.tracks);
+    });
+    client.on('layers', (m) => {
+      if (current()) this.#media?.onLayers(m.mid, m.active);
+    });
+    client.on('video_quality', (m) => {
+      if (!current()) return;
+      const b = this.#media?.bindingOf(m.mid);
+      if (b && b.kind === 'video') this.#view?.setQuality(b.participant, b.source === 'screen' ? 'screen' : 'camera', m.layer, m.reason);
     });
     client.on('left', (m) => {
       // Our own leave ends the session before this arrives; a reason means
@@ -320,6 +365,12 @@ export class MeetingSession {
       const key = serverErrorKey(m.code);
       if (this.#state === 'meeting' && m.ref !== undefined && MEDIA_REFS.has(m.ref)) {
         this.#media?.onServerError(m.ref, m.code);
+        return;
+      }
+      if (this.#state === 'meeting' && ((m.ref === undefined && m.code === UNKNOWN_TYPE) || m.ref === 'view')) {
+        // an older server, or a view it did not take: the media still flows, at full quality
+        console.warn(`conclave: the server did not take our view (${m.code}); not sending it any more`);
+        this.#views?.disable();
         return;
       }
       if (this.#state === 'meeting' && m.ref !== undefined && HOST_REFS.has(m.ref)) {
@@ -401,6 +452,9 @@ export class MeetingSession {
       onEnd: () => this.#send({ type: 'end' }),
       onChat: (text) => this.#sendChat(text),
       onHand: (raised) => this.#raiseHand(raised),
+      onScreen: (share) => this.#share(share),
+      screenSupported: this.#screen.supported,
+      onViewChange: () => this.#views?.changed(),
     });
     this.#view = view;
     this.#d.shell.show(view);
@@ -438,6 +492,15 @@ export class MeetingSession {
     });
     e.session.on('hand', (hnd) => {
       if (mine()) this.#view?.setHand(hnd.from.participant, hnd.raised, hnd.from.name);
+    });
+    e.session.on('net', (n) => {
+      if (mine() && n.from.participant !== '') this.#view?.setNet(n.from.participant, n.level);
+    });
+    let groupSize = 0;
+    e.session.on('roster', (members) => {
+      // newcomers have not heard our level yet
+      if (mine() && members.length > groupSize) this.#net.repeat();
+      groupSize = members.length;
     });
   }
 
@@ -498,8 +561,45 @@ export class MeetingSession {
     this.#d.shell.announce('reconnect.done');
   }
 
+  /** Starts or stops our screen share (the view hears the outcome through the share's onChange). */
+  #share(on: boolean): void {
+    const view = this.#view;
+    if (!on) {
+      this.#screen.stop();
+      return;
+    }
+    void this.#screen.start().then((problem) => {
+      if (problem === null) return;
+      if (this.#view === view) view?.setSharing(false);
+      this.#d.shell.announce(problem === 'denied' ? 'meeting.screen.denied' : 'meeting.screen.failed');
+    });
+  }
+
+  /** Rates our link now; shows it and tells the group if it is time (see above). */
+  async #measureNet(media: MediaTransport, view: MeetingView): Promise<void> {
+    const sample = await media.link().catch(() => null);
+    if (!sample || this.#media !== media || this.#view !== view) return;
+    const level = netLevel(sample);
+    if (level === null) return;
+    view.setNet(view.participant, level);
+    const now = Date.now();
+    const send = this.#net.sample(level, now);
+    const e = this.#e2ee;
+    if (send === null || !e) return;
+    // counted as told only once it went out; until then the next tick tries again
+    if (await e.session.sendNet(send)) this.#net.sent(send, now);
+  }
+
+  #stopMediaExtras(): void {
+    this.#views?.close();
+    this.#views = null;
+    if (this.#netTimer !== null) clearInterval(this.#netTimer);
+    this.#netTimer = null;
+  }
+
   /** New publish and subscribe connections for this signaling connection. */
   #startMedia(client: SignalingClient, view: MeetingView): void {
+    this.#stopMediaExtras();
     this.#media?.close();
     this.#media = null;
     const e = this.#e2ee;
@@ -515,6 +615,8 @@ export class MeetingSession {
       send: (msg) => client.send(msg),
       events: {
         remote: (participant, stream) => view.setRemoteStream(participant, stream),
+        screen: (participant, stream) => view.setScreenStream(participant, stream),
+        answered: () => views.now(),
         problem: () => {
           if (problemShown) return;
           problemShown = true;
@@ -523,8 +625,16 @@ export class MeetingSession {
       },
       ...(this.#d.mediaEnv ? { env: this.#d.mediaEnv } : {}),
     });
+    const dpr = (): number => (typeof window !== 'undefined' ? window.devicePixelRatio : 1);
+    const views = new ViewReporter({
+      send: (msg) => client.send(msg),
+      current: () => computeView(view.shownTiles(), (p, source) => media.midOf(p, source), dpr()),
+    });
+    this.#views = views;
     this.#media = media;
     media.start();
+    if (this.#screen.track) media.setScreen(this.#screen.track);
+    this.#netTimer = setInterval(() => void this.#measureNet(media, view), NET_MIN_INTERVAL_MS);
   }
 
   /** A host asked us to mute: we do, say who asked, and the person can undo it. */
@@ -537,11 +647,13 @@ export class MeetingSession {
     this.#d.shell.announce(muteRequestKey(m), { name });
   }
 
-  /** Closes the media connections and forgets the meeting view. */
+  /** Closes the media connections and forgets the meeting view; a screen share ends with them. */
   #closeMeeting(): void {
+    this.#stopMediaExtras();
     this.#media?.close();
     this.#media = null;
     this.#view = null;
+    this.#screen.stop();
   }
 
   #leave(): void {
@@ -593,6 +705,7 @@ export class MeetingSession {
       this.#state = 'reconnecting';
       // The server let our media go with the connection: so do we. The
       // camera and microphone keep running for the new connections.
+      this.#stopMediaExtras();
       this.#media?.close();
       this.#media = null;
       view.clearRemoteStreams();

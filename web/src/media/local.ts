@@ -12,6 +12,8 @@
  * from this stream.
  */
 
+import { CAMERA_CONSTRAINTS } from './simulcast';
+
 export type MediaKind = 'audio' | 'video';
 
 /** Why a kind could not be started. */
@@ -54,10 +56,13 @@ function defaultDevices(): MediaDevicesLike | null {
   return navigator.mediaDevices;
 }
 
-function constraint(deviceId: string | null): MediaTrackConstraints | boolean {
+function constraint(kind: MediaKind, deviceId: string | null): MediaTrackConstraints | boolean {
   // A remembered device is preferred ("ideal"), never required: if it has
-  // gone, the browser picks another instead of failing.
-  return deviceId ? { deviceId } : true;
+  // gone, the browser picks another instead of failing. The camera is asked
+  // for 1280×720, the full simulcast layer (ideal too: a smaller camera works).
+  const size = kind === 'video' ? CAMERA_CONSTRAINTS : null;
+  if (!deviceId) return size ? { ...size } : true;
+  return size ? { ...size, deviceId } : { deviceId };
 }
 
 export type StartResult = { readonly [K in MediaKind]?: MediaProblem };
@@ -113,7 +118,7 @@ export class LocalMedia {
     };
     if (kinds.length === 2) {
       try {
-        const s = await this.#devices.getUserMedia({ video: constraint(pick('video')), audio: constraint(pick('audio')) });
+        const s = await this.#devices.getUserMedia({ video: constraint('video', pick('video')), audio: constraint('audio', pick('audio')) });
         for (const tr of s.getTracks()) this.#put(tr);
         this.#changed();
         return {};
@@ -185,7 +190,7 @@ export class LocalMedia {
   async #startOne(kind: MediaKind, deviceId: string | null): Promise<MediaProblem | null> {
     if (!this.#devices) return 'unsupported';
     try {
-      const s = await this.#devices.getUserMedia(kind === 'video' ? { video: constraint(deviceId) } : { audio: constraint(deviceId) });
+      const s = await this.#devices.getUserMedia(kind === 'video' ? { video: constraint('video', deviceId) } : { audio: constraint('audio', deviceId) });
       for (const tr of s.getTracks()) this.#put(tr);
       return null;
     } catch (e) {

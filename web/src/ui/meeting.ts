@@ -42,20 +42,34 @@
  * the server is being re-established a banner (data-testid="reconnecting")
  * says so; the tiles stay, the roster is brought up to date when the
  * meeting takes us back (resync).
+ *
+ * The tiles live on a stage (ui/stage.ts): a grid, or the speaker view
+ * (toggle "layout-toggle", data-layout="grid|speaker") with one large tile
+ * and a filmstrip; past what fits, pages ("page-prev", "page-next",
+ * "page-indicator"). A member's screen share is a tile of its own
+ * (data-testid="screen-tile", data-participant), always the large one.
+ * Our own share is started and stopped with the "screen" toggle. What the
+ * stage shows, and how large, is reported through onViewChange so that the
+ * server forwards only that (media/view.ts). Tiles and roster entries
+ * carry the member's network quality ("net-quality", data-level 0..3),
+ * and a tile whose video the server holds back for bandwidth says so
+ * ("quality-limited"). Tiles themselves are in ui/tiles.ts.
  */
 import type { Prefs } from '../app/prefs';
 import type { MessageKey } from '../i18n';
 import type { LocalMedia, MediaKind } from '../media/local';
-import type { E2eeStatus } from '../e2ee/session';
+import type { E2eeStatus, NetLevel } from '../e2ee/session';
 import type { EpochState, Member } from '../e2ee/mls-protocol';
-import type { Knock, MediaKindName, Participant, Role } from '../signaling/protocol';
+import type { ShownTile } from '../media/view';
+import type { Knock, MediaKindName, Participant, QualityReason, Role } from '../signaling/protocol';
 import { confirmAction } from './confirm';
 import { h, uid } from './dom';
 import { tattr, tx } from './i18nDom';
-import { gridShape } from './layout';
+import type { LayoutMode } from './layout';
 import { diffRoster, hostActions, SpeakerMark } from './roster';
 import type { Shell, View } from './shell';
-import { showStream } from './video';
+import { Stage } from './stage';
+import { handMark, markSpeaking, NetMark, RemoteTile, ScreenTile, selfTile, setHandAttr, toggleButton, type Sound } from './tiles';
 
 export interface MeetingDeps {
   readonly shell: Shell;
@@ -84,6 +98,12 @@ export interface MeetingDeps {
   readonly onChat?: (text: string) => void;
   /** Raise or lower our hand. */
   readonly onHand?: (raised: boolean) => void;
+  /** Start (true) or stop sharing our screen; the view learns the outcome through setSharing. */
+  readonly onScreen?: (share: boolean) => void;
+  /** Whether this browser can share a screen (no button otherwise). */
+  readonly screenSupported?: boolean;
+  /** What the stage shows, or its sizes, may have changed (see shownTiles). */
+  readonly onViewChange?: () => void;
 }
 
 /** One chat message as shown. */
@@ -105,6 +125,18 @@ export interface MeetingSnapshot {
 
 export interface MeetingView extends View {
   readonly grid: HTMLElement;
+  /** A member's screen share as it arrives (null: it stopped). */
+  setScreenStream(id: string, stream: MediaStream | null): void;
+  /** Whether we share our screen now. */
+  setSharing(on: boolean): void;
+  /** The received videos on screen now, at their CSS sizes. */
+  shownTiles(): ShownTile[];
+  /** The server's `video_quality` for a member's camera or screen. */
+  setQuality(id: string, source: ShownTile['source'], layer: number, reason: QualityReason): void;
+  /** A member's network quality (oneself included). */
+  setNet(id: string, level: NetLevel): void;
+  /** Grid or speaker view. */
+  readonly layout: LayoutMode;
   addParticipant(p: Participant): void;
   removeParticipant(id: string): void;
   /** What arrives from a participant (null: nothing). Kept until its tile exists. */
@@ -147,159 +179,6 @@ export interface MeetingView extends View {
   setHand(id: string, raised: boolean, name: string): void;
 }
 
-/** The raised-hand marker of a tile or roster entry; shown while data-hand="raised". */
-function handMark(): HTMLElement {
-  return tx(h('span', { class: 'hand-mark tag' }), 'meeting.handRaised');
-}
-
-function setHandAttr(el: HTMLElement, raised: boolean): void {
-  if (raised) el.setAttribute('data-hand', 'raised');
-  else el.removeAttribute('data-hand');
-}
-
-function nameCaption(name: string, role: Role, self: boolean): HTMLElement {
-  return h(
-    'figcaption',
-    { class: 'tile-name' },
-    self ? tx(h('span'), 'meeting.you', { name }) : h('span', {}, name),
-    role === 'host' ? tx(h('span', { class: 'badge' }), 'meeting.host') : null,
-  );
-}
-
-function selfTile(deps: MeetingDeps): { tile: HTMLElement; update: () => void; setRole: (role: Role) => void } {
-  const video = h('video', { autoplay: true, playsinline: true, muted: true });
-  const off = tx(h('p', { class: 'tile-off' }), 'meeting.cameraOff');
-  let caption = nameCaption(deps.name, deps.role, true);
-  const tile = h(
-    'figure',
-    { class: 'tile', 'data-testid': 'tile', 'data-participant': deps.participant, 'data-self': 'true' },
-    video,
-    off,
-    handMark(),
-    caption,
-  );
-  const update = (): void => {
-    showStream(video, deps.media.stream);
-    tile.classList.toggle('is-off', !deps.media.isLive('video'));
-  };
-  const setRole = (role: Role): void => {
-    const next = nameCaption(deps.name, role, true);
-    caption.replaceWith(next);
-    caption = next;
-  };
-  update();
-  return { tile, update, setRole };
-}
-
-/** Marks a tile as the active speaker's, or not. */
-function markSpeaking(tile: HTMLElement, on: boolean): void {
-  tile.classList.toggle('is-speaking', on);
-  if (on) tile.setAttribute('data-speaking', 'true');
-  else tile.removeAttribute('data-speaking');
-}
-
-/** Sound policy shared by all remote tiles. */
-interface Sound {
-  blocked: boolean;
-  onBlocked(): void;
-}
-
-class RemoteTile {
-  readonly tile: HTMLElement;
-  readonly video: HTMLVideoElement;
-  readonly #sound: Sound;
-  #caption: HTMLElement;
-  #stream: MediaStream | null = null;
-  #unlisten: () => void = () => undefined;
-
-  constructor(p: Participant, sound: Sound) {
-    this.#sound = sound;
-    this.video = h('video', { autoplay: true, playsinline: true });
-    this.#caption = nameCaption(p.name, p.role, false);
-    this.tile = h(
-      'figure',
-      { class: 'tile is-off', 'data-testid': 'tile', 'data-participant': p.id, 'data-in-group': 'false' },
-      this.video,
-      tx(h('p', { class: 'tile-off' }), 'meeting.cameraOff'),
-      tx(h('p', { class: 'tile-flag', 'data-testid': 'not-in-group' }), 'e2ee.notInGroup'),
-      handMark(),
-      this.#caption,
-    );
-  }
-
-  /** Name or role changed. */
-  setInfo(p: Participant): void {
-    const next = nameCaption(p.name, p.role, false);
-    this.#caption.replaceWith(next);
-    this.#caption = next;
-  }
-
-  setStream(stream: MediaStream | null): void {
-    if (stream === this.#stream) return;
-    this.#unlisten();
-    this.#stream = stream;
-    const v = this.video;
-    v.srcObject = stream;
-    const sync = (): void => {
-      const video = stream?.getVideoTracks()[0];
-      this.tile.classList.toggle('is-off', !video || video.muted || video.readyState === 'ended');
-    };
-    const tracks = stream?.getTracks() ?? [];
-    for (const tr of tracks) {
-      tr.addEventListener('mute', sync);
-      tr.addEventListener('unmute', sync);
-      tr.addEventListener('ended', sync);
-    }
-    this.#unlisten = () => {
-      for (const tr of tracks) {
-        tr.removeEventListener('mute', sync);
-        tr.removeEventListener('unmute', sync);
-        tr.removeEventListener('ended', sync);
-      }
-    };
-    sync();
-    if (stream) this.play();
-  }
-
-  play(): void {
-    const v = this.video;
-    if (!v.srcObject) return;
-    v.muted = this.#sound.blocked;
-    void v.play().catch((e: unknown) => {
-      if (v.muted || (e instanceof DOMException && e.name !== 'NotAllowedError')) return;
-      // Sound needs a gesture first: play muted for now.
-      this.#sound.onBlocked();
-      v.muted = true;
-      void v.play().catch(() => undefined);
-    });
-  }
-
-  dispose(): void {
-    this.#unlisten();
-    this.video.srcObject = null;
-  }
-}
-
-function toggleButton(testid: string, labelKey: MessageKey): { button: HTMLButtonElement; setOn: (on: boolean, available: boolean) => void } {
-  const state = h('span', { class: 'state', 'aria-hidden': 'true' });
-  const button = tattr(
-    h(
-      'button',
-      { type: 'button', class: `control control-${testid}`, 'data-testid': testid, 'aria-pressed': 'false' },
-      tx(h('span', { class: 'control-label' }), labelKey),
-      state,
-    ),
-    'aria-label',
-    labelKey,
-  );
-  const setOn = (on: boolean, available: boolean): void => {
-    button.setAttribute('aria-pressed', on ? 'true' : 'false');
-    button.classList.toggle('is-on', on);
-    button.classList.toggle('is-unavailable', !available);
-    tx(state, on ? 'meeting.on' : 'meeting.off');
-  };
-  return { button, setOn };
-}
 
 export function meetingView(deps: MeetingDeps): MeetingView {
   const { media, prefs, shell } = deps;
@@ -311,8 +190,13 @@ export function meetingView(deps: MeetingDeps): MeetingView {
 
   // ---- tiles ----------------------------------------------------------------
   const self = selfTile(deps);
-  const grid = tattr(h('div', { class: 'grid', role: 'group' }, self.tile), 'aria-label', 'meeting.grid');
+  const stage = new Stage({ onChange: () => deps.onViewChange?.() });
+  const grid = stage.grid;
   const tiles = new Map<string, RemoteTile>();
+  const screens = new Map<string, ScreenTile>();
+  /** Network levels by participant, and the marks on roster entries. */
+  const netLevels = new Map<string, NetLevel>();
+  const memberNet = new Map<string, NetMark>();
   const streams = new Map<string, MediaStream>();
   const speaker = new SpeakerMark();
   const tileOf = (id: string): HTMLElement | null => (id === deps.participant ? self.tile : (tiles.get(id)?.tile ?? null));
@@ -336,6 +220,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     soundBar.hidden = true;
     for (const t of tiles.values()) t.play();
   });
+  stage.add({ key: deps.participant, el: self.tile, participant: deps.participant, source: 'camera', remote: false, resume: () => self.update() });
 
   const reconnectBar = h(
     'div',
@@ -344,10 +229,26 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     tx(h('span'), 'reconnect.banner'),
   );
 
-  const layout = (): void => {
-    const { cols, rows } = gridShape(tiles.size + 1);
-    grid.dataset['cols'] = String(cols);
-    grid.dataset['rows'] = String(rows);
+  const screenKey = (id: string): string => `screen:${id}`;
+  const setScreenStream = (id: string, stream: MediaStream | null): void => {
+    const had = screens.get(id);
+    if (!stream) {
+      if (!had) return;
+      had.dispose();
+      screens.delete(id);
+      stage.remove(screenKey(id));
+      return;
+    }
+    if (had) {
+      had.setStream(stream);
+      return;
+    }
+    const name = nameOf(id) ?? '';
+    const st = new ScreenTile(id, name);
+    screens.set(id, st);
+    st.setStream(stream);
+    stage.add({ key: screenKey(id), el: st.tile, participant: id, source: 'screen', remote: true, resume: () => st.resume() });
+    if (name !== '') shell.announce('meeting.screen.announce', { name });
   };
 
   // ---- roster -----------------------------------------------------------------
@@ -402,6 +303,9 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     if (can.promote) action('promote', 'meeting.promote', () => deps.onPromote?.(p.id));
     if (can.remove) action('remove', 'meeting.remove', () => askRemove(p));
     const ok = inGroup(p.id);
+    const net = new NetMark();
+    net.set(netLevels.get(p.id) ?? null);
+    memberNet.set(p.id, net);
     // in the group, the name is the one its MLS leaf carries
     const name = group.get(p.id)?.name || p.name;
     const entry = h(
@@ -414,6 +318,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
         p.role === 'host' ? tx(h('span', { class: 'badge' }), 'meeting.host') : null,
         !ok && !isSelf ? tx(h('span', { class: 'tag tag-warn', 'data-testid': 'not-in-group' }), 'e2ee.notInGroup') : null,
         handMark(),
+        net.el,
       ),
       actions.childElementCount > 0 ? actions : null,
     );
@@ -497,6 +402,25 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   const mic = toggleButton('mic', 'meeting.mic');
   const camera = toggleButton('camera', 'meeting.camera');
   const hand = toggleButton('hand', 'meeting.hand');
+  const screenButton = toggleButton('screen', 'meeting.screen');
+  screenButton.button.hidden = deps.screenSupported !== true;
+  const layoutButton = toggleButton('layout-toggle', 'meeting.layout');
+  const applyLayout = (): void => {
+    const speakerView = stage.mode === 'speaker';
+    layoutButton.setOn(speakerView, true);
+    layoutButton.button.setAttribute('data-layout', stage.mode);
+  };
+  layoutButton.button.addEventListener('click', () => {
+    stage.setMode(stage.mode === 'speaker' ? 'grid' : 'speaker');
+    applyLayout();
+    shell.announce(stage.mode === 'speaker' ? 'meeting.layout.speaker' : 'meeting.layout.grid');
+  });
+  let sharing = false;
+  screenButton.button.addEventListener('click', () => {
+    // the session answers with setSharing once the browser said yes or no
+    screenButton.button.disabled = !sharing;
+    deps.onScreen?.(!sharing);
+  });
   const lock = toggleButton('lock', 'meeting.lock');
   lock.button.classList.add('host-only');
   const end = tattr(
@@ -563,7 +487,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   const unsubscribe = media.onChange(sync);
 
   const controls = tattr(
-    h('div', { class: 'controls', role: 'group' }, mic.button, camera.button, hand.button, lock.button, end, leave),
+    h('div', { class: 'controls', role: 'group' }, mic.button, camera.button, screenButton.button, hand.button, layoutButton.button, lock.button, end, leave),
     'aria-label',
     'meeting.controls',
   );
@@ -575,7 +499,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     reconnectBar,
     unsupportedNote,
     soundBar,
-    h('div', { class: 'meeting-body' }, h('div', { class: 'stage' }, grid), side),
+    h('div', { class: 'meeting-body' }, stage.root, side),
     controls,
   );
 
@@ -664,11 +588,11 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     if (!isSelf && !tiles.has(p.id)) {
       const tile = new RemoteTile(p, sound);
       tiles.set(p.id, tile);
-      grid.append(tile.tile);
       const s = streams.get(p.id);
       if (s) tile.setStream(s);
+      tile.net.set(netLevels.get(p.id) ?? null);
       markSpeaking(tile.tile, speaker.is(p.id));
-      layout();
+      stage.add({ key: p.id, el: tile.tile, participant: p.id, source: 'camera', remote: true, resume: () => tile.resume() });
     } else if (!isSelf) {
       tiles.get(p.id)?.setInfo(p);
     }
@@ -686,10 +610,12 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     const tile = tiles.get(id);
     if (tile) {
       tile.dispose();
-      tile.tile.remove();
       tiles.delete(id);
-      layout();
+      stage.remove(id);
     }
+    setScreenStream(id, null);
+    netLevels.delete(id);
+    memberNet.delete(id);
     streams.delete(id);
     speaker.forget(id);
     const entry = members.get(id);
@@ -765,6 +691,28 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     titleKey: 'meeting.title',
     focus: heading,
     grid,
+    get layout() {
+      return stage.mode;
+    },
+    setScreenStream,
+    setSharing(on) {
+      const was = sharing;
+      sharing = on;
+      screenButton.setOn(on, true);
+      screenButton.button.disabled = false;
+      if (on && !was) shell.announce('meeting.screen.self');
+    },
+    shownTiles: () => stage.shown(),
+    setQuality(id, source, layer, reason) {
+      const note = source === 'screen' ? screens.get(id)?.quality : tiles.get(id)?.quality;
+      note?.set(layer, reason);
+    },
+    setNet(id, level) {
+      netLevels.set(id, level);
+      if (id === deps.participant) self.net.set(level);
+      else tiles.get(id)?.net.set(level);
+      memberNet.get(id)?.set(level);
+    },
     get role() {
       return role;
     },
@@ -801,6 +749,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
       }
       const t = tileOf(id);
       if (t) markSpeaking(t, true);
+      stage.setSpeaker(id);
     },
     setReconnecting(on) {
       reconnectBar.hidden = !on;
@@ -808,7 +757,11 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     },
     clearRemoteStreams() {
       streams.clear();
-      for (const t of tiles.values()) t.setStream(null);
+      for (const t of tiles.values()) {
+        t.setStream(null);
+        t.quality.clear();
+      }
+      for (const id of [...screens.keys()]) setScreenStream(id, null);
       const was = speaker.current;
       speaker.clear();
       if (was !== null) {
@@ -890,7 +843,9 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     setHand,
     dispose() {
       unsubscribe();
+      stage.dispose();
       for (const t of tiles.values()) t.dispose();
+      for (const t of screens.values()) t.dispose();
     },
   };
 
@@ -900,7 +855,8 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   updateLobby();
   applyRole();
   applyLocked();
-  layout();
+  applyLayout();
+  screenButton.setOn(false, true);
   sync();
   hand.setOn(false, true);
   syncChat();
