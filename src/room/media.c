@@ -34,7 +34,7 @@
 
 enum {
 	MEDIA_MAX_SUBS = SDP_MAX_MEDIA,   /* m-lines in a subscribe offer */
-	MEDIA_SDP_MAX = 65536,            /* bytes of SDP we write */
+	MEDIA_SDP_MAX = SDP_MAX_SIZE,     /* bytes of SDP we write */
 	PT_OPUS = 111, PT_VP8 = 96, PT_VP9 = 98, PT_H264 = 102, PT_AV1 = 45,
 	/* each video payload type's RTX (RFC 4588) is the next number */
 	EXT_SUB_AUDIO_LEVEL = 1,          /* subscriber's id for RFC 6464 */

@@ -15,7 +15,8 @@
  * RFC 5761). Plan B, SDES keys and ICE-full are out of scope.
  *
  * Memory: a struct sdp_session is a large value of fixed-size arrays
- * (sizeof is about 2 MB with the limits below), owned by whoever allocates
+ * (sizeof is about 9 MB with the limits below, of which a parse or a
+ * build touches only the m-lines used), owned by whoever allocates
  * it — allocate it once, on the heap, and reuse it. Nothing here calls
  * malloc: strings are copied into fixed fields with named maximum lengths,
  * every array has a named limit, and exceeding a limit is -E2BIG, never a
@@ -44,10 +45,16 @@
  * a wide margin over what Chromium, Firefox and Safari emit.
  */
 enum {
-	SDP_MAX_SIZE = 65536,      /* bytes of SDP text; a browser offer is < 20 KB */
-	SDP_MAX_LINES = 4096,      /* lines per description */
-	SDP_MAX_LINE = 1024,       /* characters per line, without CRLF */
-	SDP_MAX_MEDIA = 64,        /* m-lines: one per forwarded track in subscribe */
+	/* m-lines: one per forwarded track in a subscribe offer. A member of
+	 * a full meeting (ROOM_MAX_MEMBERS = 100) receives the microphone and
+	 * camera of 99 others, 198 m-lines, plus screen shares. */
+	SDP_MAX_MEDIA = 256,
+	/* Text limits follow: a subscribe m-line we write is ~1 KB (video
+	 * with RTX, two host candidates), a browser's answer to it less;
+	 * about 25 lines each. The BUNDLE line lists every mid ("s255"). */
+	SDP_MAX_SIZE = 1536 * SDP_MAX_MEDIA,   /* bytes of SDP text: 384 KiB */
+	SDP_MAX_LINES = 32 * SDP_MAX_MEDIA,    /* lines per description */
+	SDP_MAX_LINE = 2048,       /* characters per line, without CRLF */
 	SDP_MAX_BUNDLE = SDP_MAX_MEDIA, /* mids in a=group:BUNDLE (RFC 9143) */
 	SDP_MAX_CODECS = 64,       /* payload types per m-line: 96-127 plus the
 				      35-63 range Chromium spills into (RFC 3551 §6) */

@@ -18,6 +18,7 @@
 #include "conf/conf.h"
 #include "metrics/metrics.h"
 #include "room/room.h"
+#include "sdp/sdp.h"
 #include "sig/schema.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -27,7 +28,7 @@
 enum {
 	SIG_KNOCK_SLOTS = 4096,       /* per-address knock buckets (bounded) */
 	SIG_PING_ID_MAX = 9007199254740991LL, /* 2^53-1: exact in JavaScript */
-	SIG_SDP_MAX = 65536,          /* bytes of SDP in one message */
+	SIG_SDP_MAX = SDP_MAX_SIZE,   /* bytes of SDP in one message */
 };
 
 struct sig_server {

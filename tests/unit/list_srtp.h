@@ -1,6 +1,7 @@
 /* src/srtp */
 TEST(srtp_dtls_gcm)
 TEST(srtp_dtls_cm80)
+TEST(srtp_dtls_prefers_gcm)
 TEST(srtp_overheads)
 TEST(srtp_key_direction)
 TEST(srtp_tamper)

@@ -1027,7 +1027,7 @@ int test_sdp_limits(void)
 
 	/* over-long line, over-long fields */
 	wbuf_init(&b, 0);
-	wbuf_printf(&b, HEAD "a=x:%01100d\r\n", 0);
+	wbuf_printf(&b, HEAD "a=x:%0*d\r\n", SDP_MAX_LINE, 0);   /* 4 + max */
 	TEST_EQ(expect_err(b.data, -E2BIG, 5), 0);
 	wbuf_free(&b);
 	wbuf_init(&b, 0);

@@ -171,6 +171,15 @@ int test_srtp_dtls_gcm(void)
 	return 0;
 }
 
+/* The server's order decides (conclave lists GCM first): a client that
+ * prefers AES-CM but also offers GCM gets GCM, i.e. the EVP engine. */
+int test_srtp_dtls_prefers_gcm(void)
+{
+	TEST_EQ(from_dtls("SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32:"
+			  "SRTP_AEAD_AES_128_GCM", DTLS_SRTP_AEAD_AES_128_GCM), 0);
+	return 0;
+}
+
 int test_srtp_dtls_cm80(void)
 {
 	TEST_EQ(from_dtls("SRTP_AES128_CM_SHA1_80", DTLS_SRTP_AES128_CM_SHA1_80),
