@@ -4,7 +4,8 @@
 #   make run        install what is missing, build, start a server, print a link
 #   make test       install what is missing, build, run every test
 #   make asan       the server and unit tests with AddressSanitizer + UBSan
-#   make fuzz       the libFuzzer campaign (long); make fuzz-smoke: a short run
+#   make fuzz       the libFuzzer campaign (1 CPU-hour per target; FUZZ_CPU=s)
+#                   make fuzz-smoke: a short run of each (make test runs it)
 #
 # Every C file under src/<module>/ is part of the server; src/main/main.c
 # holds main(). Tests and fuzz targets link the same objects.
@@ -93,13 +94,21 @@ $(B)/fuzz/%: fuzz/%.c $(FOBJ) $(wildcard src/*/*.h)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FOBJ) -o $@ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BINS)
+# the objects are shared by every target: keep them between builds
+.PRECIOUS: $(B)/fuzz/obj/%.o
 
 FUZZ_SECONDS ?= 15
 fuzz-smoke: fuzz-build
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_BINS)
 
+# The campaign (scripts/fuzz-campaign.sh, docs/security.md "Fuzzing"):
+# FUZZ_CPU CPU seconds per target, in turns of FUZZ_SLICE, one niced fuzzer
+# at a time; results go to the ledger fuzz/campaign.tsv and the corpora.
+# FUZZ_TOPUP=1 counts the ledger, so that a campaign continues where it was.
+FUZZ_CPU ?= 3600
+FUZZ_SLICE ?= 900
 fuzz: fuzz-build
-	FUZZ_SECONDS=$${FUZZ_SECONDS:-3600} scripts/fuzz.sh $(FUZZ_BINS)
+	FUZZ_CPU=$(FUZZ_CPU) FUZZ_SLICE=$(FUZZ_SLICE) scripts/fuzz-campaign.sh $(FUZZ_BINS)
 
 # ---- tests ---------------------------------------------------------------
 deps:
