@@ -45,7 +45,7 @@ WEB_SRC  := $(shell find web/src web/index.html web/public -type f 2>/dev/null) 
 -include $(OBJ:.o=.d) $(AOBJ:.o=.d) $(FOBJ:.o=.d)
 
 .PHONY: all server web asan test unit deps run fuzz fuzz-smoke fuzz-build \
-        clean bench bench-smoke srtp-bench integration browser webtest media hardening
+        clean bench bench-smoke srtp-bench gso-bench integration browser webtest media hardening
 
 all: server web
 
@@ -146,6 +146,14 @@ $(B)/bench/srtp_bench: bench/srtp_bench.c $(OBJ) $(wildcard src/*/*.h)
 
 srtp-bench: $(B)/bench/srtp_bench
 	$(B)/bench/srtp_bench
+
+# kernel CPU per datagram, sendmmsg vs UDP GSO (not part of make test)
+$(B)/bench/gso_bench: bench/gso_bench.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) bench/gso_bench.c -o $@ -lpthread
+
+gso-bench: $(B)/bench/gso_bench
+	$(B)/bench/gso_bench
 
 # hardening: floods during a meeting, kills during writes, limits
 hardening: $(B)/asan/conclave

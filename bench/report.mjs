@@ -75,6 +75,42 @@ function chart(rows, servers, pngPath, tmpDir) {
 	execFileSync('gnuplot', [], { input: gp });
 }
 
+/** Markdown tables of a partial run (bench/run.mjs with fewer scenarios,
+ * servers or repetitions): CPU per packet and quality, for pasting into
+ * bench/notes.md beside the full run's tables. */
+export function partialTables(out) {
+	const rows = summarise(out);
+	const servers = out.cfg.servers;
+	const L = [];
+	const cell = (x, fn) => (!x ? '–' : x.skipped ? 'not run' : !x.ok ? `failed (${x.errors[0] ?? '?'})` : fn(x));
+	L.push(`Partial run of ${out.started.slice(0, 10)} (${out.started.slice(11, 16)}–${out.finished.slice(11, 16)} UTC): ` +
+		`${servers.join(', ')}; ${out.cfg.reps} repetition(s) of ${out.cfg.duration} s; SRTP profile ` +
+		`${[...new Set(rows.flatMap((r) => servers.map((s) => r.servers[s]?.profile).filter(Boolean)))].join(', ') || '?'}.`);
+	L.push('');
+	L.push(`| scenario | forwarded packets/s | ${servers.map((s) => `${s} µs/packet`).join(' | ')} | ${servers.map((s) => `${s} CPU`).join(' | ')} | Janus ÷ conclave |`);
+	L.push(`|---|---|${servers.map(() => '---').join('|')}|${servers.map(() => '---').join('|')}|---|`);
+	for (const r of rows) {
+		const c = r.servers.conclave, j = r.servers.janus;
+		const ratio = c?.ok && j?.ok && c.us.median ? `${(j.us.median / c.us.median).toFixed(1)}×` : '–';
+		L.push(`| ${r.label} | ${servers.map((s) => cell(r.servers[s], (x) => kpps(x.pps.median))).join(' / ')} | ` +
+			`${servers.map((s) => cell(r.servers[s], (x) => mmm(x.us, 2))).join(' | ')} | ` +
+			`${servers.map((s) => cell(r.servers[s], (x) => `${f(x.cpu.median * 100, 0)} %`)).join(' | ')} | ${ratio} |`);
+	}
+	L.push('');
+	L.push('| scenario | server | loss | delay p50 / p99 ms | first key frame ms | other load on server core | server waited for its core |');
+	L.push('|---|---|---|---|---|---|---|');
+	for (const r of rows)
+		for (const s of servers) {
+			const x = r.servers[s];
+			if (!x || x.skipped || !x.ok) continue;
+			const und = x.undelivered.median ? ` (+${f(x.undelivered.median, 0)} streams never delivered)` : '';
+			L.push(`| ${r.label} | ${s} | ${f(x.loss.median * 100, 2)} %${und} | ${f(x.p50.median, 2)} / ${f(x.p99.median, 2)} | ` +
+				`${f(x.kf.median, 0)} (${f(x.kfMax.median, 0)}) | ${f(x.other.median * 100, 0)} % | ` +
+				`${Number.isNaN(x.runq.median) ? '–' : `${f(x.runq.median * 1000, 0)} ms/s`} |`);
+		}
+	return L;
+}
+
 export async function writeReport(out, { repo = path.resolve(here, '..') } = {}) {
 	const rows = summarise(out);
 	const servers = out.cfg.servers;
@@ -210,7 +246,8 @@ export async function writeReport(out, { repo = path.resolve(here, '..') } = {})
 	L.push('```');
 	L.push('make bench                       # installs Janus and gnuplot if missing (root), builds, runs, writes this file');
 	L.push('BENCH_SMOKE=1 node bench/run.mjs # the 10-second check that make test runs (conclave, 1 -> 5)');
-	L.push('BENCH_SERVERS=conclave BENCH_SCENARIOS=fanout-40,meeting-12 BENCH_REPS=1 node bench/run.mjs');
+	L.push('BENCH_SERVERS=conclave BENCH_SCENARIOS=fanout-40,meeting-12 BENCH_REPS=1 node bench/run.mjs  # partial: build/bench/partial.md');
+	L.push('make srtp-bench                  # µs per SRTP protect, libsrtp2 vs EVP (bench/srtp_bench.c)');
 	L.push('node bench/report.mjs            # re-render this file from build/bench/results.json');
 	L.push('```');
 	L.push('');

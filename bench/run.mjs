@@ -16,6 +16,11 @@
 // Knobs (environment): BENCH_SERVERS=conclave,janus  BENCH_SCENARIOS=a,b
 // BENCH_REPS=3  BENCH_DURATION=10 (seconds measured)  BENCH_FANOUT=5,10,...
 // BENCH_KEEP_LOGS=1 (keep every server log under build/bench/logs).
+// A run narrowed by BENCH_SERVERS, BENCH_SCENARIOS or BENCH_REPS < 3 (or
+// with BENCH_PARTIAL=1) is a partial run: it writes
+// build/bench/partial.json and prints its tables (bench/report.mjs
+// partialTables) instead of replacing results.json and docs/, so the full
+// run's figures stay as they are.
 //
 // How: it re-runs itself inside a network namespace made by
 // scripts/netns.sh (lo and a veth pair, 10.77.0.1 for the servers,
@@ -74,6 +79,8 @@ const cfg = {
 	warmup: SMOKE ? 1 : 2,
 	fanout: env.BENCH_FANOUT ? env.BENCH_FANOUT.split(',').map(Number) : DEFAULT_FANOUT,
 };
+const PARTIAL = !SMOKE && (env.BENCH_PARTIAL === '1' || Boolean(env.BENCH_SERVERS) ||
+	Boolean(env.BENCH_SCENARIOS) || cfg.reps < 3);
 cfg.scenarios = env.BENCH_SCENARIOS ? env.BENCH_SCENARIOS.split(',')
 	: SMOKE ? ['fanout-5']
 		: [...cfg.fanout.map((n) => `fanout-${n}`), 'meeting-6', 'meeting-12', 'meetings-50x4', 'audio-100'];
@@ -410,7 +417,7 @@ async function main() {
 	const jitter = {};
 	if (!SMOKE) jitter.before = jitterProbe(5);
 	const started = new Date();
-	log(`${SMOKE ? 'smoke' : 'full'} run: servers ${cfg.servers.join(', ')}; ${cfg.reps} repetition(s) of ${cfg.duration} s; scenarios ${cfg.scenarios.join(', ')}`);
+	log(`${SMOKE ? 'smoke' : PARTIAL ? 'partial' : 'full'} run: servers ${cfg.servers.join(', ')}; ${cfg.reps} repetition(s) of ${cfg.duration} s; scenarios ${cfg.scenarios.join(', ')}`);
 	const results = [];
 	const stopped = new Map(); // server -> reason the fan-out sweep stopped
 	for (const name of cfg.scenarios) {
@@ -441,14 +448,22 @@ async function main() {
 		}
 	}
 	if (!SMOKE) jitter.after = jitterProbe(5);
-	const out = { smoke: SMOKE, jitter, started: started.toISOString(), finished: new Date().toISOString(), cfg, machine: machine(),
+	const out = { smoke: SMOKE, partial: PARTIAL, jitter, started: started.toISOString(), finished: new Date().toISOString(), cfg, machine: machine(),
 		scenarios: Object.fromEntries(cfg.scenarios.map((n) => { const s = scenario(n); return [n, { label: s.label, about: s.about, kind: s.kind, n: s.n }]; })),
 		stopped: Object.fromEntries(stopped), results };
 	fs.mkdirSync(path.join(BUILD, 'bench'), { recursive: true });
-	const file = path.join(BUILD, 'bench', SMOKE ? 'smoke.json' : 'results.json');
+	const file = path.join(BUILD, 'bench', SMOKE ? 'smoke.json' : PARTIAL ? 'partial.json' : 'results.json');
 	fs.writeFileSync(file, JSON.stringify(out, null, 1));
 	log(`results in ${path.relative(REPO, file)}`);
 	if (SMOKE) return smokeVerdict(results);
+	if (PARTIAL) {
+		const { partialTables } = await import('./report.mjs');
+		const md = partialTables(out).join('\n') + '\n';
+		fs.writeFileSync(path.join(BUILD, 'bench', 'partial.md'), md);
+		console.log(md);
+		log('partial run: docs/ and results.json left as they were; tables in build/bench/partial.md');
+		return 0;
+	}
 	const { writeReport } = await import('./report.mjs');
 	await writeReport(out, { repo: REPO });
 	return 0;
