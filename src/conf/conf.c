@@ -127,8 +127,55 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * The value of a `name = value` line, from the text after '=' (see
+ * conf.h): "quoted" (any character, '#' too; \" and \\ escape), or bare,
+ * ending at a '#' that follows a blank (a comment). A bare value with a
+ * '#' inside a word is refused rather than cut short there: a path like
+ * /etc/tls/a#1.pem silently read as /etc/tls/a would be a trap.
+ * Returns the value (in place) or NULL with *why set.
+ */
+static char *file_value(char *s, const char **why)
+{
+	char *r, *w;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s == '"') {
+		for (r = w = s + 1; *r != '"'; r++) {
+			if (!*r || *r == '\n') {
+				*why = "a quoted value without its closing quote";
+				return NULL;
+			}
+			if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+				r++;
+			*w++ = *r;
+		}
+		*w = '\0';   /* w <= r: at worst over the closing quote */
+		for (r++; isspace((unsigned char)*r); r++)
+			;
+		if (*r && *r != '#') {
+			*why = "text after a quoted value";
+			return NULL;
+		}
+		return s + 1;
+	}
+	for (r = s; *r; r++) {
+		if (*r != '#')
+			continue;
+		if (r > s && !isspace((unsigned char)r[-1])) {
+			*why = "a '#' inside a value (put the value in \"quotes\")";
+			return NULL;
+		}
+		*r = '\0';
+		break;
+	}
+	return trim(s);
+}
+
 int conf_load_file(struct conf *c, const char *path, FILE *err)
 {
+	const char *why = NULL;
 	char line[CONF_STR_MAX + 128], *eq, *k, *v;
 	int lineno = 0, rc = 0;
 	FILE *f = fopen(path, "r");
@@ -145,11 +192,8 @@ int conf_load_file(struct conf *c, const char *path, FILE *err)
 			rc = -EINVAL;
 			break;
 		}
-		k = strchr(line, '#');
-		if (k)
-			*k = '\0';
 		k = trim(line);
-		if (!*k)
+		if (!*k || *k == '#')
 			continue;
 		eq = strchr(k, '=');
 		if (!eq) {
@@ -159,7 +203,12 @@ int conf_load_file(struct conf *c, const char *path, FILE *err)
 			break;
 		}
 		*eq = '\0';
-		v = trim(eq + 1);
+		v = file_value(eq + 1, &why);
+		if (!v) {
+			fprintf(err, "conclave: %s:%d: %s\n", path, lineno, why);
+			rc = -EINVAL;
+			break;
+		}
 		k = trim(k);
 		if (conf_set(c, k, v, err)) {
 			fprintf(err, "conclave: in %s line %d\n", path, lineno);

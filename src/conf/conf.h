@@ -62,7 +62,14 @@ void conf_defaults(struct conf *c);
 int conf_parse_args(struct conf *c, int argc, char **argv, int first,
 		    bool *help, FILE *err);
 
-/* Reads a config file of `name = value` lines ('#' starts a comment). */
+/*
+ * Reads a config file of `name = value` lines. A line starting with '#' is
+ * a comment, and so is a '#' after a blank (`listen = :8443  # note`). A
+ * value with '#' in it, or with blanks at its ends, goes in double quotes
+ * (`cert = "/etc/tls/a#1.pem"`; \" and \\ inside); a bare value with a
+ * '#' inside a word is an error. Returns 0, or -EINVAL with a message
+ * naming the line on `err`.
+ */
 int conf_load_file(struct conf *c, const char *path, FILE *err);
 
 /* Sets one setting by name (dashes or underscores). Returns 0 or -EINVAL. */

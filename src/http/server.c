@@ -523,9 +523,36 @@ static void ws_drop_queue(struct pss *pss)
 	pss->outq_bytes = 0;
 }
 
+/*
+ * Answers an upgrade request we refuse with a complete HTTP response
+ * (docs/protocol.md, "Limits"), written at once: the request has been read
+ * whole, so closing right after sends it and then a FIN (no reset). The
+ * caller returns nonzero and libwebsockets closes the connection.
+ */
+static int refuse_upgrade(struct lws *wsi, unsigned int status,
+			  const char *text)
+{
+	unsigned char buf[LWS_PRE + 512], *start = buf + LWS_PRE, *p = start,
+					 *end = buf + sizeof(buf) - 1;
+	size_t n = strlen(text);
+
+	if (lws_add_http_common_headers(wsi, status, "text/plain; charset=utf-8",
+					(lws_filepos_t)n, &p, end) ||
+	    add_header(wsi, "cache-control:", "no-store", &p, end) ||
+	    add_header(wsi, "connection:", "close", &p, end) ||
+	    lws_finalize_http_header(wsi, &p, end) || (size_t)(end - p) < n)
+		return 1;
+	memcpy(p, text, n);
+	p += n;
+	lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS);
+	return 1;
+}
+
 static int ws_filter(struct lws *wsi)
 {
 	struct http_server *s = lws_context_user(lws_get_context(wsi));
+	struct addr_key k;
+	struct ipcount *e;
 	char uri[64];
 
 	if (lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
@@ -536,7 +563,18 @@ static int ws_filter(struct lws *wsi)
 	if (s->ws_open >= (uint64_t)s->conf->ws_max_conns) {
 		s->ws_refused++;
 		log_warn("ws", "refusing a connection: server limit reached");
-		return 1;
+		return refuse_upgrade(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+				      "too many connections\n");
+	}
+	/* the per-address limit is taken in ws_established; asking here too
+	 * lets the refusal be a clear answer instead of a closed socket */
+	peer_key(wsi, &k);
+	e = *ip_find(s, &k);
+	if (e && e->n >= (unsigned)s->conf->ws_conns_per_ip) {
+		s->ws_refused++;
+		log_warn("ws", "refusing a connection: per-address limit reached");
+		return refuse_upgrade(wsi, HTTP_STATUS_SERVICE_UNAVAILABLE,
+				      "too many connections from this address\n");
 	}
 	return 0;
 }
@@ -745,6 +783,7 @@ static void render_metrics(struct http_server *s, struct wbuf *b)
 	room_metrics(s->rooms, b);
 	if (s->sfu)
 		sfu_metrics(s->sfu, b);
+	metrics_process(b);
 }
 
 /* ---- life cycle --------------------------------------------------------- */

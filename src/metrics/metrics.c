@@ -33,3 +33,17 @@ void metrics_gauge(struct wbuf *b, const char *name, const char *help,
 	metrics_family(b, name, "gauge", help);
 	metrics_sample(b, name, v);
 }
+
+void metrics_counter_f(struct wbuf *b, const char *name, const char *help,
+		       double v)
+{
+	metrics_family(b, name, "counter", help);
+	wbuf_printf(b, "%s %.6f\n", name, v);
+}
+
+void metrics_gauge_f(struct wbuf *b, const char *name, const char *help,
+		     double v)
+{
+	metrics_family(b, name, "gauge", help);
+	wbuf_printf(b, "%s %.3f\n", name, v);
+}

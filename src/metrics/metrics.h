@@ -25,5 +25,14 @@ void metrics_counter(struct wbuf *b, const char *name, const char *help,
 		     uint64_t v);
 void metrics_gauge(struct wbuf *b, const char *name, const char *help,
 		   uint64_t v);
+/* The same with a fractional value (seconds). */
+void metrics_counter_f(struct wbuf *b, const char *name, const char *help,
+		       double v);
+void metrics_gauge_f(struct wbuf *b, const char *name, const char *help,
+		     double v);
+
+/* process.c: the standard process_* metrics of this process (CPU, memory,
+ * fds, threads, start time), read from /proc/self now. */
+void metrics_process(struct wbuf *b);
 
 #endif

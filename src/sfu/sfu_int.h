@@ -21,6 +21,7 @@
 #include "util/ratelimit.h"
 
 struct dtls_ctx;
+struct srclimit;
 struct dtls_conn;
 struct srtps;
 
@@ -29,6 +30,16 @@ enum {
 	SFU_RECV_BATCH = 32,         /* datagrams per recvmmsg */
 	SFU_SEND_BATCH = 256,        /* datagrams per sendmmsg */
 	SFU_HASH = 4096,             /* buckets of the ufrag and address tables */
+	/* Junk per source address (util/srclimit.h): datagrams a stranger may
+	 * make us look at. A legitimate address sends junk only for a few
+	 * seconds after a restart (its old connection's media and checks:
+	 * ~300 packets/s for a 2.5 Mbit/s video with audio); 500/s leaves room
+	 * for that, while a flooding address costs at most 500 HMACs/s
+	 * (~0.5 ms of CPU). The burst is 2 s of it; 4096 sources (160 KiB)
+	 * are remembered at once. */
+	SFU_JUNK_RATE = 500,
+	SFU_JUNK_BURST = 1000,
+	SFU_JUNK_SLOTS = 4096,
 	SFU_TICK_MS = 10,            /* worker timer tick */
 	SFU_PLI_INTERVAL_MS = 1000,  /* at most one key frame request per track */
 	SFU_REPORT_MS = 1000,        /* sender/receiver report period */
@@ -162,6 +173,7 @@ struct sfu_transport {
 	X(ice_timeouts, "transports that lost ICE consent")                    \
 	X(srtp_errors, "SRTP/SRTCP packets failing authentication or replay") \
 	X(unknown_source, "packets from addresses with no transport")          \
+	X(junk_limited, "packets dropped unread: their source sent too much junk") \
 	X(unknown_ssrc, "RTP packets with an SSRC of no known track")          \
 	X(nack_in, "NACKed packets asked for by subscribers")                  \
 	X(retransmits, "packets retransmitted to subscribers from the cache")  \
@@ -188,6 +200,7 @@ struct sfu_worker {
 	int fd, epfd, evfd;
 	uint16_t port;
 	struct dtls_ctx *dtls;
+	struct srclimit *junk;           /* junk per source (transport.c) */
 	uint64_t now;
 	uint64_t now_us;                 /* arrival time of the current batch */
 	uint64_t next_report_ms, next_level_ms, next_twcc_ms;

@@ -10,6 +10,14 @@
  * table lookup (plus one HMAC for a known ufrag) and is dropped and
  * counted, without a reply.
  *
+ * Cheap rejection (the under-load path of WireGuard's receive.c): each such
+ * drop is junk charged to its source address (util/srclimit.h). A source
+ * over SFU_JUNK_RATE junk datagrams per second has everything it sends
+ * from a 5-tuple that did not pass ICE dropped before any decoding, ufrag
+ * lookup or HMAC (counter junk_limited). Good datagrams are never charged,
+ * and the 5-tuples of transports that passed ICE are never limited, so
+ * participants, even many behind one NAT address, do not feel a flood.
+ *
  * ICE-lite (RFC 8445 §2.5): the server never sends checks; it answers them.
  * The first valid check sets the transport's address; a check carrying
  * USE-CANDIDATE (the browser's nomination) moves it, which is also how an
@@ -30,6 +38,7 @@
 #include "stun/stun.h"
 #include "util/log.h"
 #include "util/secret.h"
+#include "util/srclimit.h"
 
 static size_t hash_str(const char *s, size_t n)
 {
@@ -212,6 +221,12 @@ static void dtls_check(struct sfu_worker *w, struct sfu_transport *t)
 
 /* ---- STUN --------------------------------------------------------------- */
 
+/* A datagram we had to look at for nothing: charged to its source. */
+static void junk(struct sfu_worker *w, const struct sockaddr_storage *from)
+{
+	srclimit_charge(w->junk, (const struct sockaddr *)from, w->now);
+}
+
 static void on_stun(struct sfu_worker *w, const struct sockaddr_storage *from,
 		    socklen_t fromlen, const uint8_t *p, size_t len)
 {
@@ -226,6 +241,7 @@ static void on_stun(struct sfu_worker *w, const struct sockaddr_storage *from,
 	    !m.has_username || !m.has_integrity ||
 	    stun_ice_username_split(m.username, &local, &remote) != 0) {
 		w->c.stun_dropped++;
+		junk(w, from);
 		return;
 	}
 	for (t = w->by_ufrag[hash_str((const char *)local.p, local.len)]; t;
@@ -236,6 +252,7 @@ static void on_stun(struct sfu_worker *w, const struct sockaddr_storage *from,
 	if (!t || stun_check_integrity(&m, p, t->pwd, strlen(t->pwd)) != 0 ||
 	    (m.has_fingerprint && stun_check_fingerprint(&m, p) != 0)) {
 		w->c.stun_dropped++;
+		junk(w, from);
 		return;
 	}
 	t->last_consent_ms = w->now;
@@ -266,13 +283,21 @@ void sfu__packet(struct sfu_worker *w, const struct sockaddr_storage *from,
 	if (len < 1)
 		return;
 	b0 = p[0];
+	/* one lookup tells a peer that passed ICE from a stranger; a stranger
+	 * over its junk budget gets nothing more, not even a STUN decode */
+	t = by_addr(w, from);
+	if (!t && srclimit_blocked(w->junk, (const struct sockaddr *)from,
+				   w->now)) {
+		w->c.junk_limited++;
+		return;
+	}
 	if (b0 < 4) {
 		on_stun(w, from, fromlen, p, len);
 		return;
 	}
-	t = by_addr(w, from);
 	if (!t) {
 		w->c.unknown_source++;
+		junk(w, from);
 		return;
 	}
 	if (b0 >= 20 && b0 <= 63) {

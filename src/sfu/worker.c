@@ -42,6 +42,7 @@
 #include "srtp/srtp_session.h"
 #include "util/log.h"
 #include "util/ratelimit.h"
+#include "util/srclimit.h"
 
 enum {
 	SFU_SOCK_BUF = 4 << 20,   /* socket buffers: absorb bursts of a tick */
@@ -497,6 +498,7 @@ static void worker_free(struct sfu_worker *w)
 	if (w->evfd >= 0)
 		close(w->evfd);
 	dtls_ctx_free(w->dtls);
+	srclimit_free(w->junk);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
@@ -519,6 +521,9 @@ static int worker_new(struct sfu *s, unsigned index, struct sfu_worker **out)
 	w->media_timeout_ms = s->conf->media_timeout * 1000;
 	pthread_mutex_init(&w->lock, NULL);
 	if ((rc = dtls_ctx_new(&w->dtls)))
+		goto fail;
+	if ((rc = srclimit_new(SFU_JUNK_SLOTS, SFU_JUNK_RATE, SFU_JUNK_BURST,
+			       &w->junk)))
 		goto fail;
 	w->fd = open_socket(&w->port);
 	if (w->fd < 0) {

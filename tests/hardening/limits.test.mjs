@@ -1,6 +1,7 @@
 // Limits return their documented errors (issue 9, docs/protocol.md "Errors"
 // and "Limits") — the cases tests/integration/ does not cover yet:
-//   ws_max_conns                further upgrades refused, the others unaffected
+//   ws_max_conns                further upgrades get HTTP 503, the others unaffected
+//   ws_conns_per_ip             the same, per address
 //   publish                     bad_sdp (not SDP, no DTLS fingerprint),
 //                               bad_field (SDP over 64 KiB), forbidden (not a member)
 //   subscribe_answer            forbidden (not a member)
@@ -71,11 +72,14 @@ describe('ws_max_conns (--ws-max-conns 3)', () => {
 		const refused0 = await srv.metric('conclave_ws_refused_total');
 		const fourth = await srv.ws().catch((e) => e);
 		assert.ok(fourth instanceof Error, 'the upgrade is refused');
-		// refused at the upgrade: an HTTP error status, or (libwebsockets'
-		// filter today) the TCP connection closed without an answer
+		// refused at the upgrade with a clear answer (docs/protocol.md, "Limits")
 		t.diagnostic(`the fourth upgrade: ${fourth.status ? `HTTP ${fourth.status}` : fourth.message}`);
-		assert.ok(fourth.status >= 400 || /hang up|ECONNRESET|closed before open/.test(fourth.message), fourth.message);
-		assert.equal(await srv.metric('conclave_ws_refused_total'), refused0 + 1);
+		assert.equal(fourth.status, 503, fourth.message);
+		const raw = await srv.get('/ws', { headers: { connection: 'Upgrade', upgrade: 'websocket',
+			'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+		assert.equal(raw.status, 503);
+		assert.equal(raw.body, 'too many connections\n');
+		assert.equal(await srv.metric('conclave_ws_refused_total'), refused0 + 2);
 		assert.equal(await srv.metric('conclave_ws_connections'), 3);
 		for (const c of three) await c.ping();
 		assert.equal((await srv.get('/healthz')).status, 200, 'HTTP is not limited by the WebSocket limit');
@@ -85,6 +89,24 @@ describe('ws_max_conns (--ws-max-conns 3)', () => {
 		for (const c of three) await c.ping();
 		await fresh.close();
 		for (const c of three) await c.close();
+	});
+});
+
+describe('ws_conns_per_ip (--ws-conns-per-ip 2)', () => {
+	let srv;
+	before(async () => { srv = await startServer({ flags: ['--ws-conns-per-ip', '2'] }); });
+	after(async () => { await srv?.stop(); });
+
+	test('the third connection from one address gets HTTP 503, the two keep working', async () => {
+		const two = [await srv.wsHello(), await srv.wsHello()];
+		const refused0 = await srv.metric('conclave_ws_refused_total');
+		const third = await srv.ws().catch((e) => e);
+		assert.ok(third instanceof Error, 'the upgrade is refused');
+		assert.equal(third.status, 503, third.message);
+		assert.equal(await srv.metric('conclave_ws_refused_total'), refused0 + 1);
+		assert.equal(await srv.metric('conclave_ws_connections'), 2);
+		for (const c of two) await c.ping();
+		for (const c of two) await c.close();
 	});
 });
 

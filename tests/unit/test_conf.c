@@ -1,6 +1,7 @@
 /* Unit tests for src/conf: defaults, flags, config file, errors. */
 #include "test.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -86,6 +87,59 @@ int test_conf_file_then_flags(void)
 	TEST_ASSERT(conf_load_file(&c, path, devnull) < 0);
 	unlink(path);
 	TEST_ASSERT(conf_load_file(&c, path, devnull) < 0);
+	fclose(devnull);
+	return 0;
+}
+
+/* Writes `text` to a fresh temporary config file and loads it. */
+static int load_text(struct conf *c, const char *text, FILE *err)
+{
+	char path[] = "/tmp/conclave-conf-XXXXXX";
+	int fd = mkstemp(path), rc;
+	FILE *f;
+
+	if (fd < 0)
+		return -1000;
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	rc = conf_load_file(c, path, err);
+	unlink(path);
+	return rc;
+}
+
+/* '#' in config files (docs/operations.md, "Configuration"): a comment at
+ * the start of a line or after a blank; inside "quotes" part of the value;
+ * inside a bare word an error, never a silently shortened value. */
+int test_conf_file_hash_and_quotes(void)
+{
+	FILE *devnull = fopen("/dev/null", "w");
+	struct conf c;
+
+	TEST_ASSERT(devnull);
+	conf_defaults(&c);
+	TEST_EQ(load_text(&c,
+			  "  # indented comment = with an equals sign\n"
+			  "cert = \"/etc/tls/a#1.pem\"   # the certificate\n"
+			  "key = \"/etc/tls/with \\\"quote\\\" and \\\\ \"\n"
+			  "public_ip=\"203.0.113.9\"\n"
+			  "web_root = /srv/web # a comment after a blank\n"
+			  "data = \"\"\n",
+			  devnull), 0);
+	TEST_ASSERT(strcmp(c.cert, "/etc/tls/a#1.pem") == 0);
+	TEST_ASSERT(strcmp(c.key, "/etc/tls/with \"quote\" and \\ ") == 0);
+	TEST_ASSERT(strcmp(c.public_ip, "203.0.113.9") == 0);
+	TEST_ASSERT(strcmp(c.web_root, "/srv/web") == 0);
+	TEST_ASSERT(strcmp(c.data, "") == 0);
+
+	/* refused, with the line named: a '#' inside a bare word, a quote
+	 * left open, text after the closing quote */
+	conf_defaults(&c);
+	TEST_EQ(load_text(&c, "cert = /etc/tls/a#1.pem\n", devnull), -EINVAL);
+	TEST_EQ(load_text(&c, "public_ip = 203.0.113.9#\n", devnull), -EINVAL);
+	TEST_EQ(load_text(&c, "cert = \"/etc/tls/a.pem\n", devnull), -EINVAL);
+	TEST_EQ(load_text(&c, "cert = \"/a\" b\n", devnull), -EINVAL);
+	TEST_ASSERT(strcmp(c.cert, "") == 0);
 	fclose(devnull);
 	return 0;
 }

@@ -1,9 +1,15 @@
-/* Unit tests for src/util: base64url, secrets, rate limits, wbuf. */
+/* Unit tests for src/util: base64url, secrets, rate limits, junk per source, wbuf. */
 #include "test.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
 
 #include "util/buf.h"
 #include "util/ratelimit.h"
 #include "util/secret.h"
+#include "util/srclimit.h"
 
 int test_b64url_roundtrip(void)
 {
@@ -127,5 +133,168 @@ int test_b64url_decode_any(void)
 	TEST_ASSERT(b64url_decode_any("Zm9vY", 5, out, sizeof(out), &n) == -EINVAL);
 	TEST_ASSERT(b64url_decode_any("Zm9=", 4, out, sizeof(out), &n) == -EINVAL);
 	TEST_ASSERT(b64url_decode_any("-_9", 3, out, sizeof(out), &n) == -EINVAL);
+	return 0;
+}
+
+/* ---- srclimit: junk per source address ---------------------------------- */
+
+static struct sockaddr_storage v4(const char *ip, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *s = (void *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	s->sin_family = AF_INET;
+	s->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &s->sin_addr);
+	return ss;
+}
+
+static struct sockaddr_storage v6(const char *ip, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *s = (void *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	s->sin6_family = AF_INET6;
+	s->sin6_port = htons(port);
+	inet_pton(AF_INET6, ip, &s->sin6_addr);
+	return ss;
+}
+
+#define SA(x) ((const struct sockaddr *)&(x))
+
+/* SipHash-2-4 against the reference vectors of the SipHash paper
+ * (Appendix A: key 00..0f, messages 00..(n-1)). */
+int test_srclimit_siphash(void)
+{
+	uint8_t key[16], msg[64];
+
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	for (int i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	TEST_ASSERT(srclimit__siphash(key, msg, 0) == 0x726fdb47dd0e0e31ull);
+	TEST_ASSERT(srclimit__siphash(key, msg, 8) == 0x93f5f5799a932462ull);
+	TEST_ASSERT(srclimit__siphash(key, msg, 15) == 0xa129ca6149be45e5ull);
+	TEST_ASSERT(srclimit__siphash(key, msg, 63) == 0x958a324ceb064572ull);
+	return 0;
+}
+
+/* Junk is limited per source: the burst passes, then `rate` per second;
+ * asking never costs; other sources are untouched. */
+int test_srclimit_budget(void)
+{
+	struct srclimit *sl;
+	struct sockaddr_storage a = v4("192.0.2.1", 1000), a2 = v4("192.0.2.1", 2000),
+				b = v4("192.0.2.2", 1000);
+	uint64_t t = 1000000;
+	int passed = 0;
+
+	TEST_EQ(srclimit_new(64, 100, 10, &sl), 0);
+	/* a source never charged is never blocked, however often it asks */
+	for (int i = 0; i < 1000; i++)
+		TEST_ASSERT(!srclimit_blocked(sl, SA(a), t));
+	/* burst of 10, all at one instant */
+	for (int i = 0; i < 50; i++) {
+		if (!srclimit_blocked(sl, SA(a), t)) {
+			passed++;
+			srclimit_charge(sl, SA(a), t);
+		}
+	}
+	TEST_EQ(passed, 10);
+	TEST_ASSERT(srclimit_blocked(sl, SA(a2), t));     /* the port does not matter */
+	TEST_ASSERT(!srclimit_blocked(sl, SA(b), t));     /* another address does */
+	/* 100/s: one more every 10 ms, none before */
+	TEST_ASSERT(srclimit_blocked(sl, SA(a), t + 9));
+	TEST_ASSERT(!srclimit_blocked(sl, SA(a), t + 10));
+	/* a flood over one second gets exactly the rate through */
+	passed = 0;
+	for (uint64_t ms = 1; ms <= 1000; ms++) {
+		for (int k = 0; k < 50; k++) {
+			if (!srclimit_blocked(sl, SA(a), t + ms)) {
+				passed++;
+				srclimit_charge(sl, SA(a), t + ms);
+			}
+		}
+	}
+	TEST_EQ(passed, 100);
+	/* quiet for long enough: the whole burst again, no more */
+	t += 1000 + 60000;
+	passed = 0;
+	for (int i = 0; i < 50; i++) {
+		if (!srclimit_blocked(sl, SA(a), t)) {
+			passed++;
+			srclimit_charge(sl, SA(a), t);
+		}
+	}
+	TEST_EQ(passed, 10);
+	/* a clock that goes backwards changes nothing */
+	TEST_ASSERT(srclimit_blocked(sl, SA(a), t - 5000));
+	srclimit_free(sl);
+	/* a NULL table limits nothing; bad settings are refused */
+	srclimit_charge(NULL, SA(a), t);
+	TEST_ASSERT(!srclimit_blocked(NULL, SA(a), t));
+	TEST_EQ(srclimit_new(64, 0, 10, &sl), -EINVAL);
+	TEST_EQ(srclimit_new(64, 10, 0, &sl), -EINVAL);
+	return 0;
+}
+
+/* IPv4-mapped IPv6 is its IPv4 address; IPv6 sources are /64 prefixes. */
+int test_srclimit_keys(void)
+{
+	struct srclimit *sl;
+	struct sockaddr_storage a4 = v4("198.51.100.7", 1), m = v6("::ffff:198.51.100.7", 2),
+				x = v6("2001:db8:1:2::1", 3), y = v6("2001:db8:1:2:ffff::9", 4),
+				z = v6("2001:db8:1:3::1", 5), other;
+	uint64_t t = 5000;
+
+	TEST_EQ(srclimit_new(64, 1, 2, &sl), 0);
+	srclimit_charge(sl, SA(a4), t);
+	srclimit_charge(sl, SA(m), t);
+	TEST_ASSERT(srclimit_blocked(sl, SA(a4), t));
+	TEST_ASSERT(srclimit_blocked(sl, SA(m), t));
+	srclimit_charge(sl, SA(x), t);
+	srclimit_charge(sl, SA(y), t);
+	TEST_ASSERT(srclimit_blocked(sl, SA(x), t));
+	TEST_ASSERT(srclimit_blocked(sl, SA(y), t));
+	TEST_ASSERT(!srclimit_blocked(sl, SA(z), t));
+	/* a family we do not know is neither charged nor blocked */
+	memset(&other, 0, sizeof(other));
+	other.ss_family = AF_UNIX;
+	srclimit_charge(sl, SA(other), t);
+	srclimit_charge(sl, SA(other), t);
+	srclimit_charge(sl, SA(other), t);
+	TEST_ASSERT(!srclimit_blocked(sl, SA(other), t));
+	srclimit_free(sl);
+	return 0;
+}
+
+/* A table full of flooders never grows and keeps limiting the newest;
+ * forgetting a source only ever gives it back its budget. */
+int test_srclimit_recycles(void)
+{
+	struct srclimit *sl;
+	struct sockaddr_storage s;
+	char ip[32];
+	uint64_t t = 100;
+	int blocked = 0;
+
+	TEST_EQ(srclimit_new(16, 1, 1, &sl), 0);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.1", i / 250, i % 250);
+		s = v4(ip, 9);
+		srclimit_charge(sl, SA(s), t + (uint64_t)i);
+		/* the one just charged is remembered and blocked */
+		TEST_ASSERT(srclimit_blocked(sl, SA(s), t + (uint64_t)i));
+	}
+	/* at most the table's 16 slots still block anyone */
+	for (int i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.1", i / 250, i % 250);
+		s = v4(ip, 9);
+		blocked += srclimit_blocked(sl, SA(s), t + 5000);
+	}
+	TEST_ASSERT(blocked > 0 && blocked <= 16);
+	srclimit_free(sl);
 	return 0;
 }
