@@ -19,4 +19,5 @@
 #include "list_sdp.h"
 #include "list_mls.h"
 #include "list_sfu.h"
+#include "list_bwe.h"
 #endif

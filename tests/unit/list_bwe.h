@@ -1,0 +1,12 @@
+/* bwe */
+TEST(bwe_new)
+TEST(bwe_remb)
+TEST(bwe_feedback_timeout)
+TEST(bwe_probe)
+TEST(bwe_rising)
+TEST(bwe_falling)
+TEST(bwe_lossy)
+TEST(bwe_steady)
+TEST(bwe_app_limited)
+TEST(bwe_dup_reorder)
+TEST(bwe_garbage)
