@@ -6,6 +6,8 @@
 #   make asan       the server and unit tests with AddressSanitizer + UBSan
 #   make fuzz       the libFuzzer campaign (1 CPU-hour per target; FUZZ_CPU=s)
 #                   make fuzz-smoke: a short run of each (make test runs it)
+#   make soak       an hour of churn and a misbehaving client, then kills and
+#                   restarts (SOAK_MINUTES=n; not in make test)
 #
 # Every C file under src/<module>/ is part of the server; src/main/main.c
 # holds main(). Tests and fuzz targets link the same objects.
@@ -45,7 +47,7 @@ WEB_SRC  := $(shell find web/src web/index.html web/public -type f 2>/dev/null) 
 -include $(OBJ:.o=.d) $(AOBJ:.o=.d) $(FOBJ:.o=.d)
 
 .PHONY: all server web asan test unit deps run fuzz fuzz-smoke fuzz-build \
-        clean bench bench-smoke srtp-bench gso-bench integration browser webtest media hardening
+        clean bench bench-smoke srtp-bench gso-bench integration browser webtest media hardening soak
 
 all: server web
 
@@ -158,6 +160,11 @@ gso-bench: $(B)/bench/gso_bench
 # hardening: floods during a meeting, kills during writes, limits
 hardening: $(B)/asan/conclave
 	cd tests && ../scripts/netns.sh node --test --test-concurrency=1 hardening/
+
+# soak and chaos (not in `make test`): an hour of joins, leaves, reconnects
+# and a misbehaving client, then kills and restarts; docs/operations.md
+soak: $(B)/conclave
+	nice -n 10 scripts/soak.sh $(B)/conclave
 
 webtest:
 	cd web && npm run --silent test
