@@ -4,7 +4,7 @@
 # runs tests/soak/soak.mjs inside a network namespace of its own
 # (scripts/netns.sh) and draws the memory/fd chart with gnuplot.
 #   SOAK_MINUTES=60 scripts/soak.sh build/conclave
-# Settings (environment): SOAK_MINUTES (60), SOAK_STEADY (2), SOAK_CHURN (2),
+# Settings (environment): SOAK_MINUTES (60), SOAK_STEADY (2), SOAK_CHURN (3),
 # SOAK_RESTARTS (5), SOAK_OUT (build/soak), SOAK_PNG (docs/soak.png for a
 # run of 60 minutes or more, else $SOAK_OUT/soak.png).
 set -euo pipefail
