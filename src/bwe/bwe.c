@@ -115,9 +115,9 @@
 				      the probe itself built) */
 #define PROBE_TIMEOUT_US 1000000u  /* kMaxProbeInterval / cluster history */
 #define PROBE_INITIAL_FACTOR 3.0   /* first exponential probe: 3 x start */
-#define PROBE_FURTHER_FACTOR 2.0   /* further probes: 2 x */
-#define PROBE_FURTHER_RATIO 0.7    /* continue while result >= 0.7 x rate
-				      (kRepeatedProbeMinPercentage 70) */
+#define PROBE_FURTHER_FACTOR 2.0   /* further probes: 2 x, while the
+				      last one was not saturated (libwebrtc
+				      goes on while >= 70 % got through) */
 #define PROBE_FLOOR_US 1000000u    /* for 1 s after a probe, a back-off
 				      goes to beta x the probe's result if
 				      that is above the acknowledged rate,
@@ -647,8 +647,7 @@ static void probe_evaluate(struct bwe *b, struct probe *p, uint64_t now)
 		/* the old capacity estimate is below what we just measured */
 		cap_reset(b);
 	}
-	if (recv_bps >= PROBE_SATURATED * send_bps &&
-	    res >= PROBE_FURTHER_RATIO * send_bps) {
+	if (recv_bps >= PROBE_SATURATED * send_bps) {
 		/* it went through: the path may carry more still */
 		b->further_bps = PROBE_FURTHER_FACTOR * res;
 		b->further_until_us = now + PROBE_TIMEOUT_US;
