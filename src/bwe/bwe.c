@@ -23,8 +23,8 @@
 
 /* ---- constants -------------------------------------------------------- */
 
-#define DEF_MIN_BPS 30000u       /* GCC's usual floor for video, libwebrtc
-				    kMinBitrateBps-ish; enough for audio */
+#define DEF_MIN_BPS 30000u       /* ours: Opus (24-32 kbit/s) and RTCP
+				    still fit; libwebrtc goes lower */
 #define DEF_MAX_BPS 20000000u    /* far above any layer we forward */
 #define DEF_GROUP_US 5000u       /* gcc-02 §5.2: burst_time 5 ms */
 #define DEF_TREND_WINDOW 20u     /* libwebrtc kDefaultTrendlineWindowSize */
