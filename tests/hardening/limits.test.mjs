@@ -3,7 +3,9 @@
 //   ws_max_conns                further upgrades get HTTP 503, the others unaffected
 //   ws_conns_per_ip             the same, per address
 //   publish                     bad_sdp (not SDP, no DTLS fingerprint),
-//                               bad_field (SDP over 64 KiB), forbidden (not a member)
+//                               bad_field (SDP over SDP_MAX_SIZE, 384 KiB; the
+//                               message limit is raised so that it can arrive),
+//                               forbidden (not a member)
 //   subscribe_answer            forbidden (not a member)
 //   MLS messages                bad_mls (not MLS), forbidden (not a group
 //                               member), bad_field (over the declared size)
@@ -16,6 +18,9 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import ndc from 'node-datachannel';
 import { startServer, pollUntil } from '../integration/lib/server.mjs';
+
+/** SDP_MAX_SIZE of src/sdp/sdp.h (1536 bytes x 256 m-lines). */
+const SDP_MAX_SIZE = 1536 * 256;
 
 // offerers stay referenced until the end: node-datachannel objects that are
 // garbage-collected or closed while in use have crashed node at exit
@@ -113,7 +118,7 @@ describe('ws_conns_per_ip (--ws-conns-per-ip 2)', () => {
 describe('media and MLS messages', () => {
 	let srv, mt, host, guest, good;
 	before(async () => {
-		srv = await startServer({ flags: ['--media-workers', '1', '--media-port', '0'] });
+		srv = await startServer({ flags: ['--media-workers', '1', '--media-port', '0', '--ws-max-message', String(1 << 20)] });
 		mt = await srv.createMeeting();
 		host = await srv.wsHello();
 		host.join(mt.room, 'Host', mt.hostKey);
@@ -137,8 +142,8 @@ describe('media and MLS messages', () => {
 		await assertUnaffected(srv, good, 'SDP without fingerprint');
 	});
 
-	test('publish: SDP over 64 KiB -> bad_field sdp', async () => {
-		const sdp = (await makeOffer(1)) + `a=x-pad:${'x'.repeat(65536)}\r\n`;
+	test('publish: SDP over 384 KiB -> bad_field sdp', async () => {
+		const sdp = (await makeOffer(1)) + `a=x-pad:${'x'.repeat(SDP_MAX_SIZE)}\r\n`;
 		await expectError(host, { type: 'publish', sdp }, { code: 'bad_field', field: 'sdp', ref: 'publish' });
 		await assertUnaffected(srv, good, 'oversize SDP');
 	});
