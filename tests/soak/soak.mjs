@@ -162,21 +162,36 @@ async function sample() {
 
 const parts = [];
 
+/** Crashes of the test's own clients (node-datachannel), restarted at once: not the server's fault, but reported. */
+const clientCrashes = [];
+
 function spawnParticipant(index, mode, meeting) {
-	const cfg = { port: HTTPS_PORT, room: meeting.room, hostKey: meeting.hostKey, index, mode, pps: PPS };
-	const proc = spawn(process.execPath, [path.join(here, 'participant.mjs'), JSON.stringify(cfg)],
-		{ stdio: ['pipe', 'pipe', 'inherit'] });
-	const p = { index, mode, proc, events: [], media: new Map(), joinedAt: 0, participant: null, dropAt: null,
+	const p = { index, mode, runMode: mode, proc: null, events: [], media: new Map(), joinedAt: 0, participant: null, dropAt: null,
 		reconnectMs: [], gaps: [], errors: [], exited: false };
-	readline.createInterface({ input: proc.stdout }).on('line', (line) => {
-		let e;
-		try { e = JSON.parse(line); } catch { return; }
-		onParticipantEvent(p, e);
-	});
-	proc.on('exit', (code, signal) => {
-		p.exited = true;
-		if (!stopping) log(`participant ${index} exited: ${code} ${signal}`);
-	});
+	const start = () => {
+		const cfg = { port: HTTPS_PORT, room: meeting.room, hostKey: meeting.hostKey, index, mode: p.runMode, pps: PPS };
+		const proc = spawn(process.execPath, [path.join(here, 'participant.mjs'), JSON.stringify(cfg)],
+			{ stdio: ['pipe', 'pipe', 'inherit'] });
+		p.proc = proc;
+		p.exited = false;
+		readline.createInterface({ input: proc.stdout }).on('line', (line) => {
+			let e;
+			try { e = JSON.parse(line); } catch { return; }
+			if (p.proc === proc) onParticipantEvent(p, e);
+		});
+		proc.on('exit', (code, signal) => {
+			if (p.proc !== proc) return;
+			p.exited = true;
+			if (stopping) return;
+			log(`participant ${index} (a test client) exited: ${code} ${signal}; starting it again`);
+			clientCrashes.push({ index, at: Date.now(), code, signal, phase });
+			p.participant = null;
+			p.dropAt = null;
+			p.media.clear();
+			setTimeout(start, 1000);
+		});
+	};
+	start();
 	parts.push(p);
 	return p;
 }
@@ -266,7 +281,10 @@ async function main() {
 	misbehaver.kill('SIGKILL');
 	misbehaver = null;
 	lastClients = null;
-	for (const p of parts) command(p, 'steady');
+	for (const p of parts) {
+		p.runMode = 'steady';
+		command(p, 'steady');
+	}
 	const recoveries = [];
 	const everyoneHasMedia = (since) => parts.every((p) => p.joinedAt >= since &&
 		parts.every((q) => q === p || (p.media.get(q.index) ?? 0) >= Math.max(since, p.joinedAt)));
@@ -309,6 +327,15 @@ async function main() {
 	return evaluate({ soakSamples, soakEndAt, episodes, recoveries, finalExit });
 }
 
+function slope(points) {
+	const n = points.length;
+	if (n < 2) return NaN;
+	const mx = points.reduce((a, [x]) => a + x, 0) / n, my = points.reduce((a, [, y]) => a + y, 0) / n;
+	const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+	const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+	return sxx ? sxy / sxx : NaN;
+}
+
 function median(xs) {
 	if (!xs.length) return NaN;
 	const s = [...xs].sort((a, b) => a - b);
@@ -326,8 +353,11 @@ function evaluate({ soakSamples, soakEndAt, episodes, recoveries, finalExit }) {
 		maxKiB: Math.max(...soakSamples.map((s) => s.rss)),
 	};
 	mem.growth = mem.lastQuarterMedianKiB / mem.firstQuarterMedianKiB - 1;
+	// least-squares trend after the warm-up, per hour (reported, not judged:
+	// churn moves the RSS by a participant's buffers from sample to sample)
+	mem.trendMiBPerHour = slope(warm.map((x) => [x.t / 3600, x.rss / 1024]));
 	const fds = { firstQuarterMedian: median(first.map((s) => s.fds)), lastQuarterMedian: median(last.map((s) => s.fds)),
-		max: Math.max(...soakSamples.map((s) => s.fds)) };
+		max: Math.max(...soakSamples.map((s) => s.fds)), trendPerHour: slope(warm.map((x) => [x.t / 3600, x.fds])) };
 	const threads = { min: Math.min(...soakSamples.map((s) => s.threads)), max: Math.max(...soakSamples.map((s) => s.threads)) };
 	const shares = soakSamples.map((s) => s.share).filter((x) => !Number.isNaN(x));
 	const cshares = soakSamples.map((s) => s.clientsShare).filter((x) => !Number.isNaN(x));
@@ -343,8 +373,11 @@ function evaluate({ soakSamples, soakEndAt, episodes, recoveries, finalExit }) {
 	const reconnectMs = parts.flatMap((p) => p.reconnectMs);
 	const reconnect = { count: reconnectMs.length, medianMs: median(reconnectMs), maxMs: Math.max(...reconnectMs, 0) };
 	const steady = parts.filter((p) => p.mode === 'steady');
-	const steadyGaps = steady.flatMap((p) => p.gaps.filter((g) => g.phase === 'soak' && parts[g.from]?.mode === 'steady')
-		.map((g) => ({ to: p.index, ...g })));
+	/** After a test client crashed, its media is gone until its new process is in: not a gap of the server's. */
+	const CRASH_EXCUSE_MS = 30000;
+	const crashed = (index, at) => clientCrashes.some((c) => c.index === index && at >= c.at && at <= c.at + CRASH_EXCUSE_MS);
+	const steadyGaps = steady.flatMap((p) => p.gaps.filter((g) => g.phase === 'soak' && parts[g.from]?.mode === 'steady' &&
+		!crashed(g.from, g.at) && !crashed(p.index, g.at)).map((g) => ({ to: p.index, ...g })));
 	const worstGap = steadyGaps.reduce((w, g) => (g.server > (w?.server ?? -1) ? g : w), null);
 	const gaps = { over250ms: steadyGaps.length, worstServerMs: worstGap?.server ?? 0, worstMs: worstGap?.ms ?? 0,
 		lostInWorst: worstGap?.lost ?? 0 };
@@ -381,7 +414,7 @@ function evaluate({ soakSamples, soakEndAt, episodes, recoveries, finalExit }) {
 		minutes: SOAK_MINUTES, steady: STEADY, churn: CHURN, samples: soakSamples.length,
 		joins: counts.joins, leaves: counts.leaves, reconnects: counts.reconnects,
 		memory: mem, fds, threads, cpu, reconnect, steadyGaps: gaps, misbehaving: byKind,
-		restarts: recoveries, serverLog: logLevels, participantErrors: participantErrors.slice(0, 20), participantErrorCount: participantErrors.length,
+		restarts: recoveries, serverLog: logLevels, clientCrashes, participantErrors: participantErrors.slice(0, 20), participantErrorCount: participantErrors.length,
 		tolerances: { warmupShare: WARMUP_SHARE, rss: RSS_TOLERANCE, fds: FD_TOLERANCE, recoveryDeadlineMs: RECOVERY_DEADLINE_MS },
 		failures, passed: failures.length === 0,
 	};
