@@ -367,10 +367,15 @@ export class MeetingSession {
         this.#media?.onServerError(m.ref, m.code);
         return;
       }
-      if (this.#state === 'meeting' && ((m.ref === undefined && m.code === UNKNOWN_TYPE) || m.ref === 'view')) {
-        // an older server, or a view it did not take: the media still flows, at full quality
-        console.warn(`conclave: the server did not take our view (${m.code}); not sending it any more`);
+      if (this.#state === 'meeting' && m.ref === undefined && m.code === UNKNOWN_TYPE) {
+        // an older server: the media still flows, at full quality
+        console.warn('conclave: the server does not know `view`; not sending it any more');
         this.#views?.disable();
+        return;
+      }
+      if (this.#state === 'meeting' && m.ref === 'view') {
+        // not the person's business: the next view (or the next answer) corrects it
+        console.warn(`conclave: the server did not take our view (${m.code})`);
         return;
       }
       if (this.#state === 'meeting' && m.ref !== undefined && HOST_REFS.has(m.ref)) {

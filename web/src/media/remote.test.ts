@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseOfferSlots, RemoteBindings, statsByParticipant } from './remote';
+import { inboundByMid, parseOfferSlots, RemoteBindings, statsByParticipant } from './remote';
 
 /** A subscribe offer as the server writes it (src/room/media.c, offer_now). */
 function offer(slots: ReadonlyArray<{ kind: 'audio' | 'video'; stream?: string; track?: string; ssrc?: number }>): string {
@@ -162,5 +162,23 @@ describe('statistics per participant', () => {
   it('understands the older mediaType field', () => {
     const s = statsByParticipant([{ type: 'inbound-rtp', mediaType: 'audio', ssrc: 3, bytesReceived: 12 }], owner);
     expect(s['B']).toEqual({ framesDecoded: 0, audioBytesReceived: 12 });
+  });
+});
+
+describe('receive counters per m-line', () => {
+  it('names each bound m-line with its participant and source, zeros where nothing arrived, and leaves the rest out', () => {
+    const b = new RemoteBindings();
+    b.apply(parseOfferSlots(offer([{ kind: 'audio', stream: 'A' }, { kind: 'video', stream: 'A' }, { kind: 'video', stream: 'A' }, { kind: 'video' }])));
+    const report = [
+      { type: 'inbound-rtp', mid: 's2', kind: 'video', framesDecoded: 40, bytesReceived: 9000 },
+      { type: 'inbound-rtp', mid: 's0', kind: 'audio', bytesReceived: 500 },
+      { type: 'inbound-rtp', mid: 's3', kind: 'video', framesDecoded: 1 },
+      { type: 'outbound-rtp', mid: 's1' },
+    ];
+    expect(inboundByMid(report, b.all())).toEqual([
+      { mid: 's0', participant: 'A', source: 'microphone', kind: 'audio', framesDecoded: 0, bytesReceived: 500 },
+      { mid: 's1', participant: 'A', source: 'camera', kind: 'video', framesDecoded: 0, bytesReceived: 0 },
+      { mid: 's2', participant: 'A', source: 'screen', kind: 'video', framesDecoded: 40, bytesReceived: 9000 },
+    ]);
   });
 });

@@ -201,6 +201,11 @@ export class RemoteBindings {
     return [...this.#byMid.values()].filter((b) => b.participant === participant);
   }
 
+  /** Every active slot, in m-line order of the offer. */
+  all(): Binding[] {
+    return [...this.#byMid.values()];
+  }
+
   participants(): string[] {
     return [...new Set([...this.#byMid.values()].map((b) => b.participant))].sort();
   }
@@ -239,4 +244,33 @@ export function statsByParticipant(
     if (kind === 'audio' && typeof s['bytesReceived'] === 'number') entry.audioBytesReceived += s['bytesReceived'];
   }
   return out;
+}
+
+/** One subscribe m-line's receive counters (the test hook's inbound()). */
+export interface InboundInfo {
+  readonly mid: string;
+  readonly participant: string;
+  readonly source: Binding['source'];
+  readonly kind: SlotKind;
+  readonly framesDecoded: number;
+  readonly bytesReceived: number;
+}
+
+/**
+ * Every bound m-line with the counters of its inbound-rtp entry in a
+ * getStats() report (matched by `mid`; zeros while nothing arrived, as
+ * for a video the server paused from the start).
+ */
+export function inboundByMid(reports: Iterable<unknown>, bindings: readonly Binding[]): InboundInfo[] {
+  const byMid = new Map<string, { framesDecoded: number; bytesReceived: number }>();
+  const n = (x: unknown): number => (typeof x === 'number' ? x : 0);
+  for (const r of reports) {
+    if (typeof r !== 'object' || r === null) continue;
+    const s = r as Record<string, unknown>;
+    if (s['type'] !== 'inbound-rtp' || typeof s['mid'] !== 'string') continue;
+    byMid.set(s['mid'], { framesDecoded: n(s['framesDecoded']), bytesReceived: n(s['bytesReceived']) });
+  }
+  return bindings
+    .map((b) => ({ mid: b.mid, participant: b.participant, source: b.source, kind: b.kind, ...(byMid.get(b.mid) ?? { framesDecoded: 0, bytesReceived: 0 }) }))
+    .sort((a, b) => (a.mid < b.mid ? -1 : a.mid > b.mid ? 1 : 0));
 }

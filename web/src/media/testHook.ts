@@ -9,13 +9,20 @@
  * attributed by SSRC through the latest subscribe offer (media/remote.ts).
  * Empty outside a meeting.
  *
+ *   window.__conclave.inbound()
+ *     → Promise<[{ mid, participant, source, kind, framesDecoded, bytesReceived }]>:
+ *       the same counters per subscribe m-line, with what it carries
+ *       (microphone, camera or screen): to see a screen share decoded, or
+ *       the video of a paged-out tile stop.
+ *
  *   window.__conclave.ice()
  *     → { publish, subscribe }: the iceConnectionState of each connection
  *       ('none' if it does not exist), for diagnostics when media does not flow.
  *
  *   window.__conclave.outbound()
- *     → Promise<[{ ssrc, kind, mimeType }]>: what the publish connection sends
- *       (to match a server-side tap of forwarded packets to its sender).
+ *     → Promise<[{ ssrc, kind, mimeType, rid, framesEncoded }]>: what the
+ *       publish connection sends (to match a server-side tap of forwarded
+ *       packets to its sender; rid names a simulcast encoding).
  *
  *   window.__conclave.e2ee()
  *     → Promise<{ status, epoch, securityCode, ownLeaf, epochSince, members, sframe }>:
@@ -36,12 +43,14 @@
  * observeCommit(commit) (app/encryption.ts). These expose secrets on
  * purpose and exist for that test only.
  */
-import type { ParticipantStats } from './remote';
+import type { InboundInfo, ParticipantStats } from './remote';
 
 export interface OutboundInfo {
   readonly ssrc: number;
   readonly kind: string;
   readonly mimeType: string | null;
+  readonly rid: string | null;
+  readonly framesEncoded: number;
 }
 
 export interface E2eeInfo {
@@ -67,6 +76,7 @@ export interface TestingHooks {
 
 export interface ConclaveTestHook {
   stats(): Promise<Record<string, ParticipantStats>>;
+  inbound(): Promise<InboundInfo[]>;
   ice(): Record<string, string>;
   outbound(): Promise<OutboundInfo[]>;
   e2ee(): Promise<E2eeInfo | null>;
@@ -82,6 +92,7 @@ declare global {
 
 export interface StatsSource {
   stats(): Promise<Record<string, ParticipantStats>>;
+  inbound(): Promise<InboundInfo[]>;
   iceStates(): Record<string, string>;
   outbound(): Promise<OutboundInfo[]>;
 }
@@ -103,6 +114,7 @@ export function installTestHook(current: () => StatsSource | null, e2ee: () => E
   const notInGroup = (): Error => new Error('no encryption session');
   const hook: ConclaveTestHook = {
     stats: async () => (await current()?.stats()) ?? {},
+    inbound: async () => (await current()?.inbound()) ?? [],
     ice: () => current()?.iceStates() ?? { publish: 'none', subscribe: 'none' },
     outbound: async () => (await current()?.outbound()) ?? [],
     e2ee: async () => (await e2ee()?.info()) ?? null,

@@ -49,7 +49,7 @@
  */
 import type { MediaKind } from './local';
 import { linkFromStats, type LinkSample } from './netQuality';
-import { parseOfferSlots, RemoteBindings, statsByParticipant, type Binding, type OfferSlot, type ParticipantStats } from './remote';
+import { inboundByMid, parseOfferSlots, RemoteBindings, statsByParticipant, type Binding, type InboundInfo, type OfferSlot, type ParticipantStats } from './remote';
 import { SerialQueue } from './serial';
 import { cameraEncodings, withActiveLayers } from './simulcast';
 import type { PublishMsg, SourceName, SubscribeAnswerMsg, SubscribeRestartMsg, TrackInfo } from '../signaling/protocol';
@@ -300,8 +300,20 @@ export class MediaTransport {
     return statsByParticipant(report.values(), (ssrc) => this.#bindings.participantOfSsrc(ssrc), this.#bindings.participants());
   }
 
-  /** What the publish connection sends: SSRC, kind and codec of each outbound RTP stream. */
-  async outbound(): Promise<{ ssrc: number; kind: string; mimeType: string | null }[]> {
+  /** Receive counters of each active subscribe m-line (by the stats' mid), with whose media it is. */
+  async inbound(): Promise<InboundInfo[]> {
+    const pc = this.#sub;
+    if (!pc || this.#closed) return [];
+    const report = await pc.getStats();
+    return inboundByMid(report.values(), this.#bindings.all());
+  }
+
+  /**
+   * What the publish connection sends: SSRC, kind and codec of each
+   * outbound RTP stream, its simulcast rid (null without) and how many
+   * frames it encoded.
+   */
+  async outbound(): Promise<{ ssrc: number; kind: string; mimeType: string | null; rid: string | null; framesEncoded: number }[]> {
     const pc = this.#pub;
     if (!pc || this.#closed) return [];
     const report = await pc.getStats();
@@ -312,7 +324,13 @@ export class MediaTransport {
     };
     return all
       .filter((x) => x['type'] === 'outbound-rtp' && typeof x['ssrc'] === 'number')
-      .map((x) => ({ ssrc: x['ssrc'] as number, kind: String(x['kind'] ?? x['mediaType'] ?? ''), mimeType: codec(x['codecId']) }));
+      .map((x) => ({
+        ssrc: x['ssrc'] as number,
+        kind: String(x['kind'] ?? x['mediaType'] ?? ''),
+        mimeType: codec(x['codecId']),
+        rid: typeof x['rid'] === 'string' ? x['rid'] : null,
+        framesEncoded: typeof x['framesEncoded'] === 'number' ? x['framesEncoded'] : 0,
+      }));
   }
 
   close(): void {

@@ -71,18 +71,30 @@ describe('ViewReporter', () => {
     return { r, sent, set: (t: ViewTile[]) => (tiles = t) };
   }
 
+  it('sends nothing before the first subscribe answer', async () => {
+    const { r, sent } = setup();
+    r.changed();
+    await vi.advanceTimersByTimeAsync(VIEW_DEBOUNCE_MS * 2);
+    expect(sent).toEqual([]);
+    r.now();
+    expect(sent).toHaveLength(1);
+  });
+
   it('debounces changes and sends only what differs from the last view', async () => {
     const { r, sent, set } = setup();
+    r.now();
+    set([{ mid: 's1', width: 320, height: 180 }]);
     r.changed();
     r.changed();
     await vi.advanceTimersByTimeAsync(VIEW_DEBOUNCE_MS - 1);
-    expect(sent).toEqual([]);
+    expect(sent).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(sent).toEqual([{ type: 'view', tiles: [{ mid: 's1', width: 640, height: 360 }] }]);
+    expect(sent.at(-1)).toEqual({ type: 'view', tiles: [{ mid: 's1', width: 320, height: 180 }] });
+    expect(sent).toHaveLength(2);
     // nothing changed: nothing sent
     r.changed();
     await vi.advanceTimersByTimeAsync(VIEW_DEBOUNCE_MS);
-    expect(sent).toHaveLength(1);
+    expect(sent).toHaveLength(2);
     // a page change: the hidden tile goes, the new one comes
     set([{ mid: 's3', width: 640, height: 360 }]);
     r.changed();
@@ -103,6 +115,8 @@ describe('ViewReporter', () => {
 
   it('stops for good once disabled (a server without `view`)', async () => {
     const { r, sent } = setup();
+    r.now();
+    sent.length = 0;
     r.changed();
     r.disable();
     r.now();
@@ -114,6 +128,8 @@ describe('ViewReporter', () => {
 
   it('tries again when a view could not be sent', async () => {
     const { r, sent } = setup(false);
+    r.now();
+    sent.length = 0;
     r.changed();
     await vi.advanceTimersByTimeAsync(VIEW_DEBOUNCE_MS);
     r.changed();

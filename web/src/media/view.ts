@@ -7,13 +7,15 @@
  *   computeView   visible tiles (participant, source, CSS size) → the
  *                 message's tiles: subscribe mid and size in device pixels,
  *                 sorted by mid so that equal views compare equal.
- *   ViewReporter  sends it: after the visible tiles or their sizes change,
+ *   ViewReporter  sends it: at once after every subscribe answer (new
+ *                 m-lines are forwarded at full quality until a view names
+ *                 them), and after the visible tiles or their sizes change,
  *                 debounced (VIEW_DEBOUNCE_MS), only when it differs from
- *                 the last one sent; and at once after every subscribe
- *                 answer (new m-lines are forwarded at full quality until a
- *                 view names them). A server that does not know `view`
- *                 answers `unknown_type`: then disable() stops it for the
- *                 rest of the connection.
+ *                 the last one sent. Nothing before the first answer: there
+ *                 is no subscription to view yet (the server refuses it).
+ *                 A server that does not know `view` answers
+ *                 `unknown_type`: then disable() stops it for the rest of
+ *                 the connection.
  */
 import type { SourceName, ViewMsg, ViewTile } from '../signaling/protocol';
 
@@ -71,6 +73,8 @@ export class ViewReporter {
   #last: ViewTile[] | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #disabled = false;
+  /** A subscribe answer went out: there is something to view. */
+  #armed = false;
 
   constructor(o: ViewReporterOptions) {
     this.#o = o;
@@ -78,7 +82,7 @@ export class ViewReporter {
 
   /** The visible tiles or their sizes may have changed: report within VIEW_DEBOUNCE_MS if so. */
   changed(): void {
-    if (this.#disabled || this.#timer !== null) return;
+    if (this.#disabled || !this.#armed || this.#timer !== null) return;
     this.#timer = setTimeout(() => {
       this.#timer = null;
       this.#report(false);
@@ -87,6 +91,7 @@ export class ViewReporter {
 
   /** Reports now, even if the same (right after a subscribe answer). */
   now(): void {
+    this.#armed = true;
     this.#cancel();
     this.#report(true);
   }

@@ -368,7 +368,9 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   // ---- chat ---------------------------------------------------------------------------
   const chatHeadingId = uid('chat-title');
   const chatInputId = uid('chat-input');
-  const chatLog = h('ol', { class: 'chat-log', role: 'log', 'aria-labelledby': chatHeadingId });
+  // the live region (role=log) wraps the list, so that the list stays a list
+  const chatLog = h('ol', { class: 'chat-log' });
+  const chatLive = h('div', { role: 'log', 'aria-labelledby': chatHeadingId }, chatLog);
   const chatEmpty = tx(h('p', { class: 'chat-empty help' }), 'chat.empty');
   const chatInput = h('input', { id: chatInputId, class: 'chat-input', 'data-testid': 'chat-input', type: 'text', maxlength: 2000, autocomplete: 'off' });
   const chatSend = tx(h('button', { type: 'submit', class: 'button primary small', 'data-testid': 'chat-send' }), 'chat.send');
@@ -380,7 +382,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     chatInput,
     chatSend,
   );
-  const chat = h('section', { class: 'chat', 'data-testid': 'chat', 'aria-labelledby': chatHeadingId }, tx(h('h2', { id: chatHeadingId }), 'chat.title'), chatEmpty, chatLog, chatHint, chatForm);
+  const chat = h('section', { class: 'chat', 'data-testid': 'chat', 'aria-labelledby': chatHeadingId }, tx(h('h2', { id: chatHeadingId }), 'chat.title'), chatEmpty, chatLive, chatHint, chatForm);
   let chatBusy = false;
   const syncChat = (): void => {
     const ready = e2eeStatus === 'in-group';

@@ -266,16 +266,14 @@ export class ScreenTile {
 }
 
 export function toggleButton(testid: string, labelKey: MessageKey): { button: HTMLButtonElement; setOn: (on: boolean, available: boolean) => void } {
+  // The name comes from the label alone (the state is aria-hidden; aria-pressed
+  // says it), so what is seen starts with what is heard (WCAG 2.5.3).
   const state = h('span', { class: 'state', 'aria-hidden': 'true' });
-  const button = tattr(
-    h(
-      'button',
-      { type: 'button', class: `control control-${testid}`, 'data-testid': testid, 'aria-pressed': 'false' },
-      tx(h('span', { class: 'control-label' }), labelKey),
-      state,
-    ),
-    'aria-label',
-    labelKey,
+  const button = h(
+    'button',
+    { type: 'button', class: `control control-${testid}`, 'data-testid': testid, 'aria-pressed': 'false' },
+    tx(h('span', { class: 'control-label' }), labelKey),
+    state,
   );
   const setOn = (on: boolean, available: boolean): void => {
     button.setAttribute('aria-pressed', on ? 'true' : 'false');
