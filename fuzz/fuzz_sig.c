@@ -8,6 +8,8 @@
  *   @1 TEXT, @2 TEXT   TEXT is a message on connection 1 or 2
  *   @t                 a minute passes and the room layer's tick runs
  *   @x1, @x2 (@x0)     that connection closes and a new one takes its place
+ *   @b0 … @b2          a binary frame arrives on that connection
+ *   @B0 … @B2          a message over the size limit arrives on it
  * Three connections from three addresses, so that a host, a guest and a
  * stranger can meet.
  *
@@ -335,9 +337,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				room_tick(rooms);
 				continue;
 			}
-			if (p[1] == 'x' && n >= 3 && p[2] >= '0' && p[2] < '0' + NCONN) {
-				conn_close(p[2] - '0');
-				conn_open(p[2] - '0');
+			if (n >= 3 && p[2] >= '0' && p[2] < '0' + NCONN &&
+			    (p[1] == 'x' || p[1] == 'b' || p[1] == 'B')) {
+				who = p[2] - '0';
+				if (p[1] == 'x') {
+					conn_close(who);
+					conn_open(who);
+				} else if (!conns[who].closed &&
+					   sig_conn_reject(conns[who].c,
+							   p[1] == 'b' ? SIG_E_BINARY
+									: SIG_E_TOO_LARGE,
+							   now) < 0) {
+					check(conns[who].closed);
+				}
 				continue;
 			}
 			if (p[1] >= '1' && p[1] < '0' + NCONN) {

@@ -6,6 +6,8 @@
 # that a campaign can go on across sessions.
 #
 #   scripts/fuzz-campaign.sh build/fuzz/fuzz_stun build/fuzz/fuzz_sig ...
+#   scripts/fuzz-campaign.sh --table   the ledger summed up per target, as
+#                                      the Markdown table in docs/security.md
 #
 # Settings (environment):
 #   FUZZ_CPU=3600   CPU seconds each target gets in this run
@@ -57,6 +59,24 @@ if [ -n "${FUZZ_UNTIL:-}" ]; then
   until_epoch=$(date -u -d "${FUZZ_UNTIL}" +%s) || exit 2
 fi
 
+if [ "${1:-}" = --table ]; then
+  awk -F'\t' -v goal="$cpu_goal" '
+    NR == 1 { next }
+    !($2 in cpu) { order[++n] = $2 }
+    { cpu[$2] += $3; ex[$2] += $5; cov[$2] = $6; ft[$2] = $7
+      files[$2] = $8; bytes[$2] = $9; cr[$2] += $10; turns[$2]++ }
+    END {
+      print "| target | turns | CPU time | executions | cov | ft | corpus | crashes | CPU to 1 h |"
+      print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+      for (i = 1; i <= n; i++) {
+        t = order[i]; left = goal - cpu[t]; if (left < 0) left = 0
+        printf "| %s | %d | %d min %02d s | %.1f M | %d | %d | %d files, %.1f KB | %d | %d min |\n",
+          t, turns[t], cpu[t] / 60, cpu[t] % 60, ex[t] / 1e6, cov[t], ft[t],
+          files[t], bytes[t] / 1000, cr[t], (left + 59) / 60
+      }
+    }' "$ledger"
+  exit 0
+fi
 [ "$#" -gt 0 ] || { echo "usage: $0 FUZZ_BINARY..." >&2; exit 2; }
 rev=${FUZZ_REV:-$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src 'fuzz/*.c' || echo +wip)}
 mkdir -p "$out"
