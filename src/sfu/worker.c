@@ -31,7 +31,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,20 +129,172 @@ void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
 		sfu__send_commit(w, &t->peer, t->peerlen, len);
 }
 
+/*
+ * UDP GSO (UDP_SEGMENT, Linux 4.18): one sendmmsg message may carry several
+ * datagrams to one destination if all have the same size, except the last,
+ * which may be shorter; the kernel splits it into datagrams after routing
+ * once. The batch is in forwarding order (each incoming packet copied to
+ * every subscriber in turn), so a flush regroups it by destination,
+ * keeping each destination's order, and cuts each destination's datagrams
+ * into such runs. If the kernel refuses a segmented message (EIO: no
+ * checksum offload on the route's device), GSO is turned off for the
+ * worker and the datagrams go one per message.
+ */
+enum {
+	GSO_MAX_SEGS = 32,           /* 32 x SFU_MTU < 64 KiB, one UDP send */
+	GSO_HASH = 2 * SFU_SEND_BATCH, /* destinations per flush, power of two */
+	GSO_NONE = 0xffff,
+};
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103              /* linux/udp.h */
+#endif
+
+/* Scratch for one flush; each worker thread flushes its own batch. */
+static _Thread_local struct {
+	struct mmsghdr msg[SFU_SEND_BATCH];
+	struct iovec iov[SFU_SEND_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl[SFU_SEND_BATCH];
+	struct mmsghdr rest[SFU_SEND_BATCH]; /* after a refusal: one each */
+	uint16_t segs[SFU_SEND_BATCH];   /* datagrams in message i */
+	uint16_t first[SFU_SEND_BATCH];  /* its first entry in iov[] */
+	uint16_t slot[SFU_SEND_BATCH];   /* iov[k] is the batch's datagram slot[k] */
+	uint16_t next[SFU_SEND_BATCH];   /* next datagram to the same peer */
+	uint16_t head[GSO_HASH], tail[GSO_HASH];
+	bool off;                         /* the kernel refused GSO */
+} gso;
+
+static size_t gso_hash(const struct sockaddr_storage *a, socklen_t len)
+{
+	const uint8_t *p = (const uint8_t *)a;
+	uint32_t h = 2166136261u;      /* FNV-1a */
+	socklen_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h & (GSO_HASH - 1);
+}
+
+/* Builds gso.msg from the batch; returns the number of messages. */
+static unsigned gso_build(struct sfu_worker *w)
+{
+	unsigned i, j, k, nmsg = 0, niov = 0;
+	size_t h;
+
+	for (h = 0; h < GSO_HASH; h++)
+		gso.head[h] = GSO_NONE;
+	/* chain each destination's datagrams in order (open addressing on
+	 * the first datagram of each destination) */
+	for (i = 0; i < w->nsend; i++) {
+		socklen_t len = w->smsg[i].msg_hdr.msg_namelen;
+		gso.next[i] = GSO_NONE;
+		for (h = gso_hash(&w->saddr[i], len);; h = (h + 1) & (GSO_HASH - 1)) {
+			j = gso.head[h];
+			if (j == GSO_NONE) {
+				gso.head[h] = gso.tail[h] = (uint16_t)i;
+				break;
+			}
+			if (w->smsg[j].msg_hdr.msg_namelen == len &&
+			    memcmp(&w->saddr[j], &w->saddr[i], len) == 0) {
+				gso.next[gso.tail[h]] = (uint16_t)i;
+				gso.tail[h] = (uint16_t)i;
+				break;
+			}
+		}
+	}
+	/* destinations in order of their first datagram: walk the batch and
+	 * start at datagrams that begin a chain */
+	for (h = 0; h < GSO_HASH; h++)
+		if (gso.head[h] != GSO_NONE)
+			gso.tail[h] = 1;   /* reused below: chain not yet sent */
+	for (i = 0; i < w->nsend; i++) {
+		h = gso_hash(&w->saddr[i], w->smsg[i].msg_hdr.msg_namelen);
+		while (gso.head[h] != GSO_NONE &&
+		       (w->smsg[gso.head[h]].msg_hdr.msg_namelen !=
+				w->smsg[i].msg_hdr.msg_namelen ||
+			memcmp(&w->saddr[gso.head[h]], &w->saddr[i],
+			       w->smsg[i].msg_hdr.msg_namelen) != 0))
+			h = (h + 1) & (GSO_HASH - 1);
+		if (gso.tail[h] == 0)
+			continue;
+		gso.tail[h] = 0;
+		for (j = gso.head[h]; j != GSO_NONE;) {
+			struct msghdr *m = &gso.msg[nmsg].msg_hdr;
+			size_t seg = w->siov[j].iov_len;
+
+			memset(m, 0, sizeof(*m));
+			m->msg_name = &w->saddr[j];
+			m->msg_namelen = w->smsg[j].msg_hdr.msg_namelen;
+			m->msg_iov = &gso.iov[niov];
+			gso.first[nmsg] = (uint16_t)niov;
+			k = 0;
+			do {
+				size_t len = w->siov[j].iov_len;
+				gso.slot[niov] = (uint16_t)j;
+				gso.iov[niov++] = w->siov[j];
+				k++;
+				j = gso.next[j];
+				if (len < seg)
+					break;   /* a shorter one ends the run */
+			} while (j != GSO_NONE && k < GSO_MAX_SEGS &&
+				 w->siov[j].iov_len <= seg);
+			m->msg_iovlen = k;
+			gso.segs[nmsg] = (uint16_t)k;
+			if (k > 1) {
+				struct cmsghdr *c;
+				uint16_t size = (uint16_t)seg;
+
+				m->msg_control = gso.ctl[nmsg].buf;
+				m->msg_controllen = sizeof(gso.ctl[nmsg].buf);
+				c = CMSG_FIRSTHDR(m);
+				c->cmsg_level = SOL_UDP;
+				c->cmsg_type = UDP_SEGMENT;
+				c->cmsg_len = CMSG_LEN(sizeof(size));
+				memcpy(CMSG_DATA(c), &size, sizeof(size));
+			}
+			nmsg++;
+		}
+	}
+	return nmsg;
+}
+
 void sfu__flush(struct sfu_worker *w)
 {
-	unsigned off = 0;
+	struct mmsghdr *msg = w->smsg;
+	unsigned off = 0, nmsg = w->nsend, i;
 	int n;
 
-	while (off < w->nsend) {
-		n = sendmmsg(w->fd, w->smsg + off, w->nsend - off, 0);
+	if (w->nsend > 1 && !gso.off) {
+		nmsg = gso_build(w);
+		msg = gso.msg;
+	}
+	while (off < nmsg) {
+		n = sendmmsg(w->fd, msg + off, nmsg - off, 0);
 		w->c.sendmmsg_calls++;
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EIO && msg == gso.msg && gso.segs[off] > 1) {
+				/* no GSO on this route: what is left of the batch
+				 * goes one datagram per message, and so do later
+				 * batches */
+				unsigned k = 0, e;
+
+				gso.off = true;
+				log_warn("sfu", "UDP GSO refused; one datagram per message from now on");
+				for (i = off; i < nmsg; i++)
+					for (e = 0; e < gso.segs[i]; e++)
+						gso.rest[k++] = w->smsg[gso.slot[gso.first[i] + e]];
+				msg = gso.rest;
+				off = 0;
+				nmsg = k;
+				continue;
+			}
 			/* EAGAIN (socket buffer full) or a bad destination:
-			 * skip one datagram, keep the rest */
-			w->c.send_errors++;
+			 * skip one message, keep the rest */
+			w->c.send_errors += msg == gso.msg ? gso.segs[off] : 1;
 			off++;
 			continue;
 		}

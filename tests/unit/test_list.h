@@ -19,5 +19,6 @@
 #include "list_sdp.h"
 #include "list_mls.h"
 #include "list_sfu.h"
+#include "list_send.h"
 #include "list_bwe.h"
 #endif

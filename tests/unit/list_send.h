@@ -1,0 +1,2 @@
+/* src/sfu/worker.c: the send path */
+TEST(send_batches)

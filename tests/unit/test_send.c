@@ -1,0 +1,188 @@
+/*
+ * test_send — the worker's send path (sfu__send_slot / sfu__send_commit /
+ * sfu__flush in worker.c): a batch written in forwarding order, with
+ * several destinations interleaved and runs of equal, shorter and longer
+ * datagrams, must arrive complete, byte for byte, and in order per
+ * destination, whether the kernel gets it one datagram per message or as
+ * UDP GSO runs.
+ */
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sfu/sfu_int.h"
+
+enum { DESTS = 3, MAX_PER_DEST = SFU_SEND_BATCH };
+
+static int bind_lo(struct sockaddr_storage *a, socklen_t *len)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int buf = 4 << 20;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &sl) != 0) {
+		close(fd);
+		return -1;
+	}
+	if (a != NULL) {
+		memset(a, 0, sizeof(*a));
+		memcpy(a, &sin, sizeof(sin));
+		*len = sizeof(sin);
+	}
+	return fd;
+}
+
+/* Datagram k of the batch: its index in the first two bytes, then a
+ * pattern, len bytes in all. */
+static void fill(uint8_t *p, unsigned k, size_t len)
+{
+	size_t i;
+
+	p[0] = (uint8_t)(k >> 8);
+	p[1] = (uint8_t)k;
+	for (i = 2; i < len; i++)
+		p[i] = (uint8_t)(k * 31 + i);
+}
+
+/* Reads one datagram, waiting up to a second for it. */
+static ssize_t recv_wait(int fd, uint8_t *b, size_t cap)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	if (poll(&p, 1, 1000) != 1)
+		return -1;
+	return recv(fd, b, cap, 0);
+}
+
+/* Sends the batch described by dest[] and len[] in one flush and checks
+ * what each destination receives. */
+static int batch(struct sfu_worker *w, const int *rx,
+		 const struct sockaddr_storage *addr, socklen_t alen,
+		 const unsigned *dest, const size_t *len, unsigned n)
+{
+	unsigned want[DESTS][MAX_PER_DEST], nwant[DESTS] = { 0 };
+	uint8_t b[SFU_MTU + 1], expect[SFU_MTU];
+	unsigned k, d, i;
+	ssize_t got;
+
+	for (k = 0; k < n; k++) {
+		uint8_t *slot = sfu__send_slot(w);
+		TEST_ASSERT(slot != NULL);
+		fill(slot, k, len[k]);
+		sfu__send_commit(w, &addr[dest[k]], alen, len[k]);
+		TEST_ASSERT(nwant[dest[k]] < MAX_PER_DEST);
+		want[dest[k]][nwant[dest[k]]++] = k;
+	}
+	sfu__flush(w);
+	TEST_EQ(w->nsend, 0u);
+	for (d = 0; d < DESTS; d++) {
+		for (i = 0; i < nwant[d]; i++) {
+			k = want[d][i];
+			got = recv_wait(rx[d], b, sizeof(b));
+			TEST_EQ(got, (ssize_t)len[k]);
+			fill(expect, k, len[k]);
+			TEST_MEMEQ(b, expect, len[k]);
+		}
+		/* nothing more, nothing twice */
+		TEST_EQ(recv(rx[d], b, sizeof(b), MSG_DONTWAIT), -1);
+		TEST_EQ(errno, EAGAIN);
+	}
+	return 0;
+}
+
+int test_send_batches(void)
+{
+	struct sockaddr_storage addr[DESTS];
+	socklen_t alen = 0;
+	struct sfu_worker *w = calloc(1, sizeof(*w));
+	int rx[DESTS], d;
+	unsigned dest[SFU_SEND_BATCH], k, n;
+	size_t len[SFU_SEND_BATCH];
+	uint64_t errs;
+
+	TEST_ASSERT(w != NULL);
+	w->fd = bind_lo(NULL, NULL);
+	TEST_ASSERT(w->fd >= 0);
+	for (d = 0; d < DESTS; d++) {
+		rx[d] = bind_lo(&addr[d], &alen);
+		TEST_ASSERT(rx[d] >= 0);
+	}
+
+	/* a fan-out: 5 packets of a frame, each copied to 3 subscribers;
+	 * sizes equal, then shorter (ends a run), then longer (starts one) */
+	{
+		static const size_t frame[] = { 1100, 1100, 1100, 900, 1200 };
+		n = 0;
+		for (k = 0; k < 5; k++)
+			for (d = 0; d < DESTS; d++) {
+				dest[n] = (unsigned)d;
+				len[n++] = frame[k] + (d == 2 ? 16 : 0);
+			}
+		TEST_EQ(batch(w, rx, addr, alen, dest, len, n), 0);
+	}
+	/* one destination, more equal datagrams than one GSO send holds,
+	 * then single datagrams everywhere */
+	n = 0;
+	for (k = 0; k < 70; k++) {
+		dest[n] = 1;
+		len[n++] = 1216;
+	}
+	for (d = 0; d < DESTS; d++) {
+		dest[n] = (unsigned)d;
+		len[n++] = 60 + (size_t)d;
+	}
+	TEST_EQ(batch(w, rx, addr, alen, dest, len, n), 0);
+	/* a full batch: sfu__send_slot flushes by itself on the last one */
+	n = 0;
+	for (k = 0; k < SFU_SEND_BATCH; k++) {
+		dest[n] = k % 7 == 0 ? 0 : 2;
+		len[n++] = k % 7 == 0 ? 200 : 1000 - (k % 3);
+	}
+	TEST_EQ(batch(w, rx, addr, alen, dest, len, n), 0);
+	/* a single datagram */
+	dest[0] = 0;
+	len[0] = 1;
+	TEST_EQ(batch(w, rx, addr, alen, dest, len, 1), 0);
+
+	/* a refused destination costs its datagrams, not the batch's */
+	errs = w->c.send_errors;
+	{
+		struct sockaddr_storage bad;
+		struct sockaddr_in *sin = (struct sockaddr_in *)&bad;
+		uint8_t b[64];
+
+		memset(&bad, 0, sizeof(bad));
+		sin->sin_family = AF_INET;
+		sin->sin_port = 0;     /* port 0: EINVAL from the kernel */
+		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		for (k = 0; k < 3; k++) {
+			fill(sfu__send_slot(w), k, 100);
+			sfu__send_commit(w, k == 1 ? &bad : &addr[0], alen, 100);
+		}
+		sfu__flush(w);
+		TEST_EQ(recv_wait(rx[0], b, sizeof(b)), 64);   /* truncated read */
+		TEST_EQ(recv_wait(rx[0], b, sizeof(b)), 64);
+		TEST_EQ(b[1], 2);
+		TEST_EQ(w->c.send_errors, errs + 1);
+	}
+
+	for (d = 0; d < DESTS; d++)
+		close(rx[d]);
+	close(w->fd);
+	free(w);
+	return 0;
+}
