@@ -38,7 +38,21 @@ enum {
 	PT_OPUS = 111, PT_VP8 = 96, PT_VP9 = 98, PT_H264 = 102, PT_AV1 = 45,
 	/* each video payload type's RTX (RFC 4588) is the next number */
 	EXT_SUB_AUDIO_LEVEL = 1,          /* subscriber's id for RFC 6464 */
+	EXT_SUB_TWCC = 3,                 /* subscriber's id for transport-cc */
+	VIEW_MAX_TILES = 64,              /* entries of one `view` */
+	VIEW_MAX_PIXELS = 8192,           /* tile width and height */
 };
+
+/*
+ * Tile height (device pixels) up to which each simulcast layer is enough:
+ * the web app sends its camera at 1280x720 scaled by 4, 2 and 1 (320x180,
+ * 640x360, 1280x720); a layer may be stretched by a quarter before the
+ * next is worth its bitrate.
+ */
+static const unsigned layer_max_height[SFU_MAX_LAYERS - 1] = { 225, 450 };
+
+enum media_source { SRC_MICROPHONE, SRC_CAMERA, SRC_SCREEN };
+static const char *const source_names[] = { "microphone", "camera", "screen" };
 
 /*
  * Video codecs a meeting accepts. Every frame is end-to-end encrypted as a
@@ -56,6 +70,7 @@ static const char uri_mid[] = "urn:ietf:params:rtp-hdrext:sdes:mid";
 static const char uri_rid[] = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 static const char uri_twcc[] =
 	"http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01";
+static const char uri_rrid[] = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id";
 
 struct media_codec {
 	char name[SDP_MAX_CODEC_NAME + 1];
@@ -68,8 +83,10 @@ struct media_codec {
 struct media_track {
 	uint32_t id;
 	enum sfu_kind kind;
+	enum media_source source;
 	char mid[SFU_MID_MAX + 1];
 	struct media_codec codec;
+	uint8_t nlayers;                 /* simulcast layers (1: none) */
 };
 
 struct media_sub {
@@ -80,6 +97,9 @@ struct media_sub {
 	struct media_codec codec;
 	uint8_t pt_out;
 	uint32_t rtx_ssrc;               /* video: the RTX stream for NACKs */
+	enum media_source source;
+	uint8_t nlayers;
+	int8_t view;                     /* layer the view asks for (-1 paused) */
 };
 
 struct media_state {
@@ -97,6 +117,7 @@ struct media_state {
 	uint64_t sess_id, pub_version;
 	int64_t offer_version;
 	bool offer_outstanding, offer_dirty;
+	bool have_view;                  /* a `view` arrived: unlisted video pauses */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -269,20 +290,27 @@ static int offer_now(struct participant *p)
 		c->channels = sub->codec.channels;
 		snprintf(c->name, sizeof(c->name), "%s", sub->codec.name);
 		snprintf(c->fmtp, sizeof(c->fmtp), "%s", sub->codec.fmtp);
+		/* transport-cc on everything sent: the subscriber's feedback
+		 * drives its bandwidth estimate (docs/media.md) */
+		c->fb = SDP_FB_TRANSPORT_CC;
 		if (sub->kind == SFU_VIDEO) {
 			/* the SFU answers NACKs from its packet cache, over RTX */
 			struct sdp_codec *rtx = &md->codecs[md->n_codecs++];
-			c->fb = SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR;
+			c->fb |= SDP_FB_NACK | SDP_FB_NACK_PLI | SDP_FB_CCM_FIR;
 			rtx->pt = (uint8_t)(sub->pt_out + 1);
 			rtx->clock = 90000;
 			snprintf(rtx->name, sizeof(rtx->name), "rtx");
 			snprintf(rtx->fmtp, sizeof(rtx->fmtp), "apt=%u", sub->pt_out);
 		} else {
-			md->extmaps[0].id = EXT_SUB_AUDIO_LEVEL;
-			snprintf(md->extmaps[0].uri, sizeof(md->extmaps[0].uri), "%s",
-				 uri_audio_level);
-			md->n_extmaps = 1;
+			md->extmaps[md->n_extmaps].id = EXT_SUB_AUDIO_LEVEL;
+			snprintf(md->extmaps[md->n_extmaps].uri,
+				 sizeof(md->extmaps[0].uri), "%s", uri_audio_level);
+			md->n_extmaps++;
 		}
+		md->extmaps[md->n_extmaps].id = EXT_SUB_TWCC;
+		snprintf(md->extmaps[md->n_extmaps].uri, sizeof(md->extmaps[0].uri),
+			 "%s", uri_twcc);
+		md->n_extmaps++;
 		if (sub->track) {
 			struct sdp_ssrc *ss = &md->ssrcs[md->n_ssrcs++];
 			ss->ssrc = sub->ssrc;
@@ -318,9 +346,31 @@ static int offer_now(struct participant *p)
 	rc = sdp_write(s, &out);
 	free(s);
 	if (rc == 0 && out.data) {
+		json_t *j = json_pack("{s:s, s:s, s:I}", "type", "subscribe_offer",
+				      "sdp", out.data, "version",
+				      (json_int_t)ms->offer_version);
+		json_t *tracks = json_object();
+		char mid[24], tid[16];
+
+		for (i = 0; tracks && i < ms->nsubs; i++) {
+			const struct media_sub *sub = &ms->subs[i];
+			if (!sub->track)
+				continue;
+			snprintf(mid, sizeof(mid), "s%zu", i);
+			snprintf(tid, sizeof(tid), "t%u", sub->track);
+			json_object_set_new(tracks, mid,
+					    json_pack("{s:s, s:s, s:s}", "participant",
+						      sub->stream, "source",
+						      source_names[sub->source], "track",
+						      tid));
+		}
+		if (j && tracks)
+			json_object_set_new(j, "tracks", tracks);
+		else
+			json_decref(tracks);
 		ms->offer_outstanding = true;
 		ms->offer_dirty = false;
-		send_sdp(p, "subscribe_offer", out.data, ms->offer_version);
+		room__send_json(p, j);
 	} else {
 		log_warn("media", "participant %s: cannot write a subscribe offer (%d)",
 			 p->id, rc);
@@ -374,6 +424,10 @@ static void sub_add(struct participant *sub, const struct participant *pub,
 			secret_random(&slot->rtx_ssrc, sizeof(slot->rtx_ssrc));
 		while (slot->rtx_ssrc <= 1 || slot->rtx_ssrc == slot->ssrc);
 	snprintf(slot->stream, sizeof(slot->stream), "%s", pub->id);
+	slot->source = t->source;
+	slot->nlayers = t->nlayers;
+	/* until the next view lists it, a new video starts at its lowest layer */
+	slot->view = ms->have_view ? 0 : (int8_t)(t->nlayers - 1);
 
 	if (sub_transport(sub))
 		return;
@@ -386,7 +440,10 @@ static void sub_add(struct participant *sub, const struct participant *pub,
 	sp.audio_level_id = t->kind == SFU_AUDIO ? EXT_SUB_AUDIO_LEVEL : 0;
 	sp.rtx_ssrc = slot->rtx_ssrc;
 	sp.rtx_pt = slot->rtx_ssrc ? (uint8_t)(slot->pt_out + 1) : 0;
+	sp.twcc_id = EXT_SUB_TWCC;
 	sfu_subscribe(m->sfu, sub->room->worker, &sp);
+	if (t->kind == SFU_VIDEO && slot->view != t->nlayers - 1)
+		sfu_set_view(m->sfu, sub->room->worker, ms->sub_id, t->id, slot->view);
 }
 
 static bool sub_remove(struct participant *sub, uint32_t track)
@@ -427,6 +484,25 @@ static void track_from(struct media_track *t, const struct sdp_media *ans,
 	tp->track = t->id;
 	tp->kind = t->kind;
 	tp->pt = c->pt;
+	if (strcasecmp(c->name, "VP8") == 0)
+		tp->codec = SFU_CODEC_VP8;
+	else if (strcasecmp(c->name, "VP9") == 0)
+		tp->codec = SFU_CODEC_VP9;
+	else if (strcasecmp(c->name, "opus") == 0)
+		tp->codec = SFU_CODEC_OPUS;
+	/* simulcast: the layers in the order of a=simulcast, lowest first
+	 * (docs/protocol.md); the answer kept only rids the offer declared */
+	t->nlayers = 1;
+	if (t->kind == SFU_VIDEO && ans->simulcast.recv.n > 1) {
+		size_t n = ans->simulcast.recv.n;
+		if (n > SFU_MAX_LAYERS)
+			n = SFU_MAX_LAYERS;
+		for (i = 0; i < n; i++)
+			snprintf(tp->rids[i], sizeof(tp->rids[i]), "%s",
+				 ans->simulcast.recv.streams[i].alt[0].rid);
+		tp->nlayers = (uint8_t)n;
+		t->nlayers = (uint8_t)n;
+	}
 	if (sdp_codec_rtx(ans, c->pt) > 0)
 		tp->rtx_pt = (uint8_t)sdp_codec_rtx(ans, c->pt);
 	memcpy(tp->mid, t->mid, sizeof(tp->mid));
@@ -459,6 +535,8 @@ static void track_from(struct media_track *t, const struct sdp_media *ans,
 			tp->ext_id[SFU_EXT_RID] = (uint8_t)e->id;
 		else if (strcmp(e->uri, uri_twcc) == 0)
 			tp->ext_id[SFU_EXT_TWCC] = (uint8_t)e->id;
+		else if (strcmp(e->uri, uri_rrid) == 0)
+			tp->ext_id[SFU_EXT_RRID] = (uint8_t)e->id;
 	}
 }
 
@@ -471,7 +549,37 @@ static void track_gone(struct participant *p, uint32_t track)
 			offer(o);
 }
 
-int room_publish(struct participant *p, const char *sdp, size_t len)
+/* The source a publish offer's `sources` names for an m-line. */
+static enum media_source source_of(const struct json_t *sources, const char *mid,
+				   enum sfu_kind kind)
+{
+	const char *v = json_string_value(json_object_get(sources, mid));
+
+	if (v && kind == SFU_VIDEO && strcmp(v, "screen") == 0)
+		return SRC_SCREEN;
+	return kind == SFU_AUDIO ? SRC_MICROPHONE : SRC_CAMERA;
+}
+
+int room_sources_check(const struct json_t *sources)
+{
+	const char *k;
+	json_t *v;
+
+	if (!sources)
+		return 0;
+	if (!json_is_object(sources) || json_object_size(sources) > SFU_MAX_TRACKS)
+		return -EINVAL;
+	json_object_foreach((json_t *)sources, k, v) {
+		const char *t = json_string_value(v);
+		if (strlen(k) > SFU_MID_MAX || !t ||
+		    (strcmp(t, "microphone") && strcmp(t, "camera") && strcmp(t, "screen")))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+int room_publish(struct participant *p, const char *sdp, size_t len,
+		 const struct json_t *sources)
 {
 	struct room_mgr *m = p->mgr;
 	struct sdp_session *offer_s = NULL, *ans = NULL;
@@ -487,6 +595,8 @@ int room_publish(struct participant *p, const char *sdp, size_t len)
 		return -EPERM;
 	if (!m->sfu)
 		return -ENOTSUP;
+	if (room_sources_check(sources))
+		return -EINVAL;
 	ms = state(p);
 	offer_s = calloc(1, sizeof(*offer_s));
 	ans = calloc(1, sizeof(*ans));
@@ -580,6 +690,7 @@ int room_publish(struct participant *p, const char *sdp, size_t len)
 		ms->ntracks++;
 		t->id = ++m->next_id;
 		track_from(t, am, &offer_s->media[i], &tp);
+		t->source = source_of(sources, t->mid, t->kind);
 		tp.transport = ms->pub_id;
 		sfu_track_add(m->sfu, p->room->worker, &tp);
 		for (struct participant *o = p->room->members; o; o = o->next)
@@ -663,6 +774,66 @@ int room_subscribe_restart(struct participant *p)
 				  ms->sub_ufrag, ms->sub_pwd);
 	log_info("media", "participant %s: ICE restart (subscribe)", p->id);
 	offer(p);
+	return 0;
+}
+
+/* ---- what the subscriber shows ------------------------------------------ */
+
+static int layer_for(unsigned width, unsigned height, uint8_t nlayers)
+{
+	/* a 16:9 tile's height, whichever side limits it */
+	unsigned h = width * 9 / 16 > height ? width * 9 / 16 : height;
+	int k;
+
+	if (!width || !height)
+		return SFU_LAYER_PAUSED;
+	for (k = 0; k < nlayers - 1 && k < SFU_MAX_LAYERS - 1; k++)
+		if (h <= layer_max_height[k])
+			return k;
+	return nlayers - 1;
+}
+
+int room_view(struct participant *p, const struct json_t *tiles)
+{
+	struct media_state *ms = p->media;
+	int8_t want[MEDIA_MAX_SUBS];
+	size_t i, k;
+	json_t *e;
+
+	if (p->state != PS_MEMBER || !ms || !ms->sub_id || !p->mgr->sfu)
+		return -EPERM;
+	if (!json_is_array(tiles) || json_array_size(tiles) > VIEW_MAX_TILES)
+		return -EINVAL;
+	memset(want, SFU_LAYER_PAUSED, sizeof(want));
+	json_array_foreach((json_t *)tiles, i, e) {
+		const char *mid = json_string_value(json_object_get(e, "mid"));
+		json_t *w = json_object_get(e, "width"), *h = json_object_get(e, "height");
+		char *end;
+		unsigned long n;
+
+		if (!json_is_object(e) || json_object_size(e) != 3 || !mid ||
+		    mid[0] != 's' || !json_is_integer(w) || !json_is_integer(h) ||
+		    json_integer_value(w) < 0 || json_integer_value(w) > VIEW_MAX_PIXELS ||
+		    json_integer_value(h) < 0 || json_integer_value(h) > VIEW_MAX_PIXELS)
+			return -EINVAL;
+		n = strtoul(mid + 1, &end, 10);
+		if (*end || end == mid + 1 || n >= ms->nsubs)
+			return -EINVAL;
+		if (!ms->subs[n].track || ms->subs[n].kind != SFU_VIDEO)
+			continue; /* a slot that just went away: not an error */
+		want[n] = (int8_t)layer_for((unsigned)json_integer_value(w),
+					    (unsigned)json_integer_value(h),
+					    ms->subs[n].nlayers);
+	}
+	ms->have_view = true;
+	for (k = 0; k < ms->nsubs; k++) {
+		struct media_sub *sub = &ms->subs[k];
+		if (!sub->track || sub->kind != SFU_VIDEO || sub->view == want[k])
+			continue;
+		sub->view = want[k];
+		sfu_set_view(p->mgr->sfu, p->room->worker, ms->sub_id, sub->track,
+			     sub->view);
+	}
 	return 0;
 }
 
@@ -772,6 +943,51 @@ static void speaker_update(struct participant *p, uint8_t loudness)
 			TO_MEMBERS, NULL);
 }
 
+/* Tells a publisher which simulcast layers of a track anyone needs. */
+static void layers_event(struct participant *p, const struct sfu_event *ev)
+{
+	struct media_state *ms = p->media;
+
+	for (size_t i = 0; i < ms->ntracks; i++) {
+		const struct media_track *t = &ms->tracks[i];
+		json_t *active;
+
+		if (t->id != ev->track || t->nlayers < 2)
+			continue;
+		active = json_array();
+		for (unsigned k = 0; active && k < t->nlayers; k++)
+			json_array_append_new(active, json_boolean(ev->mask & (1u << k)));
+		room__send_json(p, json_pack("{s:s, s:s, s:o}", "type", "layers",
+					     "mid", t->mid, "active", active));
+		return;
+	}
+}
+
+/* Tells a subscriber which layer of a video it gets now, and why. */
+static void quality_event(struct participant *p, const struct sfu_event *ev)
+{
+	static const char *const reasons[] = {
+		[SFU_REASON_OK] = "ok",
+		[SFU_REASON_VIEW] = "view",
+		[SFU_REASON_BANDWIDTH] = "bandwidth",
+	};
+	struct media_state *ms = p->media;
+	char mid[24];
+
+	if (ev->reason > SFU_REASON_BANDWIDTH)
+		return;
+	for (size_t i = 0; i < ms->nsubs; i++) {
+		if (ms->subs[i].track != ev->track)
+			continue;
+		snprintf(mid, sizeof(mid), "s%zu", i);
+		room__send_json(p, json_pack("{s:s, s:s, s:i, s:s}", "type",
+					     "video_quality", "mid", mid, "layer",
+					     (int)ev->layer, "reason",
+					     reasons[ev->reason]));
+		return;
+	}
+}
+
 void room_media_event(struct room_mgr *m, const struct sfu_event *ev)
 {
 	bool publisher = false;
@@ -791,6 +1007,14 @@ void room_media_event(struct room_mgr *m, const struct sfu_event *ev)
 				    p->media->subs[i].kind == SFU_VIDEO)
 					sfu_request_keyframe(m->sfu, p->room->worker,
 							     p->media->subs[i].track, true);
+		break;
+	case SFU_EV_LAYERS:
+		if (publisher)
+			layers_event(p, ev);
+		break;
+	case SFU_EV_QUALITY:
+		if (!publisher)
+			quality_event(p, ev);
 		break;
 	case SFU_EV_FAILED:
 	case SFU_EV_TIMEOUT:

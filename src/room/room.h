@@ -122,17 +122,32 @@ void room_flush_knocks(struct room_mgr *m);
 /* Gives the room layer the media plane (NULL: signaling only). */
 void room_mgr_set_sfu(struct room_mgr *m, struct sfu *sfu);
 
+struct json_t;
+
 /*
  * The member's publish offer (SDP text): answers with "publish_answer",
  * opens or updates its publisher transport and offers its tracks to the
- * others. Returns 0, -EPERM (not a member), -EBADMSG (SDP unusable),
- * -ENOSPC (too many tracks) or -ENOMEM.
+ * others. `sources` (a JSON object mid -> "microphone"|"camera"|"screen",
+ * may be NULL) says what each m-line carries. Returns 0, -EPERM (not a
+ * member), -EBADMSG (SDP unusable), -EINVAL (bad sources), -ENOSPC (too
+ * many tracks) or -ENOMEM.
  */
-int room_publish(struct participant *p, const char *sdp, size_t len);
+int room_publish(struct participant *p, const char *sdp, size_t len,
+		 const struct json_t *sources);
+/* 0 if `sources` (may be NULL) is well-formed, else -EINVAL. */
+int room_sources_check(const struct json_t *sources);
 
 /* The member's answer to subscribe offer `version`. Same returns. */
 int room_subscribe_answer(struct participant *p, const char *sdp, size_t len,
 			  int64_t version);
+
+/*
+ * The video the member shows now (`view`): `tiles`, a JSON array of
+ * {mid, width, height} (subscribe m-lines, device pixels). Listed videos
+ * get the simulcast layer that fits, the others pause. Returns 0, -EPERM
+ * (not a member with media) or -EINVAL (an entry is malformed).
+ */
+int room_view(struct participant *p, const struct json_t *tiles);
 
 /* The member asks for an ICE restart of its subscribe connection: a new
  * subscribe offer with new ICE credentials follows. */
@@ -151,7 +166,6 @@ int room_mls_keypackage(struct participant *p, const char *kp,
 /* A commit (and its Welcome) from a group member, with the participant ids
  * it adds and removes (JSON arrays of strings, may be NULL). Accepted if
  * its epoch is current, else refused with mls_commit_rejected. */
-struct json_t;
 int room_mls_commit(struct participant *p, const char *commit,
 		    const char *welcome, struct json_t *add, struct json_t *remove);
 

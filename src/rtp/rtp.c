@@ -393,6 +393,28 @@ static bool h264_key_type(uint8_t nal)
 	return t == RTP_H264_NAL_IDR || t == RTP_H264_NAL_SPS;
 }
 
+enum {
+	VP9_I = 0x80, VP9_P = 0x40, VP9_L = 0x20, VP9_B = 0x08, /* RFC 9628 §4.2 */
+	VP9_PICID_M = 0x80,
+};
+
+bool rtp_vp9_is_keyframe(const uint8_t *payload, size_t len)
+{
+	size_t pos = 1;
+
+	if (len < 2 || !(payload[0] & VP9_B) || (payload[0] & VP9_P))
+		return false;
+	if (payload[0] & VP9_I)
+		pos += (payload[1] & VP9_PICID_M) ? 2 : 1;
+	if (payload[0] & VP9_L) {
+		if (pos >= len)
+			return false;
+		if ((payload[pos] >> 1) & 0x07) /* SID */
+			return false;
+	}
+	return pos < len;
+}
+
 bool rtp_h264_is_keyframe(const uint8_t *payload, size_t len)
 {
 	struct cur c = cur_make(payload, len);

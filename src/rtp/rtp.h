@@ -203,6 +203,16 @@ int rtp_vp8_rewrite_picture_id(uint8_t *payload, size_t len,
 /* Rewrites TL0PICIDX in place. Returns 0, -EBADMSG or -ENOENT (absent). */
 int rtp_vp8_rewrite_tl0picidx(uint8_t *payload, size_t len, uint8_t tl0picidx);
 
+/* ---- VP9 payload descriptor (RFC 9628 §4.2) ------------------------ */
+
+/*
+ * True when the payload starts a key frame: the descriptor's B bit (start
+ * of a frame) set, its P bit (inter-picture predicted) clear, and, when
+ * layer indices are present, spatial layer 0. The descriptor is outside
+ * the (end-to-end encrypted) frame. Malformed payloads answer false.
+ */
+bool rtp_vp9_is_keyframe(const uint8_t *payload, size_t len);
+
 /* ---- H.264 (RFC 6184) ------------------------------------------------ */
 
 enum {

@@ -14,6 +14,11 @@
  * Payloads are never read: with end-to-end encryption they are SFrame
  * ciphertext, and the SFU needs nothing from them here.
  *
+ * Simulcast: a track may arrive as up to three layers (RFC 8853), each its
+ * own RTP stream; every out forwards one of them at a time and switches
+ * only at a key frame of the new layer, keeping its sequence numbers,
+ * timestamps and VP8 picture ids continuous (simulcast.c chooses the layer).
+ *
  * RTCP from subscribers: PLI and FIR become one key frame request to the
  * publisher, coalesced to at most one per SFU_PLI_INTERVAL_MS per track
  * (a receiver that cannot decode asks every few hundred ms; a publisher
@@ -82,12 +87,29 @@ void sfu__track_add(struct sfu_worker *w, const struct sfu_track_params *p)
 	tr->pt = p->pt;
 	tr->rtx_pt = p->rtx_pt;
 	memcpy(tr->ext_id, p->ext_id, sizeof(tr->ext_id));
+	tr->codec = p->codec;
+	tr->nlayers = 1;
+	tr->layers_sent = 1;
+	if (tr->kind == SFU_VIDEO && p->nlayers > 1) {
+		tr->nlayers = p->nlayers > SFU_MAX_LAYERS ? SFU_MAX_LAYERS : p->nlayers;
+		memcpy(tr->rids, p->rids, sizeof(tr->rids));
+		for (i = 0; i < SFU_MAX_LAYERS; i++) {
+			tr->rids[i][SFU_RID_MAX] = '\0';
+			tr->layers_on_ms[i] = w->now;
+		}
+		/* a browser starts sending every layer */
+		tr->layers_sent = (uint8_t)((1u << tr->nlayers) - 1);
+	}
 	if (tr->kind == SFU_VIDEO) {
-		/* allocated once per track, never per packet */
-		tr->cache = calloc(SFU_CACHE, sizeof(*tr->cache));
-		if (!tr->cache) {
-			free(tr);
-			return;
+		/* allocated once per layer, never per packet */
+		for (i = 0; i < tr->nlayers; i++) {
+			tr->st[i].cache = calloc(SFU_CACHE, sizeof(*tr->st[i].cache));
+			if (!tr->st[i].cache) {
+				while (i--)
+					free(tr->st[i].cache);
+				free(tr);
+				return;
+			}
 		}
 	}
 	t->tracks[slot] = tr;
@@ -119,7 +141,8 @@ void sfu__track_free(struct sfu_track *tr)
 	for (size_t i = 0; i < SFU_MAX_TRACKS; i++)
 		if (t->tracks[i] == tr)
 			t->tracks[i] = NULL;
-	free(tr->cache);
+	for (size_t i = 0; i < SFU_MAX_LAYERS; i++)
+		free(tr->st[i].cache);
 	free(tr);
 }
 
@@ -153,15 +176,19 @@ void sfu__subscribe(struct sfu_worker *w, const struct sfu_sub_params *p)
 	memcpy(o->pt_in, p->pt_in, sizeof(o->pt_in));
 	memcpy(o->pt_out, p->pt_out, sizeof(o->pt_out));
 	o->audio_level_id = p->audio_level_id;
+	o->map.layer = o->prev.layer = -1;
+	o->view = (int8_t)(tr->nlayers - 1);
+	o->reported_layer = -2;
 	o->next_in_track = tr->outs;
 	tr->outs = o;
 	o->next_in_sub = sub->outs;
 	sub->outs = o;
-	/* a new viewer needs a key frame to start decoding — but only once it
-	 * can receive one: if its transport is not up yet, the request is
-	 * made when it connects (sfu_request_keyframe with now = true) */
-	if (tr->kind == SFU_VIDEO && sub->srtp)
-		tr->pli_pending = true;
+	if (p->twcc_id && sfu__congestion_enable(sub, p->twcc_id) == 0)
+		o->twcc_id = p->twcc_id;
+	/* the layer it starts with, and a key frame to start decoding — but
+	 * only once it can receive one: if its transport is not up yet, the
+	 * request is made when it connects (sfu_request_keyframe, now) */
+	sfu__allocate(w, sub);
 }
 
 void sfu__unsubscribe(struct sfu_worker *w, uint32_t transport, uint32_t track)
@@ -180,55 +207,69 @@ void sfu__unsubscribe(struct sfu_worker *w, uint32_t transport, uint32_t track)
 
 /* ---- key frames --------------------------------------------------------- */
 
-static void send_pli(struct sfu_worker *w, struct sfu_track *tr)
+static void send_pli(struct sfu_worker *w, struct sfu_track *tr, size_t layer)
 {
 	struct sfu_transport *pub = tr->pub;
 	size_t len;
 	uint8_t *slot;
 
-	if (!pub->srtp || !pub->have_peer)
+	if (!pub->srtp || !pub->have_peer || !tr->ssrcs[layer])
 		return;
-	for (size_t i = 0; i < SFU_MAX_TRACK_SSRCS; i++) {
-		if (!tr->ssrcs[i])
-			continue;
-		slot = sfu__send_slot(w);
-		if (rtcp_pli_write(slot, SFU_MTU - 64, SFU_SSRC_SFU, tr->ssrcs[i],
-				   &len) != 0 ||
-		    srtps_protect_rtcp(pub->srtp, slot, &len, SFU_MTU) != 0)
-			continue;
-		sfu__send_to(w, pub, len);
-		w->c.pli_out++;
+	slot = sfu__send_slot(w);
+	if (rtcp_pli_write(slot, SFU_MTU - 64, SFU_SSRC_SFU, tr->ssrcs[layer],
+			   &len) != 0 ||
+	    srtps_protect_rtcp(pub->srtp, slot, &len, SFU_MTU) != 0)
+		return;
+	sfu__send_to(w, pub, len);
+	w->c.pli_out++;
+}
+
+/* Asks for a key frame of one layer now, or as soon as the throttle allows
+ * (or, with `soon`, as soon as SFU_PLI_MIN_MS allows: a subscriber that
+ * cannot show anything must not wait a second). */
+void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
+			int layer, bool soon)
+{
+	struct sfu_stream *st;
+
+	if (tr->kind != SFU_VIDEO || layer < 0 || layer >= tr->nlayers)
+		return;
+	st = &tr->st[layer];
+	if (w->now - st->last_pli_ms >=
+	    (uint64_t)(soon ? SFU_PLI_MIN_MS : SFU_PLI_INTERVAL_MS) &&
+	    tr->ssrcs[layer]) {
+		st->last_pli_ms = w->now;
+		st->pli_pending = false;
+		send_pli(w, tr, (size_t)layer);
+	} else {
+		st->pli_pending = true;
 	}
 }
 
-/* Asks for a key frame now, or as soon as the throttle allows. */
-static void want_keyframe(struct sfu_worker *w, struct sfu_track *tr)
+/* The layers its subscribers forward or wait for (layer 0 if none). */
+static unsigned layers_in_use(const struct sfu_track *tr)
 {
-	if (tr->kind != SFU_VIDEO)
-		return;
-	if (w->now - tr->last_pli_ms >= SFU_PLI_INTERVAL_MS) {
-		tr->last_pli_ms = w->now;
-		tr->pli_pending = false;
-		send_pli(w, tr);
-	} else {
-		tr->pli_pending = true;
+	unsigned mask = 0;
+	for (const struct sfu_out *o = tr->outs; o; o = o->next_in_track) {
+		if (o->map.layer >= 0)
+			mask |= 1u << o->map.layer;
+		if (o->target >= 0)
+			mask |= 1u << o->target;
 	}
+	return mask ? mask : 1u;
 }
 
 void sfu__request_keyframe(struct sfu_worker *w, uint32_t track, bool now)
 {
 	struct sfu_track *tr = track_find(w, track);
+	unsigned mask;
 
 	if (!tr)
 		return;
-	if (now && tr->kind == SFU_VIDEO && tr->ssrcs[0] &&
-	    w->now - tr->last_pli_ms >= SFU_PLI_MIN_MS) {
-		tr->last_pli_ms = w->now;
-		tr->pli_pending = false;
-		send_pli(w, tr);
-		return;
-	}
-	want_keyframe(w, tr);
+	mask = layers_in_use(tr);
+	for (int k = 0; k < tr->nlayers; k++)
+		if (mask & (1u << k))
+			sfu__want_keyframe(w, tr, k, now);
 }
 
 void sfu__keyframes_tick(struct sfu_worker *w)
@@ -240,20 +281,43 @@ void sfu__keyframes_tick(struct sfu_worker *w)
 			continue;
 		for (size_t i = 0; i < SFU_MAX_TRACKS; i++) {
 			struct sfu_track *tr = t->tracks[i];
-			if (tr && tr->pli_pending && tr->ssrcs[0])
-				want_keyframe(w, tr);
+			if (!tr)
+				continue;
+			for (int k = 0; k < tr->nlayers; k++)
+				if (tr->st[k].pli_pending && tr->ssrcs[k])
+					sfu__want_keyframe(w, tr, k, false);
 		}
 	}
 }
 
 /* ---- RTP ---------------------------------------------------------------- */
 
+static bool ext_is(const uint8_t *p, const struct rtp_hdr *h, uint8_t id,
+		   const char *want)
+{
+	const char *v;
+	size_t n;
+
+	return id && rtp_ext_str(p, h, id, &v, &n) == 0 && n == strlen(want) &&
+	       memcmp(v, want, n) == 0;
+}
+
+/* The layer a rid names, or -1. */
+static int layer_of_rid(const struct sfu_track *tr, const uint8_t *p,
+			const struct rtp_hdr *h, uint8_t id)
+{
+	for (int k = 0; k < tr->nlayers; k++)
+		if (tr->rids[k][0] && ext_is(p, h, id, tr->rids[k]))
+			return k;
+	return -1;
+}
+
 static struct sfu_track *track_for(struct sfu_worker *w, struct sfu_transport *t,
 				   const uint8_t *p, const struct rtp_hdr *h,
 				   size_t *layer, bool *rtx)
 {
-	const char *mid;
-	size_t n, i, k;
+	size_t i, k;
+	int l;
 
 	*rtx = false;
 	for (i = 0; i < SFU_MAX_TRACKS; i++) {
@@ -272,19 +336,45 @@ static struct sfu_track *track_for(struct sfu_worker *w, struct sfu_transport *t
 			}
 		}
 	}
-	/* unknown SSRC: learn it from the MID extension (RFC 8843 §15) */
+	/* unknown SSRC: a simulcast layer names itself with its rid, its RTX
+	 * stream with the repaired rid (RFC 8852 §3); a single stream is
+	 * learned from the MID extension (RFC 8843 §15) */
 	for (i = 0; i < SFU_MAX_TRACKS; i++) {
 		struct sfu_track *tr = t->tracks[i];
-		if (!tr || !tr->ext_id[SFU_EXT_MID] ||
-		    rtp_ext_str(p, h, tr->ext_id[SFU_EXT_MID], &mid, &n) != 0 ||
-		    n != strlen(tr->mid) || memcmp(mid, tr->mid, n) != 0)
+		if (!tr || !ext_is(p, h, tr->ext_id[SFU_EXT_MID], tr->mid))
 			continue;
+		if (tr->nlayers > 1) {
+			if ((l = layer_of_rid(tr, p, h, tr->ext_id[SFU_EXT_RID])) >= 0 &&
+			    !tr->ssrcs[l]) {
+				tr->ssrcs[l] = h->ssrc;
+				*layer = (size_t)l;
+				return tr;
+			}
+			if ((l = layer_of_rid(tr, p, h, tr->ext_id[SFU_EXT_RRID])) >= 0 &&
+			    !tr->rtx_ssrcs[l] && tr->rtx_pt && h->pt == tr->rtx_pt) {
+				tr->rtx_ssrcs[l] = h->ssrc;
+				*layer = (size_t)l;
+				*rtx = true;
+				return tr;
+			}
+			continue;
+		}
+		if (tr->rtx_pt && h->pt == tr->rtx_pt) {
+			/* an RTX stream announced by mid only */
+			if (!tr->rtx_ssrcs[0]) {
+				tr->rtx_ssrcs[0] = h->ssrc;
+				*layer = 0;
+				*rtx = true;
+				return tr;
+			}
+			continue;
+		}
 		for (k = 0; k < SFU_MAX_TRACK_SSRCS; k++)
 			if (!tr->ssrcs[k]) {
 				tr->ssrcs[k] = h->ssrc;
 				*layer = k;
 				if (k == 0 && tr->outs)
-					tr->pli_pending = true;
+					tr->st[0].pli_pending = true;
 				return tr;
 			}
 	}
@@ -292,18 +382,33 @@ static struct sfu_track *track_for(struct sfu_worker *w, struct sfu_transport *t
 	return NULL;
 }
 
-static void count_received(struct sfu_track *tr, uint16_t seq)
+static void count_received(struct sfu_stream *st, uint16_t seq)
 {
-	if (!tr->have_seq) {
-		tr->have_seq = true;
-		tr->max_seq = seq;
-		tr->base_seq = seq;
-	} else if ((uint16_t)(seq - tr->max_seq) < 0x8000) {
-		if (seq < tr->max_seq)
-			tr->cycles += 0x10000;
-		tr->max_seq = seq;
+	if (!st->have_seq) {
+		st->have_seq = true;
+		st->max_seq = seq;
+		st->base_seq = seq;
+	} else if ((uint16_t)(seq - st->max_seq) < 0x8000) {
+		if (seq < st->max_seq)
+			st->cycles += 0x10000;
+		st->max_seq = seq;
 	}
-	tr->received++;
+	st->received++;
+}
+
+/* Bitrate of a stream, over windows of SFU_RATE_MS. */
+static void count_rate(struct sfu_worker *w, struct sfu_stream *st, size_t len)
+{
+	if (w->now - st->rate_start_ms >= SFU_RATE_MS) {
+		uint64_t span = w->now - st->rate_start_ms;
+		st->bps = span < 2 * SFU_RATE_MS
+				  ? (uint32_t)((uint64_t)st->rate_bytes * 8000u / span)
+				  : 0;
+		st->rate_start_ms = w->now;
+		st->rate_bytes = 0;
+	}
+	st->rate_bytes += (uint32_t)len;
+	st->last_rx_ms = w->now;
 }
 
 static uint8_t map_pt(const struct sfu_out *o, uint8_t pt)
@@ -314,57 +419,101 @@ static uint8_t map_pt(const struct sfu_out *o, uint8_t pt)
 	return 0;
 }
 
+/* Header extensions for a subscriber: RFC 6464 audio level (audio) and the
+ * transport-wide sequence number, one-byte form (RFC 8285 §4.2), padded to
+ * a word. Returns the header length. */
+static size_t put_exts(struct sfu_out *o, uint8_t *out, bool have_level,
+		       bool voice, uint8_t level, bool *twcc)
+{
+	size_t n = 16;
+
+	*twcc = false;
+	if (have_level && o->audio_level_id) {
+		out[n++] = (uint8_t)(o->audio_level_id << 4);
+		out[n++] = (uint8_t)((voice ? 0x80 : 0) | level);
+	}
+	if (o->twcc_id && o->sub->bwe) {
+		out[n++] = (uint8_t)(o->twcc_id << 4 | 1);
+		put_u16(out + n, o->sub->twcc_seq);
+		n += 2;
+		*twcc = true;
+	}
+	if (n == 16)
+		return RTP_FIXED;
+	while (n % 4)
+		out[n++] = 0;
+	out[0] |= 0x10;
+	put_u16(out + 12, ONE_BYTE_PROFILE);
+	put_u16(out + 14, (uint16_t)((n - 16) / 4));
+	return n;
+}
+
+/* VP8: the picture id and TL0PICIDX of the copy, shifted like the
+ * sequence number so a layer switch looks continuous to the decoder. */
+static void rewrite_vp8(struct sfu_out *o, const struct sfu_map *m,
+			uint8_t *payload, size_t len, bool retransmit)
+{
+	struct rtp_vp8 d;
+
+	if (rtp_vp8_parse(payload, len, &d) != 0)
+		return;
+	if (d.has_picture_id) {
+		uint16_t pic = (uint16_t)((d.picture_id + m->pic_off) & 0x7fff);
+		if (m->pic_off)
+			rtp_vp8_rewrite_picture_id(payload, len, pic);
+		if (!retransmit && (!o->have_pic ||
+				    ((pic - o->last_pic) & 0x7fff) < 0x4000)) {
+			o->last_pic = pic;
+			o->have_pic = true;
+		}
+	}
+	if (d.has_tl0picidx) {
+		uint8_t tl0 = (uint8_t)(d.tl0picidx + m->tl0_off);
+		if (m->tl0_off)
+			rtp_vp8_rewrite_tl0picidx(payload, len, tl0);
+		if (!retransmit && (!o->have_tl0 || (uint8_t)(tl0 - o->last_tl0) < 0x80)) {
+			o->last_tl0 = tl0;
+			o->have_tl0 = true;
+		}
+	}
+}
+
 static void forward_one(struct sfu_worker *w, struct sfu_out *o,
-			const uint8_t *p, const struct rtp_hdr *h, bool have_level,
-			bool voice, uint8_t level, bool retransmit)
+			const struct sfu_map *m, const uint8_t *p,
+			const struct rtp_hdr *h, bool have_level, bool voice,
+			uint8_t level, bool retransmit)
 {
 	uint16_t out_seq;
 	struct sfu_transport *sub = o->sub;
 	uint8_t *out, pt;
-	size_t len, hl = RTP_FIXED;
+	size_t len, hl;
+	bool twcc;
 
 	if (!sub->srtp || !sub->have_peer)
 		return;
 	pt = map_pt(o, h->pt);
 	if (!pt)
 		return;
-	if (!o->started) {
-		uint16_t r16;
-		uint32_t r32;
-		secret_random(&r16, sizeof(r16));
-		secret_random(&r32, sizeof(r32));
-		o->seq_off = (uint16_t)(r16 - h->seq);
-		o->ts_off = r32 - h->ts;
-		o->last_seq = (uint16_t)(h->seq + o->seq_off - 1);
-		o->started = true;
-	}
-	if (h->payload_len + RTP_FIXED + 8 +
+	if (h->payload_len + RTP_FIXED + 12 +
 		    srtps_rtp_overhead(sub->srtp) > SFU_MTU)
 		return;
 	out = sfu__send_slot(w);
 	out[0] = 0x80;
 	out[1] = (uint8_t)((h->marker ? 0x80 : 0) | pt);
-	out_seq = (uint16_t)(h->seq + o->seq_off);
+	out_seq = (uint16_t)(h->seq + m->seq_off);
 	if (!retransmit && (uint16_t)(out_seq - o->last_seq) < 0x8000) {
 		/* a late packet keeps the newest sequence number and time */
 		o->last_seq = out_seq;
-		o->last_ts = h->ts + o->ts_off;
+		o->last_ts = h->ts + m->ts_off;
 		o->last_ts_ms = w->now;
 	}
 	put_u16(out + 2, out_seq);
-	put_u32(out + 4, h->ts + o->ts_off);
+	put_u32(out + 4, h->ts + m->ts_off);
 	put_u32(out + 8, o->ssrc);
-	if (have_level && o->audio_level_id) {
-		/* one one-byte element (RFC 8285 §4.2), padded to a word */
-		out[0] |= 0x10;
-		put_u16(out + 12, ONE_BYTE_PROFILE);
-		put_u16(out + 14, 1);
-		out[16] = (uint8_t)(o->audio_level_id << 4);
-		out[17] = (uint8_t)((voice ? 0x80 : 0) | level);
-		out[18] = out[19] = 0;
-		hl = 20;
-	}
+	hl = put_exts(o, out, have_level, voice, level, &twcc);
 	memcpy(out + hl, p + h->payload_off, h->payload_len);
+	if (o->track->codec == SFU_CODEC_VP8)
+		rewrite_vp8(o, m, out + hl, h->payload_len, retransmit);
 	len = hl + h->payload_len;
 	if (retransmit) {
 		/* RFC 4588: a retransmission travels in the RTX stream with a
@@ -381,6 +530,8 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 		return;
 	}
 	sfu__send_to(w, sub, len);
+	if (twcc)
+		sfu__congestion_sent(w, sub, len, 0);
 	if (retransmit) {
 		w->c.retransmits++;
 		return;
@@ -403,12 +554,95 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 	w->c.bytes_forwarded += len;
 }
 
+/* Starts forwarding `layer` to `o` at this packet (the first of a key
+ * frame, or any audio packet): the new mapping continues the sequence
+ * numbers, timestamps and picture ids the subscriber has seen. */
+static void switch_to(struct sfu_worker *w, struct sfu_out *o, int layer,
+		      const uint8_t *p, const struct rtp_hdr *h)
+{
+	struct sfu_map *m = &o->map;
+	uint32_t clock = o->track->kind == SFU_AUDIO ? 48000 : 90000;
+
+	o->prev = *m;
+	m->layer = (int8_t)layer;
+	if (!o->started) {
+		uint16_t r16;
+		uint32_t r32;
+		secret_random(&r16, sizeof(r16));
+		secret_random(&r32, sizeof(r32));
+		m->seq_off = (uint16_t)(r16 - h->seq);
+		m->ts_off = r32 - h->ts;
+		m->pic_off = m->tl0_off = 0;
+		o->last_seq = (uint16_t)(h->seq + m->seq_off - 1);
+		o->started = true;
+	} else {
+		/* time goes on by what passed since the last packet sent (at
+		 * least one tick of the clock: a new frame) */
+		uint64_t dt = (w->now - o->last_ts_ms) * clock / 1000;
+		m->seq_off = (uint16_t)(o->last_seq + 1 - h->seq);
+		m->ts_off = o->last_ts + (uint32_t)(dt ? dt : 1) - h->ts;
+		if (o->track->codec == SFU_CODEC_VP8) {
+			struct rtp_vp8 d;
+			if (rtp_vp8_parse(p + h->payload_off, h->payload_len, &d) == 0) {
+				if (d.has_picture_id && o->have_pic)
+					m->pic_off = (uint16_t)((o->last_pic + 1 -
+								 d.picture_id) & 0x7fff);
+				if (d.has_tl0picidx && o->have_tl0)
+					m->tl0_off = (uint8_t)(o->last_tl0 + 1 -
+							       d.tl0picidx);
+			}
+		}
+		w->c.layer_switches++;
+	}
+	m->first_seq = (uint16_t)(h->seq + m->seq_off);
+	o->need_key = false;
+}
+
+/* Whether this packet starts a key frame (video payload descriptors are
+ * outside the end-to-end encrypted frame; docs/media.md). */
+static bool starts_keyframe(const struct sfu_track *tr, const uint8_t *p,
+			    const struct rtp_hdr *h)
+{
+	struct rtp_vp8 d;
+
+	switch (tr->codec) {
+	case SFU_CODEC_VP8:
+		return rtp_vp8_parse(p + h->payload_off, h->payload_len, &d) == 0 &&
+		       d.is_keyframe;
+	case SFU_CODEC_VP9:
+		return rtp_vp9_is_keyframe(p + h->payload_off, h->payload_len);
+	default:
+		return false;
+	}
+}
+
+/* One video packet of `layer` for one subscriber: forwarded when it is the
+ * layer the subscriber gets, or switched to when it is the key frame the
+ * subscriber waits for. */
+static void forward_video(struct sfu_worker *w, struct sfu_out *o, int layer,
+			  bool key, const uint8_t *p, const struct rtp_hdr *h)
+{
+	if (o->target < 0)
+		return;
+	/* a layer switch lands on a key frame; a track of one layer starts
+	 * (or resumes) at once: the receiver asks for a key frame if it needs
+	 * one, and one was asked for already */
+	if (layer == o->target && o->need_key &&
+	    (key || o->track->nlayers == 1))
+		switch_to(w, o, layer, p, h);
+	/* a late packet from before the switch point would take a sequence
+	 * number the previous layer already used */
+	if (layer == o->map.layer &&
+	    (uint16_t)(h->seq + o->map.seq_off - o->map.first_seq) < 0x8000)
+		forward_one(w, o, &o->map, p, h, false, false, 127, false);
+}
+
 /* ---- loss recovery ------------------------------------------------------ */
 
-static void cache_put(struct sfu_track *tr, const uint8_t *p, size_t len,
+static void cache_put(struct sfu_stream *st, const uint8_t *p, size_t len,
 		      uint16_t seq)
 {
-	struct sfu_cached *c = &tr->cache[seq & (SFU_CACHE - 1)];
+	struct sfu_cached *c = &st->cache[seq & (SFU_CACHE - 1)];
 	if (len > sizeof(c->data))
 		return;
 	c->seq = seq;
@@ -418,73 +652,78 @@ static void cache_put(struct sfu_track *tr, const uint8_t *p, size_t len,
 
 /* Notes which sequence numbers the publisher's leg lost; returns true if
  * the loss is too large to repair (ask for a key frame instead). */
-static bool note_loss(struct sfu_track *tr, uint16_t seq)
+static bool note_loss(struct sfu_stream *st, uint16_t seq)
 {
 	uint16_t gap;
 
-	if (!tr->have_seq)
+	if (!st->have_seq)
 		return false;
-	gap = (uint16_t)(seq - tr->max_seq);
+	gap = (uint16_t)(seq - st->max_seq);
 	if (gap == 0 || gap >= 0x8000) {
 		/* a late or repeated packet: no longer missing */
-		tr->nack_tries[seq % SFU_NACK_WINDOW] = 0;
+		st->nack_tries[seq % SFU_NACK_WINDOW] = 0;
 		return false;
 	}
 	if (gap >= SFU_NACK_WINDOW) {
-		memset(tr->nack_tries, 0, sizeof(tr->nack_tries));
+		memset(st->nack_tries, 0, sizeof(st->nack_tries));
 		return true;
 	}
-	for (uint16_t s = (uint16_t)(tr->max_seq + 1); s != seq; s++)
-		tr->nack_tries[s % SFU_NACK_WINDOW] = 1;
-	tr->nack_tries[seq % SFU_NACK_WINDOW] = 0;
+	for (uint16_t s = (uint16_t)(st->max_seq + 1); s != seq; s++)
+		st->nack_tries[s % SFU_NACK_WINDOW] = 1;
+	st->nack_tries[seq % SFU_NACK_WINDOW] = 0;
 	return false;
+}
+
+static void nack_stream(struct sfu_worker *w, struct sfu_track *tr, int layer)
+{
+	struct sfu_stream *st = &tr->st[layer];
+	uint16_t lost[SFU_NACK_MAX];
+	bool gave_up = false;
+	size_t len, n = 0;
+	uint8_t *slot;
+
+	if (!st->cache || !st->have_seq || !tr->ssrcs[layer] ||
+	    w->now - st->nack_last_ms < SFU_NACK_RETRY_MS)
+		return;
+	/* oldest first: walk back from the newest */
+	for (int k = SFU_NACK_WINDOW - 1; k >= 1 && n < SFU_NACK_MAX; k--) {
+		uint16_t s = (uint16_t)(st->max_seq - k);
+		uint8_t *tries = &st->nack_tries[s % SFU_NACK_WINDOW];
+		if (!*tries)
+			continue;
+		if (*tries > SFU_NACK_TRIES) {
+			*tries = 0;
+			gave_up = true;
+			continue;
+		}
+		(*tries)++;
+		lost[n++] = s;
+	}
+	if (gave_up)
+		sfu__want_keyframe(w, tr, layer, false);
+	if (!n)
+		return;
+	st->nack_last_ms = w->now;
+	slot = sfu__send_slot(w);
+	if (rtcp_nack_write(slot, SFU_MTU - 64, SFU_SSRC_SFU, tr->ssrcs[layer],
+			    lost, n, &len) == 0 &&
+	    srtps_protect_rtcp(tr->pub->srtp, slot, &len, SFU_MTU) == 0) {
+		sfu__send_to(w, tr->pub, len);
+		w->c.nack_out += n;
+	}
 }
 
 void sfu__nack_tick(struct sfu_worker *w)
 {
-	uint16_t lost[SFU_NACK_MAX];
 	struct sfu_transport *t;
-	size_t len, n;
-	uint8_t *slot;
 
 	for (t = w->all; t; t = t->next_all) {
 		if (!t->publisher || !t->srtp || !t->have_peer)
 			continue;
-		for (size_t i = 0; i < SFU_MAX_TRACKS; i++) {
-			struct sfu_track *tr = t->tracks[i];
-			bool gave_up = false;
-
-			if (!tr || !tr->cache || !tr->have_seq ||
-			    w->now - tr->nack_last_ms < SFU_NACK_RETRY_MS)
-				continue;
-			n = 0;
-			/* oldest first: walk back from the newest */
-			for (int k = SFU_NACK_WINDOW - 1; k >= 1 && n < SFU_NACK_MAX; k--) {
-				uint16_t s = (uint16_t)(tr->max_seq - k);
-				uint8_t *tries = &tr->nack_tries[s % SFU_NACK_WINDOW];
-				if (!*tries)
-					continue;
-				if (*tries > SFU_NACK_TRIES) {
-					*tries = 0;
-					gave_up = true;
-					continue;
-				}
-				(*tries)++;
-				lost[n++] = s;
-			}
-			if (gave_up)
-				want_keyframe(w, tr);
-			if (!n)
-				continue;
-			tr->nack_last_ms = w->now;
-			slot = sfu__send_slot(w);
-			if (rtcp_nack_write(slot, SFU_MTU - 64, SFU_SSRC_SFU, tr->ssrcs[0],
-					    lost, n, &len) == 0 &&
-			    srtps_protect_rtcp(t->srtp, slot, &len, SFU_MTU) == 0) {
-				sfu__send_to(w, t, len);
-				w->c.nack_out += n;
-			}
-		}
+		for (size_t i = 0; i < SFU_MAX_TRACKS; i++)
+			if (t->tracks[i])
+				for (int k = 0; k < t->tracks[i]->nlayers; k++)
+					nack_stream(w, t->tracks[i], k);
 	}
 }
 
@@ -494,33 +733,38 @@ struct nack_ctx {
 };
 
 /* One packet a subscriber lost: resend it from the cache, rewritten for
- * that subscriber exactly as the first time. */
+ * that subscriber exactly as the first time (under the mapping it was
+ * sent with: the current one, or the one before the last switch). */
 static void on_nack(uint16_t out_seq, void *arg)
 {
 	struct nack_ctx *x = arg;
-	struct sfu_track *tr = x->o->track;
-	uint16_t seq = (uint16_t)(out_seq - x->o->seq_off);
+	struct sfu_out *o = x->o;
+	const struct sfu_map *m = &o->map;
 	struct sfu_cached *c;
 	struct rtp_hdr h;
+	uint16_t seq;
 
 	x->w->c.nack_in++;
 	/* a subscriber may not make the SFU send more than a budget of
 	 * retransmissions (duplicate or endless NACKs would otherwise
 	 * amplify its requests into the server's bandwidth) */
-	if (!bucket_take(&x->o->rtx_budget, SFU_RTX_RATE, SFU_RTX_BURST, x->w->now)) {
+	if (!bucket_take(&o->rtx_budget, SFU_RTX_RATE, SFU_RTX_BURST, x->w->now)) {
 		x->w->c.rtx_refused++;
 		return;
 	}
-	if (!tr->cache || !x->o->rtx_ssrc) {
+	if ((uint16_t)(out_seq - m->first_seq) >= 0x8000)
+		m = &o->prev;
+	if (m->layer < 0 || !o->track->st[m->layer].cache || !o->rtx_ssrc) {
 		x->w->c.cache_misses++;
 		return;
 	}
-	c = &tr->cache[seq & (SFU_CACHE - 1)];
+	seq = (uint16_t)(out_seq - m->seq_off);
+	c = &o->track->st[m->layer].cache[seq & (SFU_CACHE - 1)];
 	if (!c->len || c->seq != seq || rtp_parse(c->data, c->len, &h) != 0) {
 		x->w->c.cache_misses++;
 		return;
 	}
-	forward_one(x->w, x->o, c->data, &h, false, false, 127, true);
+	forward_one(x->w, o, m, c->data, &h, false, false, 127, true);
 }
 
 /* ---- transport-wide congestion control feedback ------------------------- */
@@ -620,9 +864,10 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 	static _Thread_local uint8_t orig[SFU_MTU];
 	struct rtp_hdr h;
 	struct sfu_track *tr;
+	struct sfu_stream *st;
 	struct sfu_out *o;
 	size_t layer = 0, olen;
-	bool voice = false, have_level = false, rtx;
+	bool voice = false, have_level = false, rtx, key;
 	uint8_t level = 127;
 
 	if (rtp_parse(p, len, &h) != 0)
@@ -636,30 +881,41 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		if (rtp_ext_twcc_seq(p, &h, tr->ext_id[SFU_EXT_TWCC], &tseq) == 0)
 			twcc_note(w, t, tseq, h.ssrc);
 	}
+	if (layer >= tr->nlayers)
+		return; /* a stream the SDP did not announce */
+	st = &tr->st[layer];
 	if (rtx) {
 		/* RFC 4588: rebuild the original packet and carry on with it */
-		if (!tr->pt || rtp_rtx_unwrap(p, len, &h, orig, sizeof(orig), tr->pt,
-					      tr->ssrcs[layer], &olen) != 0 ||
+		if (!tr->pt || !tr->ssrcs[layer] ||
+		    rtp_rtx_unwrap(p, len, &h, orig, sizeof(orig), tr->pt,
+				   tr->ssrcs[layer], &olen) != 0 ||
 		    rtp_parse(orig, olen, &h) != 0)
 			return;
 		w->c.rtx_in++;
 		p = orig;
 		len = olen;
 	}
-	if (layer != 0)
-		return; /* one layer per track until simulcast selection */
-	if (rtx && (!tr->cache || !tr->have_seq ||
-		    (uint16_t)(tr->max_seq - h.seq) >= SFU_NACK_WINDOW ||
-		    !tr->nack_tries[h.seq % SFU_NACK_WINDOW]))
+	if (rtx && (!st->cache || !st->have_seq ||
+		    (uint16_t)(st->max_seq - h.seq) >= SFU_NACK_WINDOW ||
+		    !st->nack_tries[h.seq % SFU_NACK_WINDOW]))
 		return; /* a repair of nothing we lost (probes, duplicates) */
-	if (tr->cache) {
-		if (note_loss(tr, h.seq))
-			want_keyframe(w, tr);
-		cache_put(tr, p, len, h.seq);
+	if (st->cache) {
+		if (note_loss(st, h.seq))
+			sfu__want_keyframe(w, tr, (int)layer, false);
+		cache_put(st, p, len, h.seq);
 	}
-	count_received(tr, h.seq);
+	count_received(st, h.seq);
+	count_rate(w, st, len);
 	if (h.payload_len == 0)
 		return; /* padding-only probes end here */
+	if (tr->kind == SFU_VIDEO) {
+		key = starts_keyframe(tr, p, &h);
+		if (key)
+			st->last_key_ms = w->now;
+		for (o = tr->outs; o; o = o->next_in_track)
+			forward_video(w, o, (int)layer, key, p, &h);
+		return;
+	}
 	if (tr->ext_id[SFU_EXT_AUDIO_LEVEL]) {
 		have_level = rtp_ext_audio_level(p, &h, tr->ext_id[SFU_EXT_AUDIO_LEVEL],
 						 &voice, &level) == 0;
@@ -668,8 +924,11 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 			tr->loud_n++;
 		}
 	}
-	for (o = tr->outs; o; o = o->next_in_track)
-		forward_one(w, o, p, &h, have_level, voice, level, false);
+	for (o = tr->outs; o; o = o->next_in_track) {
+		if (o->map.layer < 0)
+			switch_to(w, o, 0, p, &h);
+		forward_one(w, o, &o->map, p, &h, have_level, voice, level, false);
+	}
 }
 
 /* ---- RTCP --------------------------------------------------------------- */
@@ -681,6 +940,15 @@ static struct sfu_out *out_by_ssrc(struct sfu_transport *sub, uint32_t ssrc)
 		if (o->ssrc == ssrc)
 			return o;
 	return NULL;
+}
+
+/* The layer a subscriber's key frame request is about: the one it gets,
+ * else the one it waits for. */
+static int out_layer(const struct sfu_out *o)
+{
+	if (o->map.layer >= 0)
+		return o->map.layer;
+	return o->target >= 0 ? o->target : 0;
 }
 
 void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
@@ -700,17 +968,22 @@ void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 			struct nack_ctx x = { w, out_by_ssrc(t, pkt.media_ssrc) };
 			if (x.o)
 				rtcp_nack_foreach(&pkt, on_nack, &x);
+		} else if (pkt.type == RTCP_RTPFB && pkt.fmt == RTCP_FMT_TWCC) {
+			sfu__congestion_feedback(w, t, &pkt);
 		} else if (rtcp_is_pli(&pkt)) {
 			w->c.pli_in++;
 			o = out_by_ssrc(t, pkt.media_ssrc);
 			if (o)
-				want_keyframe(w, o->track);
+				sfu__want_keyframe(w, o->track, out_layer(o), false);
 		} else if (rtcp_fir_count(&pkt) > 0) {
 			w->c.pli_in++;
 			for (int i = 0; i < rtcp_fir_count(&pkt); i++)
 				if (rtcp_fir_entry(&pkt, (unsigned)i, &fir) == 0 &&
 				    (o = out_by_ssrc(t, fir.ssrc)))
-					want_keyframe(w, o->track);
+					sfu__want_keyframe(w, o->track, out_layer(o),
+							   false);
+		} else {
+			sfu__congestion_remb(w, t, &pkt);
 		}
 	}
 }
@@ -736,17 +1009,20 @@ void sfu__reports_tick(struct sfu_worker *w)
 		if (!t->srtp || !t->have_peer)
 			continue;
 		if (t->publisher) {
-			/* RR: one report block per track's first SSRC */
-			struct rtcp_rb rb[SFU_MAX_TRACKS];
+			/* RR: one report block per stream received */
+			struct rtcp_rb rb[SFU_MAX_TRACKS * SFU_MAX_LAYERS];
 			size_t n = 0;
 			for (size_t i = 0; i < SFU_MAX_TRACKS; i++) {
 				struct sfu_track *tr = t->tracks[i];
-				if (!tr || !tr->have_seq)
-					continue;
-				memset(&rb[n], 0, sizeof(rb[n]));
-				rb[n].ssrc = tr->ssrcs[0];
-				rb[n].ext_highest_seq = tr->cycles | tr->max_seq;
-				n++;
+				for (int k = 0; tr && k < tr->nlayers; k++) {
+					const struct sfu_stream *st = &tr->st[k];
+					if (!st->have_seq || !tr->ssrcs[k])
+						continue;
+					memset(&rb[n], 0, sizeof(rb[n]));
+					rb[n].ssrc = tr->ssrcs[k];
+					rb[n].ext_highest_seq = st->cycles | st->max_seq;
+					n++;
+				}
 			}
 			if (!n)
 				continue;

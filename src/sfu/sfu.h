@@ -33,6 +33,18 @@ enum {
 	SFU_MID_MAX = 32,
 	SFU_MAX_ADDRS = 8,          /* host candidates announced */
 	SFU_MAX_TRACKS = 8,         /* tracks per publisher (camera, mic, screen…) */
+	SFU_MAX_LAYERS = SFU_MAX_TRACK_SSRCS,
+	SFU_RID_MAX = 16,           /* RTP carries a rid in <= 16 bytes (RFC 8852) */
+	SFU_LAYER_PAUSED = -1,      /* sfu_set_view: forward no video at all */
+};
+
+enum sfu_codec { SFU_CODEC_OTHER, SFU_CODEC_OPUS, SFU_CODEC_VP8, SFU_CODEC_VP9 };
+
+/* Why a subscriber gets the layer it gets (SFU_EV_QUALITY). */
+enum sfu_reason {
+	SFU_REASON_OK,              /* the best layer, or what the view asks for */
+	SFU_REASON_VIEW,            /* the view asks for less, or for nothing */
+	SFU_REASON_BANDWIDTH,       /* the estimate holds it below the view */
 };
 
 enum sfu_kind { SFU_AUDIO, SFU_VIDEO };
@@ -43,6 +55,7 @@ enum sfu_ext {
 	SFU_EXT_MID,                /* RFC 8843 */
 	SFU_EXT_RID,                /* RFC 8852 */
 	SFU_EXT_TWCC,               /* transport-wide cc sequence number */
+	SFU_EXT_RRID,               /* RFC 8852: the layer an RTX stream repairs */
 	SFU_EXT_COUNT
 };
 
@@ -67,6 +80,12 @@ struct sfu_track_params {
 	uint8_t pt;                          /* the media payload type */
 	uint8_t rtx_pt;                      /* its RTX payload type; 0 = none */
 	uint8_t ext_id[SFU_EXT_COUNT];       /* publisher's ids; 0 = absent */
+	enum sfu_codec codec;
+	/* simulcast (RFC 8853): the layers' rids, lowest quality first; an
+	 * SSRC is learned from the RID header extension. nlayers 0 or 1 and
+	 * no rids: one stream. */
+	char rids[SFU_MAX_LAYERS][SFU_RID_MAX + 1];
+	uint8_t nlayers;
 };
 
 /* One forwarded track on a subscriber transport. */
@@ -78,6 +97,8 @@ struct sfu_sub_params {
 	uint8_t rtx_pt;                      /* RTX payload type for the subscriber */
 	uint8_t pt_in[8], pt_out[8];         /* payload type map, 0-terminated */
 	uint8_t audio_level_id;              /* subscriber's id for RFC 6464; 0 = none */
+	uint8_t twcc_id;                     /* subscriber's id for transport-wide
+					      * sequence numbers; 0 = none */
 };
 
 enum sfu_event_type {
@@ -85,13 +106,20 @@ enum sfu_event_type {
 	SFU_EV_FAILED,           /* DTLS failed (fingerprint, alert, deadline) */
 	SFU_EV_TIMEOUT,          /* no consent (STUN) for media_timeout seconds */
 	SFU_EV_LEVEL,            /* smoothed audio level of a track (RFC 6464) */
+	SFU_EV_LAYERS,           /* the simulcast layers of a publisher's track
+				  * that anyone needs changed (mask) */
+	SFU_EV_QUALITY,          /* the layer a subscriber gets of a track
+				  * changed (layer, reason) */
 };
 
 struct sfu_event {
 	enum sfu_event_type type;
 	uint32_t transport;
-	uint32_t track;          /* SFU_EV_LEVEL */
+	uint32_t track;          /* SFU_EV_LEVEL, _LAYERS, _QUALITY */
 	uint8_t loudness;        /* SFU_EV_LEVEL: 0 silence … 127 loudest */
+	uint8_t mask;            /* SFU_EV_LAYERS: bit i = layer i needed */
+	int8_t layer;            /* SFU_EV_QUALITY: -1 paused, 0 lowest */
+	uint8_t reason;          /* SFU_EV_QUALITY: enum sfu_reason */
 };
 
 typedef void (sfu_event_h)(const struct sfu_event *ev, void *arg);
@@ -135,6 +163,14 @@ int sfu_unsubscribe(struct sfu *s, unsigned worker, uint32_t transport,
  * (a subscriber just connected and must not wait for the throttle). */
 int sfu_request_keyframe(struct sfu *s, unsigned worker, uint32_t track,
 			 bool now);
+
+/*
+ * What a subscriber shows of a video track: the highest simulcast layer
+ * worth sending (0 lowest … SFU_MAX_LAYERS - 1), or SFU_LAYER_PAUSED.
+ * The bandwidth estimate may choose lower. Audio ignores it.
+ */
+int sfu_set_view(struct sfu *s, unsigned worker, uint32_t transport,
+		 uint32_t track, int max_layer);
 
 /* Runs queued events' handler on the calling thread. */
 void sfu_poll_events(struct sfu *s);

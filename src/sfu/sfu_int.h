@@ -58,6 +58,16 @@ enum {
 	SFU_TWCC_MS = 50,            /* transport-cc feedback period (libwebrtc
 				      * sends it every 50-100 ms as well) */
 	SFU_TWCC_MAX = 512,          /* packets reported in one feedback */
+	SFU_RATE_MS = 500,           /* layer bitrate measurement window */
+	SFU_ALLOC_MS = 200,          /* layer allocation period per subscriber */
+	SFU_ALLOC_TICK_MS = 50,      /* how often allocations and layer pauses
+				      * are looked at */
+	SFU_LAYERS_HOLD_MS = 3000,   /* a layer nobody needs is paused after
+				      * this long (a viewer that flips back
+				      * does not restart the encoder) */
+	SFU_LAYER_IDLE_MS = 1500,    /* a layer silent this long is not sent */
+	SFU_PROBE_PKT = 240,         /* padding bytes in one probe packet
+				      * (RTP padding counts in one byte) */
 };
 
 /* Transport-wide congestion control, receive side (draft-holmer-rmcat-
@@ -83,6 +93,17 @@ struct sfu_cached {
 struct sfu_worker;
 struct sfu_track;
 
+/* How a subscriber's stream maps to the publisher stream it carries now:
+ * out = in + offset (mod 2^16, 2^32, 2^15, 2^8). */
+struct sfu_map {
+	int8_t layer;                    /* -1: none */
+	uint16_t seq_off;
+	uint32_t ts_off;
+	uint16_t pic_off;                /* VP8 picture id (15 bits) */
+	uint8_t tl0_off;                 /* VP8 TL0PICIDX */
+	uint16_t first_seq;              /* first out seq under this mapping */
+};
+
 /* A forwarded copy of one track for one subscriber. */
 struct sfu_out {
 	struct sfu_transport *sub;
@@ -96,13 +117,48 @@ struct sfu_out {
 	struct bucket rtx_budget;        /* retransmissions it may ask for */
 	uint8_t pt_in[8], pt_out[8];
 	uint8_t audio_level_id;
+	uint8_t twcc_id;                 /* subscriber's transport-cc ext id */
 	bool started;
-	uint16_t seq_off;
-	uint32_t ts_off;
+	struct sfu_map map, prev;        /* current mapping, and the one before
+					  * the last switch (for late NACKs) */
+	int8_t view;                     /* highest layer the view wants, or
+					  * SFU_LAYER_PAUSED */
+	int8_t target;                   /* layer chosen by the allocation */
+	int8_t alloc;                    /* scratch of sfu__allocate */
+	uint8_t reason;                  /* enum sfu_reason of target */
+	int8_t reported_layer;           /* last SFU_EV_QUALITY sent */
+	uint8_t reported_reason;
+	bool need_key;                   /* waits for a key frame of target */
 	uint16_t last_seq;               /* last sequence number sent */
 	uint32_t last_ts;
 	uint64_t last_ts_ms;             /* when last_ts was sent */
+	uint16_t last_pic;               /* last VP8 picture id sent (15 bits) */
+	uint8_t last_tl0;
+	bool have_pic, have_tl0;
 	uint32_t packets, octets;        /* for sender reports */
+};
+
+/* One RTP stream of a track, as the publisher sends it: the track itself,
+ * or one simulcast layer of it. */
+struct sfu_stream {
+	/* loss recovery (video): packets for subscribers' NACKs, and what the
+	 * publisher's leg lost, to ask for with our own NACKs */
+	struct sfu_cached *cache;        /* SFU_CACHE slots, or NULL */
+	uint8_t nack_tries[SFU_NACK_WINDOW]; /* per seq % window: 0 = not missing */
+	uint64_t nack_last_ms;
+	/* key frames */
+	uint64_t last_pli_ms;
+	bool pli_pending;
+	uint64_t last_key_ms;            /* start of the last key frame seen */
+	/* receive statistics for receiver reports */
+	bool have_seq;
+	uint16_t max_seq;
+	uint32_t cycles, received, base_seq;
+	/* bitrate, measured over SFU_RATE_MS windows */
+	uint64_t last_rx_ms;
+	uint64_t rate_start_ms;
+	uint32_t rate_bytes;
+	uint32_t bps;
 };
 
 /* A track published by a publisher transport. */
@@ -110,25 +166,22 @@ struct sfu_track {
 	struct sfu_transport *pub;
 	uint32_t id;
 	enum sfu_kind kind;
+	enum sfu_codec codec;
 	char mid[SFU_MID_MAX + 1];
-	uint32_t ssrcs[SFU_MAX_TRACK_SSRCS];
+	uint32_t ssrcs[SFU_MAX_TRACK_SSRCS];     /* per layer; 0 = not known yet */
 	uint32_t rtx_ssrcs[SFU_MAX_TRACK_SSRCS];
+	char rids[SFU_MAX_LAYERS][SFU_RID_MAX + 1];
+	uint8_t nlayers;                         /* >= 1 */
 	uint8_t pt, rtx_pt;
 	uint8_t ext_id[SFU_EXT_COUNT];
 	struct sfu_out *outs;
-	uint64_t last_pli_ms;
-	bool pli_pending;
-	/* loss recovery (video): packets for subscribers' NACKs, and what the
-	 * publisher's leg lost, to ask for with our own NACKs */
-	struct sfu_cached *cache;        /* SFU_CACHE slots, or NULL */
-	uint8_t nack_tries[SFU_NACK_WINDOW]; /* per seq % window: 0 = not missing */
-	uint64_t nack_last_ms;
+	struct sfu_stream st[SFU_MAX_LAYERS];
+	/* simulcast layers the publisher is asked to send (SFU_EV_LAYERS) */
+	uint8_t layers_sent;             /* mask last reported */
+	uint64_t layers_less_since_ms;   /* fewer are needed since then */
+	uint64_t layers_on_ms[SFU_MAX_LAYERS]; /* when each was last asked for */
 	/* audio level (RFC 6464), smoothed, for the active speaker */
 	uint32_t loud_acc, loud_n;
-	/* receive statistics for receiver reports */
-	bool have_seq;
-	uint16_t max_seq;
-	uint32_t cycles, received, base_seq;
 };
 
 struct sfu_transport {
@@ -150,6 +203,18 @@ struct sfu_transport {
 	struct sfu_track *tracks[SFU_MAX_TRACKS];
 	struct sfu_out *outs;
 	struct sfu_twcc *twcc;           /* publishers that send the extension */
+	/* subscribers: transport-wide sequence numbers on what we send, the
+	 * bandwidth estimate from their feedback, and probes */
+	struct bwe *bwe;
+	uint16_t twcc_seq;
+	bool twcc_out;                   /* any out carries the extension */
+	bool fb_seen;                    /* transport-cc feedback or REMB came */
+	uint64_t next_alloc_ms;          /* next layer allocation */
+	uint64_t probe_last_ms;
+	uint32_t probe_bps;              /* padding rate of a running probe */
+	uint64_t probe_until_ms;
+	int probe_cluster;
+	uint32_t probe_credit;           /* bytes of padding owed this tick */
 	uint64_t created_us;
 	struct sfu_transport *next_ufrag, *next_addr, *next_all;
 };
@@ -182,6 +247,12 @@ struct sfu_transport {
 	X(nack_out, "lost packets asked for from publishers (NACK)")           \
 	X(rtx_in, "RTX retransmissions received from publishers")             \
 	X(twcc_out, "transport-cc feedback packets sent to publishers")        \
+	X(layer_switches, "simulcast layer switches (each on a key frame)")      \
+	X(layer_pauses, "forwarded video streams paused (view or bandwidth)")  \
+	X(probes, "bandwidth probes sent to subscribers")                     \
+	X(probe_bytes, "padding bytes sent in bandwidth probes")              \
+	X(twcc_in, "transport-cc feedback packets received from subscribers") \
+	X(remb_in, "REMB packets received from subscribers")                  \
 	X(sendmmsg_calls, "sendmmsg system calls")                             \
 	X(send_errors, "datagrams the kernel refused to send")
 
@@ -191,7 +262,27 @@ struct sfu_counters {
 #undef X
 };
 
+/* Gauges, recomputed by sfu__alloc_tick. */
+#define SFU_GAUGES(X)                                                          \
+	X(video_streams, "video streams subscribed")                           \
+	X(paused_streams, "subscribed video streams not forwarded now (paused by the view or by bandwidth)") \
+	X(bandwidth_limited_streams, "video streams held below what the view asks by the bandwidth estimate") \
+	X(layer0_streams, "video streams forwarded at simulcast layer 0 (lowest)") \
+	X(layer1_streams, "video streams forwarded at simulcast layer 1")      \
+	X(layer2_streams, "video streams forwarded at simulcast layer 2")      \
+	X(estimated_subscribers, "subscriber transports with a bandwidth estimate") \
+	X(estimate_sum_bps, "sum of those estimates, bits/s")                   \
+	X(estimate_min_bps, "smallest of those estimates, bits/s")
+
+struct sfu_gauges {
+#define X(name, help) uint64_t name;
+	SFU_GAUGES(X)
+#undef X
+};
+
 struct sfu_cmd;
+struct bwe;
+struct rtcp_pkt;
 
 struct sfu_worker {
 	struct sfu *sfu;
@@ -203,7 +294,7 @@ struct sfu_worker {
 	struct srclimit *junk;           /* junk per source (transport.c) */
 	uint64_t now;
 	uint64_t now_us;                 /* arrival time of the current batch */
-	uint64_t next_report_ms, next_level_ms, next_twcc_ms;
+	uint64_t next_report_ms, next_level_ms, next_twcc_ms, next_alloc_ms;
 	int media_timeout_ms;
 	/* command queue from the control plane */
 	pthread_mutex_t lock;
@@ -226,6 +317,8 @@ struct sfu_worker {
 	FILE *tap;                       /* --test-tap: forwarded payloads */
 	struct sfu_counters c;
 	_Atomic uint64_t pub[sizeof(struct sfu_counters) / sizeof(uint64_t)];
+	struct sfu_gauges g;
+	_Atomic uint64_t gpub[sizeof(struct sfu_gauges) / sizeof(uint64_t)];
 };
 
 /* worker.c */
@@ -238,6 +331,7 @@ void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
 		  size_t len);
 void sfu__flush(struct sfu_worker *w);
 void sfu__event(struct sfu_worker *w, enum sfu_event_type type, uint32_t id);
+void sfu__event_post(struct sfu_worker *w, const struct sfu_event *ev);
 void sfu__event_level(struct sfu_worker *w, enum sfu_event_type type,
 		      uint32_t id, uint32_t track, uint8_t loudness);
 
@@ -263,6 +357,8 @@ void sfu__subscribe(struct sfu_worker *w, const struct sfu_sub_params *p);
 void sfu__unsubscribe(struct sfu_worker *w, uint32_t transport, uint32_t track);
 void sfu__out_free(struct sfu_out *o);
 void sfu__request_keyframe(struct sfu_worker *w, uint32_t track, bool now);
+void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
+			int layer, bool soon);
 void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		 size_t len);
 void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
@@ -273,5 +369,37 @@ void sfu__nack_tick(struct sfu_worker *w);
 void sfu__levels_tick(struct sfu_worker *w);
 void sfu__twcc_tick(struct sfu_worker *w);
 uint64_t sfu__now_us(void);
+
+/* simulcast.c */
+void sfu__set_view(struct sfu_worker *w, uint32_t transport, uint32_t track,
+		   int max_layer);
+/* Chooses the layer of each of a subscriber's outs (now, not at the next
+ * period), asks for key frames and reports changes. */
+void sfu__allocate(struct sfu_worker *w, struct sfu_transport *sub);
+void sfu__alloc_tick(struct sfu_worker *w);
+/* Bitrate of a layer: measured, or the nominal one while not flowing. */
+uint32_t sfu__layer_bps(const struct sfu_worker *w, const struct sfu_track *tr,
+			int layer);
+
+/* congestion.c: the subscriber side of transport-wide congestion control */
+int sfu__congestion_enable(struct sfu_transport *sub, uint8_t twcc_id);
+void sfu__congestion_free(struct sfu_transport *sub);
+/* A packet carrying sub->twcc_seq went out (bytes on the wire). */
+void sfu__congestion_sent(struct sfu_worker *w, struct sfu_transport *sub,
+			  size_t bytes, int probe_cluster);
+void sfu__congestion_feedback(struct sfu_worker *w, struct sfu_transport *sub,
+			      const struct rtcp_pkt *pkt);
+void sfu__congestion_remb(struct sfu_worker *w, struct sfu_transport *sub,
+			  const struct rtcp_pkt *pkt);
+/* The estimate (bits/s) to allocate layers with; UINT32_MAX: unknown. */
+uint32_t sfu__congestion_estimate(const struct sfu_worker *w,
+				  const struct sfu_transport *sub);
+void sfu__congestion_tick(struct sfu_worker *w, struct sfu_transport *sub);
+/* Whether the estimator would like to test a higher rate, and which. */
+bool sfu__congestion_probe_wanted(struct sfu_worker *w, struct sfu_transport *sub,
+				  uint32_t *rate_bps);
+void sfu__probe_start(struct sfu_worker *w, struct sfu_transport *sub,
+		      uint32_t bps);
+void sfu__probe_tick(struct sfu_worker *w);
 
 #endif

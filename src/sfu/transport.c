@@ -406,6 +406,7 @@ static void transport_free(struct sfu_worker *w, struct sfu_transport *t)
 	}
 	srtps_free(t->srtp);
 	free(t->twcc);
+	sfu__congestion_free(t);
 	secret_wipe(t->pwd, sizeof(t->pwd));
 	free(t);
 }

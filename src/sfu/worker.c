@@ -62,6 +62,7 @@ enum cmd_type {
 	CMD_SUB,
 	CMD_UNSUB,
 	CMD_KEYFRAME,
+	CMD_VIEW,
 };
 
 struct sfu_cmd {
@@ -73,6 +74,7 @@ struct sfu_cmd {
 		struct sfu_sub_params sub;
 		struct {
 			uint32_t a, b;
+			int32_t c;
 			uint8_t fp[32];
 			char ufrag[SFU_UFRAG_LEN + 1];
 			char pwd[SFU_PWD_LEN + 1];
@@ -313,11 +315,23 @@ void sfu__event(struct sfu_worker *w, enum sfu_event_type type, uint32_t id)
 void sfu__event_level(struct sfu_worker *w, enum sfu_event_type type,
 		      uint32_t id, uint32_t track, uint8_t loudness)
 {
+	struct sfu_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.transport = id;
+	ev.track = track;
+	ev.loudness = loudness;
+	sfu__event_post(w, &ev);
+}
+
+void sfu__event_post(struct sfu_worker *w, const struct sfu_event *ev)
+{
 	struct sfu *s = w->sfu;
 
 	pthread_mutex_lock(&s->ev_lock);
 	if (s->nev < SFU_EVENTS_MAX)
-		s->ev[s->nev++] = (struct sfu_event){ type, id, track, loudness };
+		s->ev[s->nev++] = *ev;
 	else
 		s->ev_dropped++;
 	pthread_mutex_unlock(&s->ev_lock);
@@ -460,6 +474,18 @@ int sfu_request_keyframe(struct sfu *s, unsigned worker, uint32_t track,
 	return post_ids(s, worker, CMD_KEYFRAME, track, now);
 }
 
+int sfu_set_view(struct sfu *s, unsigned worker, uint32_t transport,
+		 uint32_t track, int max_layer)
+{
+	struct sfu_cmd *c = cmd_new(CMD_VIEW);
+	if (!c)
+		return -ENOMEM;
+	c->u.x.a = transport;
+	c->u.x.b = track;
+	c->u.x.c = max_layer;
+	return post(s, worker, c);
+}
+
 static void run_commands(struct sfu_worker *w)
 {
 	struct sfu_cmd *c, *next;
@@ -502,6 +528,9 @@ static void run_commands(struct sfu_worker *w)
 			break;
 		case CMD_KEYFRAME:
 			sfu__request_keyframe(w, c->u.x.a, c->u.x.b != 0);
+			break;
+		case CMD_VIEW:
+			sfu__set_view(w, c->u.x.a, c->u.x.b, c->u.x.c);
 			break;
 		}
 		/* commands may carry ICE passwords */
@@ -555,8 +584,11 @@ uint64_t sfu__now_us(void)
 static void publish_counters(struct sfu_worker *w)
 {
 	const uint64_t *c = (const uint64_t *)&w->c;
+	const uint64_t *g = (const uint64_t *)&w->g;
 	for (size_t i = 0; i < sizeof(w->c) / sizeof(uint64_t); i++)
 		atomic_store_explicit(&w->pub[i], c[i], memory_order_relaxed);
+	for (size_t i = 0; i < sizeof(w->g) / sizeof(uint64_t); i++)
+		atomic_store_explicit(&w->gpub[i], g[i], memory_order_relaxed);
 }
 
 static void *worker_main(void *arg)
@@ -584,6 +616,12 @@ static void *worker_main(void *arg)
 			sfu__transports_tick(w);
 			sfu__keyframes_tick(w);
 			sfu__nack_tick(w);
+			w->now_us = sfu__now_us();
+			sfu__probe_tick(w);
+			if (w->now >= w->next_alloc_ms) {
+				w->next_alloc_ms = w->now + SFU_ALLOC_TICK_MS;
+				sfu__alloc_tick(w);
+			}
 			if (w->now >= w->next_twcc_ms) {
 				w->next_twcc_ms = w->now + SFU_TWCC_MS;
 				sfu__twcc_tick(w);
@@ -872,6 +910,32 @@ void sfu_metrics(struct sfu *s, struct wbuf *b)
 						  memory_order_relaxed);
 		snprintf(full, sizeof(full), "conclave_media_%s_total", names[i]);
 		metrics_counter(b, full, helps[i], v);
+	}
+	{
+		static const char *const gnames[] = {
+#define X(name, help) #name,
+			SFU_GAUGES(X)
+#undef X
+		};
+		static const char *const ghelps[] = {
+#define X(name, help) help,
+			SFU_GAUGES(X)
+#undef X
+		};
+		for (size_t i = 0; i < sizeof(gnames) / sizeof(gnames[0]); i++) {
+			uint64_t v = 0;
+			for (unsigned k = 0; k < s->n; k++) {
+				uint64_t x = atomic_load_explicit(&s->w[k]->gpub[i],
+								  memory_order_relaxed);
+				/* the minimum is a minimum over workers too */
+				if (strcmp(gnames[i], "estimate_min_bps") == 0)
+					v = (!v || (x && x < v)) ? x : v;
+				else
+					v += x;
+			}
+			snprintf(full, sizeof(full), "conclave_media_%s", gnames[i]);
+			metrics_gauge(b, full, ghelps[i], v);
+		}
 	}
 	metrics_gauge(b, "conclave_media_workers", "media worker threads", s->n);
 }

@@ -114,6 +114,10 @@ static const struct field f_target[] = {
 
 static const struct field f_publish[] = {
 	{ "sdp", FT_STRING_ML, true, 1, SIG_SDP_MAX },
+	{ "sources", FT_OBJECT, false, 0, 0 },     /* mid -> source (media.c) */
+};
+static const struct field f_view[] = {
+	{ "tiles", FT_ARRAY, true, 0, 64 },        /* {mid, width, height} */
 };
 static const struct field f_sub_answer[] = {
 	{ "sdp", FT_STRING_ML, true, 1, SIG_SDP_MAX },
@@ -125,7 +129,7 @@ typedef enum sig_err (sig_handler_h)(struct sig_conn *c, json_t *msg,
 
 static sig_handler_h on_hello, on_ping, on_join, on_leave, on_admit, on_deny,
 	on_publish, on_sub_answer, on_sub_restart, on_remove, on_promote, on_mute,
-	on_lock, on_end, on_mls_kp, on_mls_commit, on_mls_app;
+	on_lock, on_end, on_mls_kp, on_mls_commit, on_mls_app, on_view;
 
 #define ROW(name, fields, h) { { name, fields, sizeof(fields) / sizeof(fields[0]) }, h }
 #define ROW0(name, h) { { name, NULL, 0 }, h }
@@ -151,6 +155,7 @@ static const struct {
 	ROW("publish", f_publish, on_publish),
 	ROW("subscribe_answer", f_sub_answer, on_sub_answer),
 	ROW0("subscribe_restart", on_sub_restart),
+	ROW("view", f_view, on_view),
 };
 
 #undef ROW
@@ -403,8 +408,17 @@ static enum sig_err on_publish(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	json_t *sdp = json_object_get(msg, "sdp");
 	(void)now;
+	if (room_sources_check(json_object_get(msg, "sources")))
+		return SIG_E_BAD_FIELD;
 	return from_errno(SIG_E_BAD_SDP, room_publish(c->p, json_string_value(sdp),
-					 json_string_length(sdp)));
+					 json_string_length(sdp),
+					 json_object_get(msg, "sources")));
+}
+
+static enum sig_err on_view(struct sig_conn *c, json_t *msg, uint64_t now)
+{
+	(void)now;
+	return from_errno(SIG_E_BAD_FIELD, room_view(c->p, json_object_get(msg, "tiles")));
 }
 
 static enum sig_err on_sub_answer(struct sig_conn *c, json_t *msg, uint64_t now)

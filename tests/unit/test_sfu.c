@@ -866,10 +866,10 @@ int test_sfu_forward_video(void)
 	TEST_EQ(e.w->c.srtp_errors, 0);
 	TEST_EQ(e.w->c.unknown_ssrc, 0);
 	/* receive statistics went across the wrap */
-	TEST_ASSERT(pub->tracks[0]->have_seq);
-	TEST_EQ(pub->tracks[0]->received, 100);
-	TEST_EQ(pub->tracks[0]->cycles, 0x10000);
-	TEST_EQ(pub->tracks[0]->max_seq, (uint16_t)(65490 + 100));
+	TEST_ASSERT(pub->tracks[0]->st[0].have_seq);
+	TEST_EQ(pub->tracks[0]->st[0].received, 100);
+	TEST_EQ(pub->tracks[0]->st[0].cycles, 0x10000);
+	TEST_EQ(pub->tracks[0]->st[0].max_seq, (uint16_t)(65490 + 100));
 	TEST_ASSERT(quiet(e.fd[SUB]));
 	TEST_ASSERT(quiet(e.fd[PUB]));
 	env_close(&e);
@@ -969,7 +969,7 @@ int test_sfu_forward_drops(void)
 	r.pad = 200;
 	TEST_EQ(send_rtp(&e, PUB, &r), 0);
 	TEST_EQ(e.w->c.rtp_in, 2);
-	TEST_EQ(pub->tracks[0]->received, 2);
+	TEST_EQ(pub->tracks[0]->st[0].received, 2);
 	/* unknown SSRC without MID */
 	r = rtp_video(102, 90000, 50);
 	r.ssrc = 0xDEAD;
@@ -1121,7 +1121,7 @@ int test_sfu_pli_throttle(void)
 	TEST_EQ(scene(&e, &pub, &sub), 0);
 	tv = pub->tracks[0];
 	/* subscribing to video left a request pending */
-	TEST_ASSERT(tv->pli_pending);
+	TEST_ASSERT(tv->st[0].pli_pending);
 	e.w->now = T0 + 100;
 	t1 = e.w->now;
 	TEST_EQ(send_pli(&e, SUB, SV_SSRC), 0);
@@ -1130,7 +1130,7 @@ int test_sfu_pli_throttle(void)
 	TEST_EQ(count, 1);
 	TEST_EQ(e.w->c.pli_in, 1);
 	TEST_EQ(e.w->c.pli_out, 1);
-	TEST_ASSERT(!tv->pli_pending);
+	TEST_ASSERT(!tv->st[0].pli_pending);
 	/* ten more inside the interval: none now, one coalesced later */
 	for (int i = 0; i < 10; i++) {
 		e.w->now += 50;
@@ -1142,7 +1142,7 @@ int test_sfu_pli_throttle(void)
 	TEST_EQ(count, 0);
 	TEST_EQ(e.w->c.pli_in, 11);
 	TEST_EQ(e.w->c.pli_out, 1);
-	TEST_ASSERT(tv->pli_pending);
+	TEST_ASSERT(tv->st[0].pli_pending);
 	e.w->now = t1 + SFU_PLI_INTERVAL_MS - 1;
 	sfu__keyframes_tick(e.w);
 	sfu__flush(e.w);
@@ -1154,7 +1154,7 @@ int test_sfu_pli_throttle(void)
 	TEST_EQ(plis_at_pub(&e, &count), 0);
 	TEST_EQ(count, 1);
 	TEST_EQ(e.w->c.pli_out, 2);
-	TEST_ASSERT(!tv->pli_pending);
+	TEST_ASSERT(!tv->st[0].pli_pending);
 	/* nothing pending: later ticks send nothing */
 	e.w->now += 5000;
 	sfu__keyframes_tick(e.w);
@@ -1168,7 +1168,7 @@ int test_sfu_pli_throttle(void)
 	sfu__flush(e.w);
 	TEST_EQ(plis_at_pub(&e, &count), 0);
 	TEST_EQ(count, 1);
-	TEST_ASSERT(tv->pli_pending);
+	TEST_ASSERT(tv->st[0].pli_pending);
 	TEST_EQ(e.w->c.pli_out, 3);
 	/* ... unless it is urgent (a subscriber just connected): then it
 	 * goes now and restarts the interval — but never closer than
@@ -1184,8 +1184,8 @@ int test_sfu_pli_throttle(void)
 	sfu__flush(e.w);
 	TEST_EQ(plis_at_pub(&e, &count), 0);
 	TEST_EQ(count, 1);
-	TEST_ASSERT(!tv->pli_pending);
-	TEST_EQ(tv->last_pli_ms, e.w->now);
+	TEST_ASSERT(!tv->st[0].pli_pending);
+	TEST_EQ(tv->st[0].last_pli_ms, e.w->now);
 	sfu__keyframes_tick(e.w);
 	/* urgent for audio, or an unknown track: nothing */
 	sfu__request_keyframe(e.w, TR_AUDIO, true);
@@ -1280,11 +1280,11 @@ int test_sfu_pli_learned_ssrc(void)
 	sp.pt_in[0] = PT_VP8;
 	sp.pt_out[0] = SUB_PT_VP8;
 	sfu__subscribe(e.w, &sp);
-	TEST_ASSERT(tr->pli_pending);
+	TEST_ASSERT(tr->st[0].pli_pending);
 	/* the first tick has no SSRC to ask for */
 	sfu__keyframes_tick(e.w);
 	TEST_EQ(e.w->c.pli_out, 1); /* the camera's pending one */
-	TEST_ASSERT(tr->pli_pending);
+	TEST_ASSERT(tr->st[0].pli_pending);
 	r = rtp_video(1, 1, 10);
 	r.ssrc = 0xABCDEF01u;
 	r.mid = "screen";
@@ -1490,7 +1490,7 @@ int test_sfu_nack_publisher_loss(void)
 	sfu__nack_tick(e.w);
 	sfu__flush(e.w);
 	TEST_ASSERT(quiet(e.fd[PUB]));
-	TEST_ASSERT(pub->tracks[0]->pli_pending);
+	TEST_ASSERT(pub->tracks[0]->st[0].pli_pending);
 	e.w->now = T0 + SFU_PLI_INTERVAL_MS;
 	sfu__nack_tick(e.w);
 	sfu__keyframes_tick(e.w);
@@ -2025,9 +2025,19 @@ int test_sfu_dtls_handshake(void)
 	TEST_EQ(dtls_conn_state(sub->dtls), DTLS_STATE_CONNECTED);
 	TEST_ASSERT(sub->srtp != NULL);
 	TEST_EQ(e.w->c.dtls_connected, 1);
-	TEST_EQ(poll_events(&e), 1);
-	TEST_EQ(e.ev[0].type, SFU_EV_CONNECTED);
-	TEST_EQ(e.ev[0].transport, TP_SUB);
+	{
+		/* one "connected" (the subscription also reported the layer
+		 * its video starts at: SFU_EV_QUALITY) */
+		size_t nev = poll_events(&e), connected = 0;
+		for (size_t i = 0; i < nev; i++)
+			if (e.ev[i].type == SFU_EV_CONNECTED) {
+				TEST_EQ(e.ev[i].transport, TP_SUB);
+				connected++;
+			} else {
+				TEST_EQ(e.ev[i].type, SFU_EV_QUALITY);
+			}
+		TEST_EQ(connected, 1);
+	}
 	TEST_EQ(tlink_client_keys(&l, &k), 0);
 	TEST_EQ(k.profile, DTLS_SRTP_AEAD_AES_128_GCM);
 	TEST_EQ(srtps_new(&k, false, &e.b[SUB]), 0);
