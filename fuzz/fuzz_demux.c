@@ -42,6 +42,11 @@
  * retransmission in the subscriber's RTX stream), RTCP must be
  * signed with the SFU's or a subscriber SSRC. Then all transports are
  * closed through the worker's own paths (LeakSanitizer checks them).
+ *
+ * Each scene has a fresh junk budget (util/srclimit, as worker_new makes
+ * one) of only JUNK_BURST datagrams, so that an input can use it up and
+ * reach the path that drops a limited source unread. All three browsers
+ * are on 127.0.0.1 and so share one budget.
  * A broken invariant calls abort().
  */
 #include <arpa/inet.h>
@@ -59,6 +64,7 @@
 #include "srtp/srtp_session.h"
 #include "stun/stun.h"
 #include "util/log.h"
+#include "util/srclimit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,6 +77,8 @@ enum {
 	PT_RTX = 99, SUB_PT_RTX = 103,
 	T0 = 1000000,
 	TICK_STEP_MS = 137,
+	JUNK_SLOTS = 16,         /* srclimit's smallest table */
+	JUNK_BURST = 16,         /* small enough for one input to use up */
 	BUF = 65536 + 64,
 };
 
@@ -301,6 +309,7 @@ static void subscribe(uint32_t track)
 
 static void scene(void)
 {
+	check(srclimit_new(JUNK_SLOTS, SFU_JUNK_RATE, JUNK_BURST, &G.w->junk) == 0);
 	G.w->now = T0;
 	G.w->now_us = sfu__now_us(); /* transports count arrivals from now */
 	open_tp(TP_PUB, true, PUB_UFRAG, PUB_PWD, true);
@@ -561,5 +570,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		G.b[i] = NULL;
 	}
 	sfu_poll_events(G.s);
+	srclimit_free(G.w->junk);
+	G.w->junk = NULL;
 	return 0;
 }
