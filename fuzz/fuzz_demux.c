@@ -352,7 +352,7 @@ static void nack_from_sub(const uint8_t *p, size_t len)
 	if (!o)
 		return;
 	for (k = 0; k + 4 <= len && n + 4 <= 1000; k += 4, n += 4) {
-		put_u16(b + n, (uint16_t)(get_u16(p + k) + o->seq_off));
+		put_u16(b + n, (uint16_t)(get_u16(p + k) + o->map.seq_off));
 		put_u16(b + n + 2, get_u16(p + k + 2));
 	}
 	if (n == RTCP_FB_HDR_LEN)
