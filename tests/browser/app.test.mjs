@@ -1,14 +1,19 @@
 // The meeting app as people see it (issue #7), in Chromium at a laptop
 // size (1280×800) and a phone size (390×844):
 //
-//   1. pre-join, lobby, a 4-person meeting, a screen share and the chat:
-//      screenshots of each kept in tests/artifacts/ (app-<size>-*.png);
+//   1. pre-join, lobby, a 4-person meeting (grid and speaker view), a
+//      screen share and the chat: screenshots of each kept in
+//      tests/artifacts/ (app-<size>-*.png);
 //      every tile visible and no two overlapping; the controls inside the
 //      viewport and each reached by the Tab key; axe-core finds no serious
 //      or critical violation on any of these screens. The screen share of
 //      one member is decoded by the others (framesDecoded rising on the
 //      screen m-line), through the same SFrame transform as the camera.
-//   2. six people, seen on a phone: the grid pages (four to a page), the
+//   2. the screen share is end-to-end encrypted: with the server's test tap
+//      (--test-tap) every forwarded frame of the screen's SSRC carries an
+//      SFrame header with the sharer's KID and no VP8 key-frame start code
+//      in the clear, while the viewers decode it.
+//   3. six people, seen on a phone: the grid pages (four to a page), the
 //      view sent to the server leaves the other page out, the server says
 //      it paused exactly those (`video_quality` layer -1, reason "view", to
 //      the phone; its gauge conclave_media_paused_streams counts at least
@@ -23,10 +28,11 @@
 // Progress is polled with deadlines, never with fixed sleeps.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { artifacts, knockLink, launchBrowser, selfId, startServer, until, watchedPage, withQuery } from './harness.mjs';
+import { artifacts, knockLink, launchBrowser, selfId, sframeHeader, startServer, tapRecords, tapVp8Frames, until, watchedPage, withQuery } from './harness.mjs';
 
 const inNamespace = Boolean(process.env.CONCLAVE_TEST_ADDR);
 const require = createRequire(import.meta.url);
@@ -250,6 +256,25 @@ describe('the meeting app at laptop and phone size', { skip: inNamespace ? false
         await assertAccessible(host.page, `meeting (${size.name})`);
         await assertKeyboard(host.page, `${size.name} meeting`);
 
+        // ---- speaker view: one large tile, a filmstrip of the others ----------------
+        const toggle = host.page.locator('[data-testid=layout-toggle]');
+        assert.equal(await toggle.getAttribute('data-layout'), 'grid');
+        await toggle.click();
+        assert.equal(await toggle.getAttribute('data-layout'), 'speaker');
+        assert.equal(await toggle.getAttribute('aria-pressed'), 'true');
+        // the large tile is another member's (nobody has spoken yet, or the speaker)
+        const main = host.page.locator('.stage-main [data-testid=tile]');
+        await main.waitFor({ state: 'visible' });
+        assert.notEqual(await main.getAttribute('data-self'), 'true');
+        const mainBox = await main.boundingBox();
+        const smallBox = await host.page.locator('.stage .grid [data-testid=tile]:not([hidden])').first().boundingBox();
+        assert.ok(mainBox.width > 1.8 * smallBox.width, `the speaker's tile is large (${mainBox.width} vs ${smallBox.width})`);
+        assert.equal(await assertLayout(host.page, `${size.name} speaker view`), 4);
+        await shot(host, 'speaker-view');
+        await assertAccessible(host.page, `speaker view (${size.name})`);
+        await toggle.click();
+        assert.equal(await toggle.getAttribute('data-layout'), 'grid');
+
         // ---- screen share ----------------------------------------------------------
         const sharerId = ids[1];
         const share = knocker.page.locator('[data-testid=screen]');
@@ -292,6 +317,49 @@ describe('the meeting app at laptop and phone size', { skip: inNamespace ? false
       }
     });
   }
+
+  test('the screen share is end-to-end encrypted: the tap sees only SFrame', { timeout: 180_000 }, async (t) => {
+    const tapDir = await mkdtemp(join(tmpdir(), 'conclave-tap-'));
+    const tapped = await startServer({ extraArgs: ['--test-tap', tapDir, '--insecure-test', '1', '--media-timeout', '10'] });
+    let stopped = false;
+    try {
+      const laptop = SIZES[0];
+      const meeting = await tapped.createMeeting();
+      const sharer = await enter(meeting, 'Hanna Host', laptop, { link: meeting.host_link });
+      const viewers = [await enter(meeting, 'Anton', laptop), await enter(meeting, 'Berta', laptop)];
+      const sharerId = await selfId(sharer.page);
+      await sharer.page.locator('[data-testid=screen]').click();
+      const screenFrames = async (w) => (await inbound(w.page)).find((x) => x.source === 'screen' && x.participant === sharerId)?.framesDecoded ?? 0;
+      for (const [i, w] of viewers.entries()) {
+        await until(`viewer ${i} to decode 60 frames of the screen share`, () => screenFrames(w).then((n) => n >= 60), { timeout: 45_000 });
+      }
+      const e2ee = await sharer.page.evaluate(() => window.__conclave.e2ee());
+      const screen = (await sharer.page.evaluate(() => window.__conclave.outbound())).filter((o) => o.kind === 'video' && o.rid === null);
+      assert.equal(screen.length, 1, 'one video sender without simulcast: the screen');
+      await tapped.stop(); // the tap is complete once the server has stopped
+      stopped = true;
+      const files = (await readdir(tapDir)).filter((f) => f.startsWith('media-'));
+      const records = tapRecords(Buffer.concat(await Promise.all(files.map((f) => readFile(join(tapDir, f))))));
+      const frames = tapVp8Frames(records.filter((r) => r.ssrc === screen[0].ssrc));
+      assert.ok(frames.length >= 60, `the tap holds the screen share (${frames.length} frames)`);
+      for (const f of frames) {
+        const h = sframeHeader(f);
+        assert.ok(h, 'a forwarded screen frame without an SFrame header');
+        assert.equal(h.kid >> 4n, BigInt(e2ee.ownLeaf), `KID ${h.kid}: not the sharer's leaf ${e2ee.ownLeaf}`);
+        assert.ok(f.length >= h.length + 16, 'room for the AEAD tag');
+        // a VP8 key frame in the clear has the start code 9d 01 2a at bytes 3–5
+        assert.ok(!(f[3] === 0x9d && f[4] === 0x01 && f[5] === 0x2a), 'a VP8 start code in the clear');
+      }
+      t.diagnostic(`tap: ${frames.length} screen-share frames forwarded, all SFrame under the sharer's KID`);
+    } catch (e) {
+      t.diagnostic(await diagnose());
+      throw e;
+    } finally {
+      await closeAll();
+      if (!stopped) await tapped.stop();
+      await rm(tapDir, { recursive: true, force: true });
+    }
+  });
 
   test('six people, seen on a phone: pages, and the server pauses the video of the other page', { timeout: 300_000 }, async (t) => {
     const laptop = SIZES[0];

@@ -391,3 +391,68 @@ export async function assertClean(w, origin) {
   assert.deepEqual(await w.cspViolations(), [], 'the page violated the CSP');
   assert.deepEqual(cspConsoleMessages(w.console), [], 'the console reports a CSP problem');
 }
+
+// ---- the server's test tap (--test-tap DIR, with --insecure-test) ----------------
+// What the SFU forwarded, for checks that it is ciphertext. The same record
+// format and header rules as in e2ee.test.mjs (which predates these helpers).
+
+/** Records of a media-<worker>.tap file: [u32 ssrc][u16 seq][u8 pt][u8 marker][u16 len][payload]. */
+export function tapRecords(buf) {
+  const out = [];
+  for (let at = 0; at + 10 <= buf.length; ) {
+    const len = buf.readUInt16BE(at + 8);
+    if (at + 10 + len > buf.length) break;
+    out.push({ ssrc: buf.readUInt32BE(at), seq: buf.readUInt16BE(at + 4), marker: buf[at + 7] !== 0, payload: buf.subarray(at + 10, at + 10 + len) });
+    at += 10 + len;
+  }
+  return out;
+}
+
+/**
+ * The VP8 frames of one SSRC's packets (RFC 7741 §4.2 payload descriptor):
+ * in sequence order, from a packet with S=1 and partition 0 to the marker
+ * bit; repeats of a sequence number (one record per subscriber) count once.
+ */
+export function tapVp8Frames(records) {
+  const bySeq = new Map(records.map((r) => [r.seq, r]));
+  const first = records[0]?.seq ?? 0;
+  const rel = (seq) => {
+    const d = (seq - first) & 0xffff;
+    return d >= 0x8000 ? d - 0x10000 : d;
+  };
+  const frames = [];
+  let parts = null;
+  for (const r of [...bySeq.values()].sort((a, b) => rel(a.seq) - rel(b.seq))) {
+    const p = r.payload;
+    let n = 1;
+    if (p[0] & 0x80) {
+      n = 2;
+      if (p[1] & 0x80) n += p[2] & 0x80 ? 2 : 1;
+      if (p[1] & 0x40) n += 1;
+      if (p[1] & 0x30) n += 1;
+    }
+    if (p[0] & 0x10 && (p[0] & 0x07) === 0) parts = [];
+    if (parts) parts.push(p.subarray(n));
+    if (r.marker && parts) {
+      frames.push(Buffer.concat(parts));
+      parts = null;
+    }
+  }
+  return frames;
+}
+
+/** RFC 9605 §4.3 SFrame header of a frame: { kid, ctr, length } (BigInt KID and CTR), or null. */
+export function sframeHeader(b) {
+  if (b.length < 1) return null;
+  const cfg = b[0];
+  const klen = cfg & 0x80 ? ((cfg >> 4) & 7) + 1 : 0;
+  const clen = cfg & 0x08 ? (cfg & 7) + 1 : 0;
+  const length = 1 + klen + clen;
+  if (b.length < length) return null;
+  const read = (at, n) => {
+    let v = 0n;
+    for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(b[at + i]);
+    return v;
+  };
+  return { kid: klen ? read(1, klen) : BigInt((cfg >> 4) & 7), ctr: clen ? read(1 + klen, clen) : BigInt(cfg & 7), length };
+}

@@ -107,6 +107,7 @@ export class VisitEncryption implements E2eeSource {
       epochSince: es ? this.#epochSince : null,
       members: (es?.members ?? []).map((m) => ({ leaf: m.leaf, participant: m.participant, name: m.name })),
       sframe,
+      appSent: this.session.appSent,
     };
   }
 

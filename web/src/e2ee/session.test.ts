@@ -335,6 +335,7 @@ describe('e2ee session against the delivery service', () => {
       [bob!.id, 1],
       [bob!.id, 3],
     ]);
+    expect(bob!.session.appSent).toEqual({ net: 2 });
   });
 
   it.each([3, 10])('rekeys everyone after a leave (%i members), timed', async (n) => {

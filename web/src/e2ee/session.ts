@@ -216,6 +216,7 @@ export class E2eeSession {
   private retryAtEpoch: number | null = null;
   private wantUpdate = false;
   private handRaised = false;
+  private readonly sentKinds: Partial<Record<AppPayload['kind'], number>> = {};
   private queue: Promise<void> = Promise.resolve();
   private readonly handlers = new Map<keyof E2eeEvents, Set<Handler<never>>>();
   private readonly proofKey: Promise<CryptoKey | null>;
@@ -710,7 +711,13 @@ export class E2eeSession {
     if (this.statusValue !== 'in-group') return false;
     const msg = await this.opts.mls.encrypt(utf8(JSON.stringify(payload)));
     this.opts.send({ type: 'mls_app', msg: base64urlEncode(msg) });
+    this.sentKinds[payload.kind] = (this.sentKinds[payload.kind] ?? 0) + 1;
     return true;
+  }
+
+  /** Application messages sent so far, by kind (diagnostics and tests: an observer sees only ciphertext). */
+  get appSent(): Readonly<Partial<Record<AppPayload['kind'], number>>> {
+    return { ...this.sentKinds };
   }
 
   private async onApp(text: string): Promise<void> {

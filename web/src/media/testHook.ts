@@ -25,12 +25,13 @@
  *       packets to its sender; rid names a simulcast encoding).
  *
  *   window.__conclave.e2ee()
- *     → Promise<{ status, epoch, securityCode, ownLeaf, epochSince, members, sframe }>:
+ *     → Promise<{ status, epoch, securityCode, ownLeaf, epochSince, members, sframe, appSent }>:
  *       the end-to-end encryption state (status of the MLS session, the
  *       current epoch, the security code every member also shows, our leaf,
  *       when the epoch's key arrived,
- *       the MLS members [{ leaf, participant, name }]) and the SFrame
- *       worker's frame counters (e2ee/sframe-protocol.ts SFrameStats).
+ *       the MLS members [{ leaf, participant, name }]), the SFrame
+ *       worker's frame counters (e2ee/sframe-protocol.ts SFrameStats) and
+ *       the MLS application messages sent, by kind ({ chat, hand, net, … }).
  *
  * All of the above are counters, states and what the page shows anyway: no
  * media, no keys.
@@ -62,6 +63,8 @@ export interface E2eeInfo {
   readonly epochSince: number | null;
   readonly members: readonly { readonly leaf: number; readonly participant: string; readonly name: string }[];
   readonly sframe: unknown;
+  /** MLS application messages this page sent, by kind (chat, hand, net, admit, revoke). */
+  readonly appSent: Readonly<Record<string, number>>;
 }
 
 /** The secret-handling test functions (see above). */

@@ -111,8 +111,12 @@ export class Stage {
     this.layout();
   }
 
-  /** The active speaker (by participant id). */
+  /**
+   * The active speaker (by participant id). Speaking oneself does not put
+   * one's own picture large: the last other speaker stays.
+   */
   setSpeaker(participant: string | null): void {
+    if (participant !== null && this.#tiles.get(participant)?.remote === false) return;
     this.#speaker = participant;
     if (this.#mode === 'speaker') this.layout();
   }
