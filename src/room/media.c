@@ -793,37 +793,52 @@ static int layer_for(unsigned width, unsigned height, uint8_t nlayers)
 	return nlayers - 1;
 }
 
+/* Reads one `view` entry: its subscribe m-line index and layer. */
+static int view_entry(json_t *e, unsigned long *index, unsigned *width,
+		      unsigned *height)
+{
+	const char *mid = json_string_value(json_object_get(e, "mid"));
+	json_t *w = json_object_get(e, "width"), *h = json_object_get(e, "height");
+	char *end;
+
+	if (!json_is_object(e) || json_object_size(e) != 3 || !mid ||
+	    mid[0] != 's' || !json_is_integer(w) || !json_is_integer(h) ||
+	    json_integer_value(w) < 0 || json_integer_value(w) > VIEW_MAX_PIXELS ||
+	    json_integer_value(h) < 0 || json_integer_value(h) > VIEW_MAX_PIXELS)
+		return -EINVAL;
+	errno = 0;
+	*index = strtoul(mid + 1, &end, 10);
+	if (*end || end == mid + 1 || mid[1] == '-' || errno || *index >= MEDIA_MAX_SUBS)
+		return -EINVAL;
+	*width = (unsigned)json_integer_value(w);
+	*height = (unsigned)json_integer_value(h);
+	return 0;
+}
+
 int room_view(struct participant *p, const struct json_t *tiles)
 {
 	struct media_state *ms = p->media;
 	int8_t want[MEDIA_MAX_SUBS];
+	unsigned long n;
+	unsigned width, height;
 	size_t i, k;
 	json_t *e;
 
-	if (p->state != PS_MEMBER || !ms || !ms->sub_id || !p->mgr->sfu)
+	if (p->state != PS_MEMBER)
 		return -EPERM;
 	if (!json_is_array(tiles) || json_array_size(tiles) > VIEW_MAX_TILES)
 		return -EINVAL;
+	json_array_foreach((json_t *)tiles, i, e)
+		if (view_entry(e, &n, &width, &height))
+			return -EINVAL;
+	if (!ms || !ms->sub_id || !p->mgr->sfu)
+		return 0; /* nothing subscribed yet */
 	memset(want, SFU_LAYER_PAUSED, sizeof(want));
 	json_array_foreach((json_t *)tiles, i, e) {
-		const char *mid = json_string_value(json_object_get(e, "mid"));
-		json_t *w = json_object_get(e, "width"), *h = json_object_get(e, "height");
-		char *end;
-		unsigned long n;
-
-		if (!json_is_object(e) || json_object_size(e) != 3 || !mid ||
-		    mid[0] != 's' || !json_is_integer(w) || !json_is_integer(h) ||
-		    json_integer_value(w) < 0 || json_integer_value(w) > VIEW_MAX_PIXELS ||
-		    json_integer_value(h) < 0 || json_integer_value(h) > VIEW_MAX_PIXELS)
-			return -EINVAL;
-		n = strtoul(mid + 1, &end, 10);
-		if (*end || end == mid + 1 || n >= ms->nsubs)
-			return -EINVAL;
-		if (!ms->subs[n].track || ms->subs[n].kind != SFU_VIDEO)
-			continue; /* a slot that just went away: not an error */
-		want[n] = (int8_t)layer_for((unsigned)json_integer_value(w),
-					    (unsigned)json_integer_value(h),
-					    ms->subs[n].nlayers);
+		view_entry(e, &n, &width, &height);
+		/* a slot not offered yet, or one that just went away: ignored */
+		if (n < ms->nsubs && ms->subs[n].track && ms->subs[n].kind == SFU_VIDEO)
+			want[n] = (int8_t)layer_for(width, height, ms->subs[n].nlayers);
 	}
 	ms->have_view = true;
 	for (k = 0; k < ms->nsubs; k++) {
