@@ -33,6 +33,7 @@ static const struct conf_opt opts[] = {
 	S(data, "./data", "data directory: database and self-signed certificate"),
 	S(public_url, "", "base URL for printed links (default: https://<first address>:<port>)"),
 	S(public_ip, "", "address announced as media candidate (default: the host's addresses)"),
+	S(media_bind, "", "IPv4 address the media UDP ports are bound to (default: all)"),
 	S(cert, "", "TLS certificate (PEM); default: self-signed, made at first start"),
 	S(key, "", "TLS private key (PEM) for --cert"),
 	S(web_root, "", "directory of the built web app (default: web/ next to the binary)"),

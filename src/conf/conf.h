@@ -23,6 +23,7 @@ struct conf {
 	char data[CONF_STR_MAX];        /* data directory (db, certificate) */
 	char public_url[CONF_STR_MAX];  /* base of printed links; "" = derive */
 	char public_ip[CONF_STR_MAX];   /* media candidate address; "" = all */
+	char media_bind[CONF_STR_MAX];  /* media sockets' address; "" = any */
 	char cert[CONF_STR_MAX];        /* PEM certificate; "" = self-signed */
 	char key[CONF_STR_MAX];         /* PEM private key */
 	char web_root[CONF_STR_MAX];    /* built web app; "" = next to binary */

@@ -645,8 +645,9 @@ static void *worker_main(void *arg)
 
 /* ---- life cycle --------------------------------------------------------- */
 
-/* Binds a UDP socket on `*port` (0: any free port, written back). */
-static int open_socket(uint16_t *port)
+/* Binds a UDP socket on `bind_ip` ("": any) and `*port` (0: any free
+ * port, written back). */
+static int open_socket(const char *bind_ip, uint16_t *port)
 {
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
@@ -661,6 +662,10 @@ static int open_socket(uint16_t *port)
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(*port);
 	sin.sin_addr.s_addr = htonl(INADDR_ANY);
+	if (bind_ip[0] && inet_pton(AF_INET, bind_ip, &sin.sin_addr) != 1) {
+		close(fd);
+		return -EINVAL;
+	}
 	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
 	    getsockname(fd, (struct sockaddr *)&sin, &sl) != 0) {
 		int e = -errno;
@@ -718,7 +723,7 @@ static int worker_new(struct sfu *s, unsigned index, struct sfu_worker **out)
 	if ((rc = srclimit_new(SFU_JUNK_SLOTS, SFU_JUNK_RATE, SFU_JUNK_BURST,
 			       &w->junk)))
 		goto fail;
-	w->fd = open_socket(&w->port);
+	w->fd = open_socket(s->conf->media_bind, &w->port);
 	if (w->fd < 0) {
 		rc = w->fd;
 		log_error("sfu", "cannot bind UDP port %u: %s", w->port,
