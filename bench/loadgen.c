@@ -209,9 +209,10 @@ static int verify_any(int ok, X509_STORE_CTX *x)
 	return 1; /* the fingerprint is checked once the handshake is done */
 }
 
-/* The SRTP profiles offered: AES-GCM first, as libdatachannel does;
- * BENCH_SRTP=cm offers only AES_CM_128_HMAC_SHA1_80, what Chromium
- * negotiates (it offers no GCM by default), to measure the browsers' path. */
+/* The SRTP profiles offered: AES-GCM first, as libdatachannel does
+ * (Chromium offers both with AES-CM first; either way a server that lists
+ * GCM first, as conclave and Janus do, picks GCM). BENCH_SRTP=cm offers
+ * only AES_CM_128_HMAC_SHA1_80, to measure servers on that path. */
 static const char *srtp_profiles(void)
 {
 	const char *v = getenv("BENCH_SRTP");

@@ -16,8 +16,8 @@
 // Knobs (environment): BENCH_SERVERS=conclave,janus  BENCH_SCENARIOS=a,b
 // BENCH_REPS=3  BENCH_DURATION=10 (seconds measured)  BENCH_FANOUT=5,10,...
 // BENCH_KEEP_LOGS=1 (keep every server log under build/bench/logs).
-// BENCH_SRTP=cm: the load generator offers only AES_CM_128_HMAC_SHA1_80,
-// as Chromium does, instead of AES-GCM first (the results say which ran).
+// BENCH_SRTP=cm: the load generator offers only AES_CM_128_HMAC_SHA1_80
+// instead of AES-GCM first (the results say which ran).
 // A run narrowed by BENCH_SERVERS, BENCH_SCENARIOS or BENCH_REPS < 3 (or
 // with BENCH_PARTIAL=1) is a partial run: it writes
 // build/bench/partial.json and prints its tables (bench/report.mjs

@@ -15,7 +15,7 @@
  * A last line times the bare primitives of the AES-CM-HMAC profile on
  * OpenSSL EVP (AES-128-CTR over the payload, HMAC-SHA1 over packet and
  * ROC, contexts keyed once): not an SRTP implementation, only what such
- * an engine would cost, since browsers negotiate that profile.
+ * an engine would cost for peers that offer no GCM.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -172,7 +172,8 @@ int test_srtp_dtls_gcm(void)
 }
 
 /* The server's order decides (conclave lists GCM first): a client that
- * prefers AES-CM but also offers GCM gets GCM, i.e. the EVP engine. */
+ * prefers AES-CM but also offers GCM, as Chromium does, gets GCM, i.e.
+ * the EVP engine. */
 int test_srtp_dtls_prefers_gcm(void)
 {
 	TEST_EQ(from_dtls("SRTP_AES128_CM_SHA1_80:SRTP_AES128_CM_SHA1_32:"
