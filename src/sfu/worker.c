@@ -140,7 +140,9 @@ void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
  * keeping each destination's order, and cuts each destination's datagrams
  * into such runs. If the kernel refuses a segmented message (EIO: no
  * checksum offload on the route's device), GSO is turned off for the
- * worker and the datagrams go one per message.
+ * worker and the datagrams go one per message. A kernel older than 4.18
+ * would ignore the option and send a run as one large datagram, so the
+ * first flush checks that the socket knows UDP_SEGMENT.
  */
 enum {
 	GSO_MAX_SEGS = 32,           /* 32 x SFU_MTU < 64 KiB, one UDP send */
@@ -165,7 +167,8 @@ static _Thread_local struct {
 	uint16_t slot[SFU_SEND_BATCH];   /* iov[k] is the batch's datagram slot[k] */
 	uint16_t next[SFU_SEND_BATCH];   /* next datagram to the same peer */
 	uint16_t head[GSO_HASH], tail[GSO_HASH];
-	bool off;                         /* the kernel refused GSO */
+	bool off;                         /* no GSO: refused or unknown */
+	bool probed;                      /* UDP_SEGMENT support checked */
 } gso;
 
 static size_t gso_hash(const struct sockaddr_storage *a, socklen_t len)
@@ -268,6 +271,13 @@ void sfu__flush(struct sfu_worker *w)
 	unsigned off = 0, nmsg = w->nsend, i;
 	int n;
 
+	if (!gso.probed) {
+		int none = 0;   /* no default segment size for the socket */
+
+		gso.probed = true;
+		if (setsockopt(w->fd, SOL_UDP, UDP_SEGMENT, &none, sizeof(none)) != 0)
+			gso.off = true;
+	}
 	if (w->nsend > 1 && !gso.off) {
 		nmsg = gso_build(w);
 		msg = gso.msg;
