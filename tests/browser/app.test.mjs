@@ -13,7 +13,10 @@
 //      (--test-tap) every forwarded frame of the screen's SSRC carries an
 //      SFrame header with the sharer's KID and no VP8 key-frame start code
 //      in the clear, while the viewers decode it.
-//   3. six people, seen on a phone: the grid pages (four to a page), the
+//   3. the tile says so when the server holds a video back for bandwidth
+//      (`video_quality` reason "bandwidth", injected into the page's
+//      WebSocket: a real shortage is not reproducible on one machine).
+//   4. six people, seen on a phone: the grid pages (four to a page), the
 //      view sent to the server leaves the other page out, the server says
 //      it paused exactly those (`video_quality` layer -1, reason "view", to
 //      the phone; its gauge conclave_media_paused_streams counts at least
@@ -358,6 +361,48 @@ describe('the meeting app at laptop and phone size', { skip: inNamespace ? false
       await closeAll();
       if (!stopped) await tapped.stop();
       await rm(tapDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a video held back for bandwidth is marked on its tile, and the mark goes when it recovers', { timeout: 120_000 }, async (t) => {
+    const laptop = SIZES[0];
+    const meeting = await server.createMeeting();
+    try {
+      const host = await enter(meeting, 'Hanna Host', laptop, { link: meeting.host_link });
+      const hostId = await selfId(host.page);
+      // the guest's signaling passes through the test, which can add server messages
+      const w = await watchedPage(browser, { viewport: laptop.viewport });
+      people.set('Gustav', w);
+      let toPage = null;
+      await w.page.routeWebSocket(/\/ws$/, (ws) => {
+        ws.connectToServer();
+        toPage = (msg) => ws.send(JSON.stringify(msg));
+      });
+      await w.page.goto(withQuery(meeting.guest_link, { name: 'Gustav Guest', join: '1' }));
+      await w.page.locator('[data-testid=in-meeting]').waitFor({ state: 'visible' });
+      await decodingFrom('the guest', w.page, [hostId]);
+      const mid = (await inbound(w.page)).find((x) => x.participant === hostId && x.source === 'camera')?.mid;
+      assert.ok(mid && toPage);
+      const mark = w.page.locator(`[data-testid=tile][data-participant="${hostId}"] [data-testid=quality-limited]`);
+      assert.equal(await mark.isVisible(), false);
+      toPage({ type: 'video_quality', mid, layer: -1, reason: 'bandwidth' });
+      await mark.waitFor({ state: 'visible' });
+      assert.equal(await mark.textContent(), 'Video paused: poor connection');
+      await assertAccessible(w.page, 'a tile with the bandwidth mark');
+      toPage({ type: 'video_quality', mid, layer: 0, reason: 'bandwidth' });
+      await until('the mark to say reduced', async () => (await mark.textContent()) === 'Video reduced: poor connection');
+      // held back by our own view is no news; recovered is no news either
+      toPage({ type: 'video_quality', mid, layer: 0, reason: 'view' });
+      await mark.waitFor({ state: 'hidden' });
+      toPage({ type: 'video_quality', mid, layer: 0, reason: 'bandwidth' });
+      await mark.waitFor({ state: 'visible' });
+      toPage({ type: 'video_quality', mid, layer: 2, reason: 'ok' });
+      await mark.waitFor({ state: 'hidden' });
+    } catch (e) {
+      t.diagnostic(await diagnose());
+      throw e;
+    } finally {
+      await closeAll();
     }
   });
 
