@@ -43,6 +43,13 @@
  * signed with the SFU's or a subscriber SSRC. Then all transports are
  * closed through the worker's own paths (LeakSanitizer checks them).
  *
+ * Simulcast: a third track (mid "v1") has three layers named by rid
+ * ("q", "h", "f"; SSRCs learned from the RID and repaired-RID header
+ * extensions), and its subscription carries transport-wide sequence
+ * numbers, so the subscriber's send-side estimate, the layer allocation,
+ * probes (padding-only RTX packets) and views run too. Control commands
+ * 0xF0..0xF7 set views, drop and re-add that track and subscription.
+ *
  * Each scene has a fresh junk budget (util/srclimit, as worker_new makes
  * one) of only JUNK_BURST datagrams, so that an input can use it up and
  * reach the path that drops a limited source unread. All three browsers
@@ -73,6 +80,9 @@ enum {
 	TP_PUB = 1, TP_SUB = 2,
 	TR_VIDEO = 10, TR_AUDIO = 11,
 	EXT_MID = 4, EXT_LEVEL = 1, EXT_TWCC = 3, SUB_LEVEL_ID = 5,
+	EXT_RID = 6, EXT_RRID = 7, SUB_TWCC_ID = 6,
+	TR_SIM = 12, SIM_LAYERS = 3,
+	OP_SIM = 0xF0,           /* control bytes from here: simulcast ops */
 	PT_VP8 = 96, PT_OPUS = 111, SUB_PT_VP8 = 102, SUB_PT_OPUS = 109,
 	PT_RTX = 99, SUB_PT_RTX = 103,
 	T0 = 1000000,
@@ -87,6 +97,10 @@ enum {
 #define SV_SSRC 0x5B000001u
 #define SA_SSRC 0x5B000002u
 #define SV_RTX_SSRC 0x5B001001u
+#define SS_SSRC 0x5B000003u
+#define SS_RTX_SSRC 0x5B001003u
+
+static const char *const SIM_RIDS[SIM_LAYERS] = { "q", "h", "f" };
 
 static const char PUB_UFRAG[] = "pubufrag";
 static const char PUB_PWD[] = "pubpassword0123456789abc";
@@ -285,6 +299,28 @@ static void add_tracks(void)
 	sfu__track_add(G.w, &tp);
 }
 
+static void add_sim_track(void)
+{
+	struct sfu_track_params tp;
+
+	memset(&tp, 0, sizeof(tp));
+	tp.transport = TP_PUB;
+	tp.track = TR_SIM;
+	tp.kind = SFU_VIDEO;
+	tp.codec = SFU_CODEC_VP8;
+	snprintf(tp.mid, sizeof(tp.mid), "v1");
+	tp.pt = PT_VP8;
+	tp.rtx_pt = PT_RTX;
+	tp.ext_id[SFU_EXT_MID] = EXT_MID;
+	tp.ext_id[SFU_EXT_RID] = EXT_RID;
+	tp.ext_id[SFU_EXT_RRID] = EXT_RRID;
+	tp.ext_id[SFU_EXT_TWCC] = EXT_TWCC;
+	for (int k = 0; k < SIM_LAYERS; k++)
+		snprintf(tp.rids[k], sizeof(tp.rids[k]), "%s", SIM_RIDS[k]);
+	tp.nlayers = SIM_LAYERS;
+	sfu__track_add(G.w, &tp);
+}
+
 static void subscribe(uint32_t track)
 {
 	struct sfu_sub_params sp;
@@ -298,6 +334,13 @@ static void subscribe(uint32_t track)
 		sp.rtx_pt = SUB_PT_RTX;
 		sp.pt_in[0] = PT_VP8;
 		sp.pt_out[0] = SUB_PT_VP8;
+	} else if (track == TR_SIM) {
+		sp.ssrc = SS_SSRC;
+		sp.rtx_ssrc = SS_RTX_SSRC;
+		sp.rtx_pt = SUB_PT_RTX;
+		sp.pt_in[0] = PT_VP8;
+		sp.pt_out[0] = SUB_PT_VP8;
+		sp.twcc_id = SUB_TWCC_ID;
 	} else {
 		sp.ssrc = SA_SSRC;
 		sp.pt_in[0] = PT_OPUS;
@@ -319,8 +362,10 @@ static void scene(void)
 	deliver(PUB, G.check_pub, G.check_pub_len);
 	deliver(SUB, G.check_sub, G.check_sub_len);
 	add_tracks();
+	add_sim_track();
 	subscribe(TR_VIDEO);
 	subscribe(TR_AUDIO);
+	subscribe(TR_SIM);
 	check(sfu__transport_find(G.w, TP_PUB)->have_peer);
 	check(sfu__transport_find(G.w, TP_SUB)->have_peer);
 }
@@ -333,6 +378,8 @@ static void ticks(void)
 	sfu__levels_tick(G.w);
 	sfu__twcc_tick(G.w);
 	sfu__reports_tick(G.w);
+	sfu__probe_tick(G.w);
+	sfu__alloc_tick(G.w);
 }
 
 /* A NACK from the subscriber for the video, naming packets by the
@@ -370,7 +417,35 @@ static void control(const uint8_t *p, size_t len)
 {
 	static const uint8_t fp[32] = { 1, 2, 3 };
 	uint8_t op = p[0];
+	int layer = len > 1 ? (int)(p[1] % (SIM_LAYERS + 1)) - 1 : SFU_LAYER_PAUSED;
 
+	if (op >= OP_SIM && op < OP_SIM + 8) {
+		switch (op - OP_SIM) {
+		case 0:
+		case 1:
+			sfu__set_view(G.w, TP_SUB, TR_SIM, layer);
+			break;
+		case 2:
+			sfu__set_view(G.w, TP_SUB, TR_VIDEO, layer);
+			break;
+		case 3:
+			sfu__unsubscribe(G.w, TP_SUB, TR_SIM);
+			break;
+		case 4:
+			subscribe(TR_SIM);
+			break;
+		case 5:
+			sfu__track_remove(G.w, TP_PUB, TR_SIM);
+			break;
+		case 6:
+			add_sim_track();
+			break;
+		default:
+			sfu__request_keyframe(G.w, TR_SIM, layer >= 0);
+			break;
+		}
+		return;
+	}
 	switch (op % 14) {
 	case 0:
 		sfu__unsubscribe(G.w, TP_SUB, TR_VIDEO);
@@ -471,6 +546,32 @@ static void one(uint8_t sel, uint8_t *p, size_t len)
 		sfu__rtp_in(G.w, t, p, len);
 }
 
+/* A forwarded packet's header extensions: one-byte elements (RFC 8285)
+ * with only the ids the subscriber negotiated. */
+static bool sub_extensions_ok(const uint8_t *b, const struct rtp_hdr *h)
+{
+	size_t i = 0;
+
+	if (h->ext_profile != 0xBEDE)
+		return false;
+	while (i < h->ext_len) {
+		uint8_t id = b[h->ext_off + i] >> 4;
+		size_t n = (size_t)(b[h->ext_off + i] & 15) + 1;
+
+		if (id == 0) {           /* padding between elements */
+			i++;
+			continue;
+		}
+		if (id == 15)
+			return true;
+		if ((id != SUB_LEVEL_ID && id != SUB_TWCC_ID) ||
+		    n > h->ext_len - i - 1)
+			return false;
+		i += 1 + n;
+	}
+	return true;
+}
+
 /* Everything one socket received: SRTP must authenticate under one of the
  * browsers' keys (never twice the same index, so the replay windows agree
  * with the worker's), and say what the worker may say. */
@@ -480,6 +581,7 @@ static void drain_and_check(int who)
 	ssize_t r;
 	size_t n;
 	struct rtp_hdr h;
+	bool probe;
 
 	while ((r = recv(G.fd[who], b, sizeof(b), MSG_DONTWAIT)) >= 0) {
 		n = (size_t)r;
@@ -498,7 +600,7 @@ static void drain_and_check(int who)
 			check(m >= 8);
 			ssrc = get_u32(b + 4);
 			check(ssrc == SFU_SSRC_SFU || ssrc == SV_SSRC ||
-			      ssrc == SA_SSRC);
+			      ssrc == SA_SSRC || ssrc == SS_SSRC);
 			/* what the worker writes parses */
 			{
 				struct rtcp_iter it;
@@ -517,12 +619,15 @@ static void drain_and_check(int who)
 		/* forwarded media goes to the subscriber's keys only */
 		check(srtps_unprotect_rtp(G.b[SUB], b, &n) == 0);
 		check(rtp_parse(b, n, &h) == 0);
-		check((h.ssrc == SV_SSRC && h.pt == SUB_PT_VP8) ||
+		probe = (h.ssrc == SV_RTX_SSRC || h.ssrc == SS_RTX_SSRC) &&
+			h.pt == SUB_PT_RTX && h.padding && h.payload_len == 0;
+		check(probe ||
+		      ((h.ssrc == SV_SSRC || h.ssrc == SS_SSRC) && h.pt == SUB_PT_VP8) ||
 		      (h.ssrc == SA_SSRC && h.pt == SUB_PT_OPUS) ||
-		      (h.ssrc == SV_RTX_SSRC && h.pt == SUB_PT_RTX &&
-		       h.payload_len >= 2));
-		check(!h.padding && h.cc == 0);
-		check(!h.extension || (h.ssrc == SA_SSRC && h.ext_len == 4));
+		      ((h.ssrc == SV_RTX_SSRC || h.ssrc == SS_RTX_SSRC) &&
+		       h.pt == SUB_PT_RTX && h.payload_len >= 2));
+		check((probe || !h.padding) && h.cc == 0);
+		check(!h.extension || sub_extensions_ok(b, &h));
 	}
 }
 
