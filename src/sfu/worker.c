@@ -146,7 +146,8 @@ void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
  */
 enum {
 	GSO_MAX_SEGS = 32,           /* 32 x SFU_MTU < 64 KiB, one UDP send */
-	GSO_HASH = 2 * SFU_SEND_BATCH, /* destinations per flush, power of two */
+	GSO_HASH_BITS = 9,
+	GSO_HASH = 1 << GSO_HASH_BITS, /* >= 2 x SFU_SEND_BATCH destinations */
 	GSO_NONE = 0xffff,
 };
 #ifndef UDP_SEGMENT
@@ -163,9 +164,10 @@ static _Thread_local struct {
 	} ctl[SFU_SEND_BATCH];
 	struct mmsghdr rest[SFU_SEND_BATCH]; /* after a refusal: one each */
 	uint16_t segs[SFU_SEND_BATCH];   /* datagrams in message i */
-	uint16_t first[SFU_SEND_BATCH];  /* its first entry in iov[] */
+	uint16_t iov0[SFU_SEND_BATCH];   /* its first entry in iov[] */
 	uint16_t slot[SFU_SEND_BATCH];   /* iov[k] is the batch's datagram slot[k] */
 	uint16_t next[SFU_SEND_BATCH];   /* next datagram to the same peer */
+	bool first[SFU_SEND_BATCH];      /* the first datagram to its peer */
 	uint16_t head[GSO_HASH], tail[GSO_HASH];
 	bool off;                         /* no GSO: refused or unknown */
 	bool probed;                      /* UDP_SEGMENT support checked */
@@ -173,10 +175,16 @@ static _Thread_local struct {
 
 static size_t gso_hash(const struct sockaddr_storage *a, socklen_t len)
 {
+	const struct sockaddr_in *in = (const struct sockaddr_in *)a;
 	const uint8_t *p = (const uint8_t *)a;
 	uint32_t h = 2166136261u;      /* FNV-1a */
 	socklen_t i;
 
+	if (a->ss_family == AF_INET && len == sizeof(*in)) {
+		/* Fibonacci hashing of address and port */
+		h = in->sin_addr.s_addr ^ ((uint32_t)in->sin_port << 16);
+		return (h * 2654435761u) >> (32 - GSO_HASH_BITS);
+	}
 	for (i = 0; i < len; i++)
 		h = (h ^ p[i]) * 16777619u;
 	return h & (GSO_HASH - 1);
@@ -195,10 +203,12 @@ static unsigned gso_build(struct sfu_worker *w)
 	for (i = 0; i < w->nsend; i++) {
 		socklen_t len = w->smsg[i].msg_hdr.msg_namelen;
 		gso.next[i] = GSO_NONE;
+		gso.first[i] = false;
 		for (h = gso_hash(&w->saddr[i], len);; h = (h + 1) & (GSO_HASH - 1)) {
 			j = gso.head[h];
 			if (j == GSO_NONE) {
 				gso.head[h] = gso.tail[h] = (uint16_t)i;
+				gso.first[i] = true;
 				break;
 			}
 			if (w->smsg[j].msg_hdr.msg_namelen == len &&
@@ -209,23 +219,12 @@ static unsigned gso_build(struct sfu_worker *w)
 			}
 		}
 	}
-	/* destinations in order of their first datagram: walk the batch and
-	 * start at datagrams that begin a chain */
-	for (h = 0; h < GSO_HASH; h++)
-		if (gso.head[h] != GSO_NONE)
-			gso.tail[h] = 1;   /* reused below: chain not yet sent */
+	/* destinations in order of their first datagram, each chain cut
+	 * into runs */
 	for (i = 0; i < w->nsend; i++) {
-		h = gso_hash(&w->saddr[i], w->smsg[i].msg_hdr.msg_namelen);
-		while (gso.head[h] != GSO_NONE &&
-		       (w->smsg[gso.head[h]].msg_hdr.msg_namelen !=
-				w->smsg[i].msg_hdr.msg_namelen ||
-			memcmp(&w->saddr[gso.head[h]], &w->saddr[i],
-			       w->smsg[i].msg_hdr.msg_namelen) != 0))
-			h = (h + 1) & (GSO_HASH - 1);
-		if (gso.tail[h] == 0)
+		if (!gso.first[i])
 			continue;
-		gso.tail[h] = 0;
-		for (j = gso.head[h]; j != GSO_NONE;) {
+		for (j = i; j != GSO_NONE;) {
 			struct msghdr *m = &gso.msg[nmsg].msg_hdr;
 			size_t seg = w->siov[j].iov_len;
 
@@ -233,7 +232,7 @@ static unsigned gso_build(struct sfu_worker *w)
 			m->msg_name = &w->saddr[j];
 			m->msg_namelen = w->smsg[j].msg_hdr.msg_namelen;
 			m->msg_iov = &gso.iov[niov];
-			gso.first[nmsg] = (uint16_t)niov;
+			gso.iov0[nmsg] = (uint16_t)niov;
 			k = 0;
 			do {
 				size_t len = w->siov[j].iov_len;
@@ -298,7 +297,7 @@ void sfu__flush(struct sfu_worker *w)
 				log_warn("sfu", "UDP GSO refused; one datagram per message from now on");
 				for (i = off; i < nmsg; i++)
 					for (e = 0; e < gso.segs[i]; e++)
-						gso.rest[k++] = w->smsg[gso.slot[gso.first[i] + e]];
+						gso.rest[k++] = w->smsg[gso.slot[gso.iov0[i] + e]];
 				msg = gso.rest;
 				off = 0;
 				nmsg = k;
