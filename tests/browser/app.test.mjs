@@ -423,8 +423,8 @@ describe('the meeting app at laptop and phone size', { skip: inNamespace ? false
       await indicator.waitFor({ state: 'visible' });
       assert.equal(await indicator.textContent(), 'Page 1 of 2');
       await assertLayout(viewer.page, 'phone, page 1');
-      await assertKeyboard(viewer.page, 'phone, page 1');
       await viewer.page.screenshot({ path: join(artifacts, 'app-phone-paged.png') });
+      await assertKeyboard(viewer.page, 'phone, page 1');
       await assertAccessible(viewer.page, 'paged meeting (phone)');
 
       /** The remote members whose tiles the phone shows now. */
