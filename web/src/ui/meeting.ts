@@ -243,7 +243,8 @@ export function meetingView(deps: MeetingDeps): MeetingView {
       had.setStream(stream);
       return;
     }
-    const name = nameOf(id) ?? '';
+    // the name its MLS leaf carries, as on the camera tile
+    const name = group.get(id)?.name || nameOf(id) || '';
     const st = new ScreenTile(id, name);
     screens.set(id, st);
     st.setStream(stream);
@@ -531,6 +532,8 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     const p = people.get(id);
     const name = group.get(id)?.name;
     if (p && name) remote.setInfo({ ...p, name });
+    const shown = name || p?.name;
+    if (shown) screens.get(id)?.setName(shown);
   };
 
   /** Group members the server does not show, listed after the others. */
