@@ -37,6 +37,8 @@
  * else aborts. With FUZZ_SIG_TRACE set in the environment, the messages
  * and replies are printed (to check what a seed reaches).
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -195,11 +197,28 @@ static void conn_close(int i)
 	conns[i].c = NULL;
 }
 
+static char store_dir[] = "/tmp/fuzz_sig.XXXXXX";
+
+/* At exit: the scratch database goes (a crash leaves it for inspection). */
+static void remove_store_dir(void)
+{
+	DIR *d = opendir(store_dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+	rmdir(store_dir);
+}
+
 static void setup(void)
 {
-	char dir[] = "/tmp/fuzz_sig.XXXXXX";
+	char *dir = store_dir;
 
 	check(mkdtemp(dir) != NULL);
+	atexit(remove_store_dir);
 	log_set_level(LOG_ERROR);
 	trace = getenv("FUZZ_SIG_TRACE") != NULL;
 	conf_defaults(&conf);
