@@ -30,9 +30,22 @@ enum {
 	/* where a subscriber's estimate starts, before any feedback: enough
 	 * for audio and a middle layer; probes find out about more */
 	SFU_BWE_START_BPS = 1000000,
+	/* a subscriber held below its view probes this often while its path
+	 * is not congested (bwe's own default, 5 s, is for a sender with no
+	 * reason to go higher; a viewer of a small layer has one) */
+	SFU_PROBE_INTERVAL_US = 2000000,
 	SFU_PROBE_MAX_PER_TICK = 64, /* padding packets in one 10 ms tick */
 	ONE_BYTE_PROFILE = 0xBEDE,   /* RFC 8285 §4.2 */
 };
+
+static int estimator_new(struct sfu_transport *sub)
+{
+	struct bwe_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.probe_interval_us = SFU_PROBE_INTERVAL_US;
+	return bwe_new(&c, SFU_BWE_START_BPS, &sub->bwe);
+}
 
 int sfu__congestion_enable(struct sfu_transport *sub, uint8_t twcc_id)
 {
@@ -40,7 +53,7 @@ int sfu__congestion_enable(struct sfu_transport *sub, uint8_t twcc_id)
 	sub->twcc_out = true;
 	if (sub->bwe)
 		return 0;
-	return bwe_new(NULL, SFU_BWE_START_BPS, &sub->bwe);
+	return estimator_new(sub);
 }
 
 void sfu__congestion_free(struct sfu_transport *sub)
@@ -86,7 +99,7 @@ void sfu__congestion_remb(struct sfu_worker *w, struct sfu_transport *sub,
 	if (rtcp_remb_parse(pkt, &r) != 0)
 		return;
 	w->c.remb_in++;
-	if (!sub->bwe && bwe_new(NULL, SFU_BWE_START_BPS, &sub->bwe) != 0)
+	if (!sub->bwe && estimator_new(sub) != 0)
 		return;
 	sub->fb_seen = true;
 	bwe_on_remb(sub->bwe, r.bitrate > UINT32_MAX ? UINT32_MAX : (uint32_t)r.bitrate, w->now_us);

@@ -43,7 +43,9 @@ enum {
 				      * RTP/SRTP/UDP/IP overhead at 50 p/s */
 	SFU_LAYER_START_MS = 2000,   /* a layer just asked for may take this
 				      * long to start (encoder restart) */
-	SFU_PROBE_GAP_MS = 3000,     /* at most one probe per subscriber */
+	SFU_PROBE_GAP_MS = 250,      /* probes of one subscriber at least this
+				      * far apart (the estimator also waits
+				      * for a probe's feedback) */
 };
 
 /* Keeping a layer may exceed the estimate by 1/8 (12.5 %). */
