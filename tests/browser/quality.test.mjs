@@ -307,6 +307,22 @@ describe('media quality through a lossy, capped relay', { skip: inNamespace ? fa
         const last = qualityMessages(anna).filter((x) => x.mid === bertMid).at(-1);
         return last && last.layer >= 1 ? last : null;
       }, { timeout: 30_000 });
+      // nobody needs Anna's top layer (Bert shows her small, she does not
+      // see herself): the server tells her to pause it, and her browser
+      // stops encoding it
+      const layers = await until('Anna told to pause her top layer', async () => {
+        const m = anna.frames.filter((f) => f.dir === 'in' && f.payload.includes('"layers"')).map((f) => JSON.parse(f.payload)).at(-1);
+        return m && m.active[0] === true && m.active[2] === false ? m : null;
+      }, { timeout: 30_000 });
+      t.diagnostic(`layers: ${JSON.stringify(layers)}`);
+      const topEncoded = async () => (await anna.page.evaluate(() => window.__conclave.outbound())).find((o) => o.rid === 'f')?.framesEncoded ?? 0;
+      const paused = await until('Anna\'s top layer to stop (2 s without a frame)', async () => {
+        const a = await topEncoded();
+        const at = Date.now();
+        await until('2 s', async () => Date.now() - at >= 2000, { timeout: 5000, interval: 250 });
+        return (await topEncoded()) === a ? { framesEncoded: a } : null;
+      }, { timeout: 30_000, interval: 100 });
+      t.diagnostic(`top layer stopped at ${paused.framesEncoded} frames`);
     } catch (e) {
       t.diagnostic(await diagnose());
       throw e;
