@@ -335,6 +335,10 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 			room_leave(old);
 			room__send_json(old, json_pack("{s:s, s:s}", "type", "left",
 						       "reason", "replaced"));
+			/* it may have been the last one: the room went with it */
+			r = room__get_or_make(m, room_id);
+			if (!r)
+				return -ENOMEM;
 		}
 		if (r->nmembers >= ROOM_MAX_MEMBERS) {
 			room__maybe_free(m, r);

@@ -476,6 +476,57 @@ int test_access_rejoin_token(void)
 	return 0;
 }
 
+/* Found by fuzz_sig (fuzz/corpus/sig/crash-946423ef): the only member of a
+ * meeting comes back on a new connection before the server noticed the old
+ * one is gone. Replacing the old connection emptied the room, which was
+ * freed and then used. */
+int test_access_rejoin_replaces_last_member(void)
+{
+	struct world w;
+	struct fake fa, fb, fc;
+	struct sig_conn *a, *b, *c;
+	json_t *j;
+	char id[PARTICIPANT_ID_CHARS + 1], token[REJOIN_TOKEN_CHARS + 1];
+
+	TEST_EQ(world_open(&w), 0);
+	w.conf.knock_per_minute = 100;
+	a = conn(&w, &fa, 1);
+	say(&w, a, "{\"type\":\"hello\",\"v\":1}");
+	j = join_host(&w, a, &fa, "Ann");
+	TEST_ASSERT(j);
+	snprintf(id, sizeof(id), "%s", json_string_value(json_object_get(j, "participant")));
+	snprintf(token, sizeof(token), "%s", json_string_value(json_object_get(j, "rejoin")));
+
+	/* a is still connected; b comes back with the token */
+	fake_clear(&fa);
+	b = conn(&w, &fb, 1);
+	say(&w, b, "{\"type\":\"hello\",\"v\":1}");
+	sayf(&w, b, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Ann\",\"rejoin\":\"%s\"}",
+	     w.room, token);
+	j = find(&fb, "joined");
+	TEST_ASSERT(j);
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(j, "participant")), id) == 0);
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(j, "role")), "host") == 0);
+	TEST_ASSERT(strcmp(last_type(&fa), "left") == 0);
+	TEST_ASSERT(strcmp(last_str(&fa, "reason"), "replaced") == 0);
+
+	/* the meeting lives on around the new connection: a guest's knock
+	 * reaches it */
+	c = conn(&w, &fc, 3);
+	say(&w, c, "{\"type\":\"hello\",\"v\":1}");
+	sayf(&w, c, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Gil\"}", w.room);
+	TEST_ASSERT(strcmp(last_type(&fc), "lobby") == 0);
+	TEST_ASSERT(find(&fb, "knock"));
+	sig_conn_free(c);
+	sig_conn_free(a);
+	sig_conn_free(b);
+	fake_clear(&fa);
+	fake_clear(&fb);
+	fake_clear(&fc);
+	world_close(&w);
+	return 0;
+}
+
 int test_access_remove_lock_end(void)
 {
 	struct world w;
