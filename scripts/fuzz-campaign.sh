@@ -68,11 +68,16 @@ if [ "${1:-}" = --table ]; then
     END {
       print "| target | turns | CPU time | executions | cov | ft | corpus | crashes | CPU to 1 h |"
       print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+      for (i = 2; i <= n; i++)            # by name
+        for (j = i; j > 1 && order[j] < order[j - 1]; j--) {
+          t = order[j]; order[j] = order[j - 1]; order[j - 1] = t
+        }
       for (i = 1; i <= n; i++) {
         t = order[i]; left = goal - cpu[t]; if (left < 0) left = 0
-        printf "| %s | %d | %d min %02d s | %.1f M | %d | %d | %d files, %.1f KB | %d | %d min |\n",
-          t, turns[t], cpu[t] / 60, cpu[t] % 60, ex[t] / 1e6, cov[t], ft[t],
-          files[t], bytes[t] / 1000, cr[t], (left + 59) / 60
+        execs = ex[t] >= 1e6 ? sprintf("%.1f M", ex[t] / 1e6) : sprintf("%.0f k", ex[t] / 1e3)
+        printf "| %s | %d | %d min %02d s | %s | %d | %d | %d files, %.0f KB | %d | %d min %02d s |\n",
+          t, turns[t], cpu[t] / 60, cpu[t] % 60, execs, cov[t], ft[t],
+          files[t], bytes[t] / 1000, cr[t], left / 60, left % 60
       }
     }' "$ledger"
   exit 0
