@@ -2135,28 +2135,25 @@ static uint16_t vp8_pic(const uint8_t *b, const struct rtp_hdr *h)
 	return d.picture_id;
 }
 
-int test_sfu_simulcast_switch(void)
+/*
+ * A publisher (PUB) with a VP8 video track in three simulcast layers
+ * (SSRCs from the SDP) and, if `audio`, an Opus track; a subscriber (SUB)
+ * subscribed to the video (and the audio). Both keyed, peers set by ICE.
+ */
+static int simulcast_scene(struct env *e, struct sfu_transport **pub,
+			   struct sfu_transport **sub, bool audio)
 {
-	struct env e;
-	struct sfu_transport *pub, *sub;
 	struct sfu_track_params tp;
 	struct sfu_sub_params sp;
-	struct sfu_out *o;
-	uint8_t b[PKT];
-	size_t n;
-	struct rtp_hdr h;
-	uint16_t seq, pic;
-	uint32_t ts;
-	size_t nev, quality = 0;
 
-	TEST_EQ(env_open(&e), 0);
-	pub = open_tp(&e, TP_PUB, true, PUB_UFRAG, PUB_PWD);
-	sub = open_tp(&e, TP_SUB, false, SUB_UFRAG, SUB_PWD);
-	TEST_ASSERT(pub && sub);
-	TEST_EQ(key_tp(&e, pub, PUB, true, 0x10), 0);
-	TEST_EQ(key_tp(&e, sub, SUB, false, 0x20), 0);
-	TEST_EQ(ice(&e, PUB, PUB_UFRAG, PUB_PWD, true), 0);
-	TEST_EQ(ice(&e, SUB, SUB_UFRAG, SUB_PWD, true), 0);
+	TEST_EQ(env_open(e), 0);
+	*pub = open_tp(e, TP_PUB, true, PUB_UFRAG, PUB_PWD);
+	*sub = open_tp(e, TP_SUB, false, SUB_UFRAG, SUB_PWD);
+	TEST_ASSERT(*pub && *sub);
+	TEST_EQ(key_tp(e, *pub, PUB, true, 0x10), 0);
+	TEST_EQ(key_tp(e, *sub, SUB, false, 0x20), 0);
+	TEST_EQ(ice(e, PUB, PUB_UFRAG, PUB_PWD, true), 0);
+	TEST_EQ(ice(e, SUB, SUB_UFRAG, SUB_PWD, true), 0);
 	memset(&tp, 0, sizeof(tp));
 	tp.transport = TP_PUB;
 	tp.track = TR_VIDEO;
@@ -2171,14 +2168,45 @@ int test_sfu_simulcast_switch(void)
 	snprintf(tp.rids[1], sizeof(tp.rids[1]), "h");
 	snprintf(tp.rids[2], sizeof(tp.rids[2]), "f");
 	tp.pt = PT_VP8;
-	sfu__track_add(e.w, &tp);
+	sfu__track_add(e->w, &tp);
 	memset(&sp, 0, sizeof(sp));
 	sp.transport = TP_SUB;
 	sp.track = TR_VIDEO;
 	sp.ssrc = SV_SSRC;
 	sp.pt_in[0] = PT_VP8;
 	sp.pt_out[0] = SUB_PT_VP8;
-	sfu__subscribe(e.w, &sp);
+	sfu__subscribe(e->w, &sp);
+	if (!audio)
+		return 0;
+	memset(&tp, 0, sizeof(tp));
+	tp.transport = TP_PUB;
+	tp.track = TR_AUDIO;
+	tp.kind = SFU_AUDIO;
+	tp.ssrcs[0] = A_SSRC;
+	tp.pt = PT_OPUS;
+	snprintf(tp.mid, sizeof(tp.mid), "a0");
+	sfu__track_add(e->w, &tp);
+	sp.track = TR_AUDIO;
+	sp.ssrc = SA_SSRC;
+	sp.pt_in[0] = PT_OPUS;
+	sp.pt_out[0] = SUB_PT_OPUS;
+	sfu__subscribe(e->w, &sp);
+	return 0;
+}
+
+int test_sfu_simulcast_switch(void)
+{
+	struct env e;
+	struct sfu_transport *pub, *sub;
+	struct sfu_out *o;
+	uint8_t b[PKT];
+	size_t n;
+	struct rtp_hdr h;
+	uint16_t seq, pic;
+	uint32_t ts;
+	size_t nev, quality = 0;
+
+	TEST_EQ(simulcast_scene(&e, &pub, &sub, false), 0);
 	o = sub->outs;
 	TEST_ASSERT(o && o->track->nlayers == 3);
 	/* no estimate yet, a view of everything: it wants the top layer */
@@ -2284,53 +2312,12 @@ int test_sfu_simulcast_bandwidth(void)
 {
 	struct env e;
 	struct sfu_transport *pub, *sub;
-	struct sfu_track_params tp;
-	struct sfu_sub_params sp;
 	struct sfu_out *ov = NULL, *oa = NULL;
 	uint8_t b[PKT];
 	size_t n;
 	uint32_t media = SV_SSRC;
 
-	TEST_EQ(env_open(&e), 0);
-	pub = open_tp(&e, TP_PUB, true, PUB_UFRAG, PUB_PWD);
-	sub = open_tp(&e, TP_SUB, false, SUB_UFRAG, SUB_PWD);
-	TEST_ASSERT(pub && sub);
-	TEST_EQ(key_tp(&e, pub, PUB, true, 0x10), 0);
-	TEST_EQ(key_tp(&e, sub, SUB, false, 0x20), 0);
-	TEST_EQ(ice(&e, PUB, PUB_UFRAG, PUB_PWD, true), 0);
-	TEST_EQ(ice(&e, SUB, SUB_UFRAG, SUB_PWD, true), 0);
-	memset(&tp, 0, sizeof(tp));
-	tp.transport = TP_PUB;
-	tp.track = TR_VIDEO;
-	tp.kind = SFU_VIDEO;
-	tp.codec = SFU_CODEC_VP8;
-	snprintf(tp.mid, sizeof(tp.mid), "v0");
-	tp.ssrcs[0] = L0_SSRC;
-	tp.ssrcs[1] = L1_SSRC;
-	tp.ssrcs[2] = L2_SSRC;
-	tp.nlayers = 3;
-	tp.pt = PT_VP8;
-	sfu__track_add(e.w, &tp);
-	memset(&tp, 0, sizeof(tp));
-	tp.transport = TP_PUB;
-	tp.track = TR_AUDIO;
-	tp.kind = SFU_AUDIO;
-	tp.ssrcs[0] = A_SSRC;
-	tp.pt = PT_OPUS;
-	snprintf(tp.mid, sizeof(tp.mid), "a0");
-	sfu__track_add(e.w, &tp);
-	memset(&sp, 0, sizeof(sp));
-	sp.transport = TP_SUB;
-	sp.track = TR_VIDEO;
-	sp.ssrc = SV_SSRC;
-	sp.pt_in[0] = PT_VP8;
-	sp.pt_out[0] = SUB_PT_VP8;
-	sfu__subscribe(e.w, &sp);
-	sp.track = TR_AUDIO;
-	sp.ssrc = SA_SSRC;
-	sp.pt_in[0] = PT_OPUS;
-	sp.pt_out[0] = SUB_PT_OPUS;
-	sfu__subscribe(e.w, &sp);
+	TEST_EQ(simulcast_scene(&e, &pub, &sub, true), 0);
 	for (struct sfu_out *o = sub->outs; o; o = o->next_in_sub) {
 		if (o->track->kind == SFU_VIDEO)
 			ov = o;
