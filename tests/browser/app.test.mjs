@@ -215,6 +215,13 @@ describe('the meeting app at laptop and phone size', { skip: inNamespace ? false
         // ---- lobby: a guest without the invite waits for the host ----------------
         const knocker = await watchedPage(browser, { viewport: size.viewport, deviceScaleFactor: size.deviceScaleFactor });
         people.set('Gustav', knocker);
+        // keeps the shared screen's stream within reach of the test, to end it
+        // the way the browser's own "Stop sharing" bar does
+        await knocker.context.addInitScript(() => {
+          const md = navigator.mediaDevices;
+          const real = md.getDisplayMedia.bind(md);
+          md.getDisplayMedia = async (c) => (window.__shared = await real(c));
+        });
         await knocker.page.goto(withQuery(knockLink(meeting.guest_link), { name: 'Gustav Guest', join: '1' }));
         await knocker.page.locator('[data-testid=lobby-waiting]').waitFor({ state: 'visible' });
         await shot(knocker, 'lobby');
@@ -301,6 +308,19 @@ describe('the meeting app at laptop and phone size', { skip: inNamespace ? false
         await assertAccessible(host.page, `screen share (${size.name})`);
         // stopped with the same button: the tile goes everywhere
         await share.click();
+        for (const w of [host, g2, g3]) await w.page.locator('[data-testid=screen-tile]').waitFor({ state: 'detached', timeout: 20_000 });
+        // shared again (the same m-line, active again), then ended by the
+        // browser (its source ends: the track stops and fires `ended`)
+        await share.click();
+        for (const w of [host, g2, g3]) await w.page.locator(`[data-testid=screen-tile][data-participant="${sharerId}"]`).waitFor({ state: 'visible', timeout: 30_000 });
+        const again = await screenFrames(host);
+        await until('the second share to be decoded', () => screenFrames(host).then((n) => n > again), { timeout: 20_000 });
+        await knocker.page.evaluate(() => {
+          const track = window.__shared.getVideoTracks()[0];
+          track.stop();
+          track.dispatchEvent(new Event('ended'));
+        });
+        await until('the share button to say it stopped', async () => (await share.getAttribute('aria-pressed')) === 'false');
         for (const w of [host, g2, g3]) await w.page.locator('[data-testid=screen-tile]').waitFor({ state: 'detached', timeout: 20_000 });
 
         // ---- chat ------------------------------------------------------------------------

@@ -175,6 +175,10 @@ describe('receive counters per m-line', () => {
       { type: 'inbound-rtp', mid: 's3', kind: 'video', framesDecoded: 1 },
       { type: 'outbound-rtp', mid: 's1' },
     ];
+    // s2 was someone else's before: its old entry (SSRC 77) does not count
+    const withOld = [{ type: 'inbound-rtp', mid: 's2', kind: 'video', ssrc: 1002, framesDecoded: 40, bytesReceived: 9000 }, { type: 'inbound-rtp', mid: 's2', kind: 'video', ssrc: 77, framesDecoded: 999 }];
+    expect(inboundByMid(withOld, b.all(), (ssrc) => b.participantOfSsrc(ssrc)).find((x) => x.mid === 's2')?.framesDecoded).toBe(40);
+    expect(inboundByMid([...withOld].reverse(), b.all(), (ssrc) => b.participantOfSsrc(ssrc)).find((x) => x.mid === 's2')?.framesDecoded).toBe(40);
     expect(inboundByMid(report, b.all())).toEqual([
       { mid: 's0', participant: 'A', source: 'microphone', kind: 'audio', framesDecoded: 0, bytesReceived: 500 },
       { mid: 's1', participant: 'A', source: 'camera', kind: 'video', framesDecoded: 0, bytesReceived: 0 },

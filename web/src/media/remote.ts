@@ -259,18 +259,26 @@ export interface InboundInfo {
 /**
  * Every bound m-line with the counters of its inbound-rtp entry in a
  * getStats() report (matched by `mid`; zeros while nothing arrived, as
- * for a video the server paused from the start).
+ * for a video the server paused from the start). A reused m-line can have
+ * an entry of its previous track too: an entry whose SSRC the offer gives
+ * to the current owner wins.
  */
-export function inboundByMid(reports: Iterable<unknown>, bindings: readonly Binding[]): InboundInfo[] {
-  const byMid = new Map<string, { framesDecoded: number; bytesReceived: number }>();
+export function inboundByMid(reports: Iterable<unknown>, bindings: readonly Binding[], owner: (ssrc: number) => string | null = () => null): InboundInfo[] {
+  const byMid = new Map<string, { framesDecoded: number; bytesReceived: number; current: boolean }>();
+  const current = new Map(bindings.map((b) => [b.mid, b.participant]));
   const n = (x: unknown): number => (typeof x === 'number' ? x : 0);
   for (const r of reports) {
     if (typeof r !== 'object' || r === null) continue;
     const s = r as Record<string, unknown>;
     if (s['type'] !== 'inbound-rtp' || typeof s['mid'] !== 'string') continue;
-    byMid.set(s['mid'], { framesDecoded: n(s['framesDecoded']), bytesReceived: n(s['bytesReceived']) });
+    const mine = typeof s['ssrc'] === 'number' && owner(s['ssrc']) === current.get(s['mid']);
+    if (byMid.get(s['mid'])?.current && !mine) continue;
+    byMid.set(s['mid'], { framesDecoded: n(s['framesDecoded']), bytesReceived: n(s['bytesReceived']), current: mine });
   }
   return bindings
-    .map((b) => ({ mid: b.mid, participant: b.participant, source: b.source, kind: b.kind, ...(byMid.get(b.mid) ?? { framesDecoded: 0, bytesReceived: 0 }) }))
+    .map((b) => {
+      const c = byMid.get(b.mid);
+      return { mid: b.mid, participant: b.participant, source: b.source, kind: b.kind, framesDecoded: c?.framesDecoded ?? 0, bytesReceived: c?.bytesReceived ?? 0 };
+    })
     .sort((a, b) => (a.mid < b.mid ? -1 : a.mid > b.mid ? 1 : 0));
 }

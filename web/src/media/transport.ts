@@ -305,7 +305,7 @@ export class MediaTransport {
     const pc = this.#sub;
     if (!pc || this.#closed) return [];
     const report = await pc.getStats();
-    return inboundByMid(report.values(), this.#bindings.all());
+    return inboundByMid(report.values(), this.#bindings.all(), (ssrc) => this.#bindings.participantOfSsrc(ssrc));
   }
 
   /**
