@@ -8,7 +8,9 @@
 //      viewport and each reached by the Tab key; axe-core finds no serious
 //      or critical violation on any of these screens. The screen share of
 //      one member is decoded by the others (framesDecoded rising on the
-//      screen m-line), through the same SFrame transform as the camera.
+//      screen m-line), through the same SFrame transform as the camera; it
+//      stops with the button, can be shared again, and stops when the
+//      browser ends it.
 //   2. the screen share is end-to-end encrypted: with the server's test tap
 //      (--test-tap) every forwarded frame of the screen's SSRC carries an
 //      SFrame header with the sharer's KID and no VP8 key-frame start code
