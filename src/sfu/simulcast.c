@@ -6,8 +6,9 @@
  * view or its subscriptions change, each subscriber's bandwidth estimate
  * (congestion.c) is shared out among its outs:
  *
- *   1. audio first: every audio out is counted at SFU_AUDIO_BPS and is
- *      never held back;
+ *   1. audio first: every audio out is counted at its measured rate
+ *      (SFU_AUDIO_BPS until measured, nothing while silent) and is never
+ *      held back;
  *   2. every video out the view shows gets its lowest available layer, in
  *      subscription order, while the estimate lasts; the rest are paused
  *      ("bandwidth");
@@ -39,7 +40,8 @@ enum {
 	SFU_NOMINAL_MID_BPS = 500000,
 	SFU_NOMINAL_HIGH_BPS = 1500000,
 	SFU_NOMINAL_SINGLE_BPS = 1000000, /* a video track without simulcast */
-	SFU_AUDIO_BPS = 64000,       /* Opus at its usual 32-50 kbit/s, plus
+	SFU_AUDIO_BPS = 64000,       /* an audio stream not measured yet: Opus
+				      * at its usual 32-50 kbit/s, plus
 				      * RTP/SRTP/UDP/IP overhead at 50 p/s */
 	SFU_LAYER_START_MS = 2000,   /* a layer just asked for may take this
 				      * long to start (encoder restart) */
@@ -83,6 +85,13 @@ uint32_t sfu__layer_bps(const struct sfu_worker *w, const struct sfu_track *tr,
 	if (tr->st[layer].bps && flowing(w, tr, layer))
 		return tr->st[layer].bps;
 	return tr->nlayers > 1 ? nominal_bps[layer] : SFU_NOMINAL_SINGLE_BPS;
+}
+
+static uint32_t audio_bps(const struct sfu_worker *w, const struct sfu_track *tr)
+{
+	if (!flowing(w, tr, 0))
+		return 0;
+	return tr->st[0].bps ? tr->st[0].bps : SFU_AUDIO_BPS;
 }
 
 static struct sfu_out *find_out(struct sfu_worker *w, uint32_t transport,
@@ -234,10 +243,11 @@ void sfu__allocate(struct sfu_worker *w, struct sfu_transport *sub)
 	struct sfu_out *o;
 
 	sub->next_alloc_ms = w->now + SFU_ALLOC_MS;
-	/* 1. audio first */
+	/* 1. audio first, at what it measures (a muted microphone sends
+	 * nothing and costs nothing) */
 	for (o = sub->outs; o; o = o->next_in_sub)
 		if (o->track->kind == SFU_AUDIO)
-			used += SFU_AUDIO_BPS;
+			used += audio_bps(w, o->track);
 	/* 2. the lowest layer for every video the view shows */
 	for (o = sub->outs; o; o = o->next_in_sub) {
 		uint32_t cost;

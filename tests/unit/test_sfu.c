@@ -2328,7 +2328,7 @@ int test_sfu_simulcast_bandwidth(void)
 	TEST_EQ(ov->target, 2);
 	TEST_EQ(sfu__congestion_estimate(e.w, sub), UINT32_MAX);
 
-	/* 100 kbit/s: the audio (64 kbit/s) fits, the lowest layer does not */
+	/* 100 kbit/s: less than the lowest layer (150 kbit/s nominal) */
 	TEST_EQ(rtcp_remb_write(b, sizeof(b), SUB_OWN_SSRC, 100000, &media, 1, &n), 0);
 	TEST_EQ(send_rtcp(&e, SUB, b, n), 0);
 	TEST_EQ(e.w->c.remb_in, 1);
