@@ -181,8 +181,9 @@ void sfu__probe_tick(struct sfu_worker *w)
 			continue;
 		}
 		for (o = t->outs; o; o = o->next_in_sub)
-			if (o->track->kind == SFU_VIDEO && o->rtx_ssrc && o->twcc_id &&
-			    o->started)
+			/* any video's RTX stream will do, even one never started
+			 * (all paused by bandwidth is when probes matter most) */
+			if (o->track->kind == SFU_VIDEO && o->rtx_ssrc && o->twcc_id)
 				break;
 		if (!o) {
 			t->probe_bps = 0;
