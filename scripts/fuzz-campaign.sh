@@ -27,11 +27,16 @@
 # not wall time: a niced fuzzer on a shared machine gets less than a core,
 # so a target may need more turns than FUZZ_CPU / FUZZ_SLICE.
 #
-# After each turn the corpus is merged with libFuzzer's -merge=1 into a
-# minimal set covering everything the old corpus and the turn's inputs
-# cover. Hand-written seeds (any name that is not a 40-digit SHA-1) always
-# stay; files named by their SHA-1 are the campaign's and are replaced by
-# the new minimal set.
+# Two corpora per target. The working corpus, FUZZ_OUT/corpus/<name>/, is
+# what a turn starts from (with the seeds): after each turn it is merged
+# with libFuzzer's -merge=1 into a minimal set keeping every feature (edges
+# and their hit counts) found so far; it stays on this machine. The seed
+# corpus in the repository, fuzz/corpus/<name>/, gets a smaller minimal set
+# that keeps every edge (-merge=1 -use_counters=0): hand-written seeds (any
+# name that is not a 40-digit SHA-1) always stay, files named by their
+# SHA-1 are the campaign's and are replaced by the new set. A campaign on
+# another machine starts from the seed corpus and finds the hit-count
+# variety again quickly.
 #
 # A target that crashes (or leaks, times out, runs out of memory) is not run
 # again in this invocation; its reproducer stays in FUZZ_OUT and the script
@@ -164,9 +169,11 @@ while [ "$stop" = 0 ]; do
   bin=${bin_of[$n]}
   seeds=fuzz/corpus/$n
   mkdir -p "$seeds"
+  full=$out/corpus/$n
+  mkdir -p "$full"
   work=$(mktemp -d)
   fresh=$(mktemp -d)
-  cp -r "$seeds"/. "$work"/
+  cp -r "$seeds"/. "$full"/. "$work"/
   dict=()
   [ -f "fuzz/$n.dict" ] && dict=(-dict="fuzz/$n.dict")
   log=$out/$n.log
@@ -201,8 +208,15 @@ while [ "$stop" = 0 ]; do
     grep -E '^(==[0-9]+==|SUMMARY|artifact_prefix)|Test unit written' "$log" | head -20
   fi
 
-  nice -n 19 "$bin" -merge=1 -timeout=10 -rss_limit_mb=2048 "$fresh" "$seeds" "$work" \
-    >"$out/$n.merge.log" 2>&1 && sync_corpus "$seeds" "$fresh"
+  # every feature into the working corpus; every edge into the seeds
+  if nice -n 19 "$bin" -merge=1 -timeout=10 -rss_limit_mb=2048 "$fresh" \
+       "$full" "$work" >"$out/$n.merge.log" 2>&1; then
+    rm -rf "$full" && mv "$fresh" "$full"
+    fresh=$(mktemp -d)
+    nice -n 19 "$bin" -merge=1 -use_counters=0 -timeout=10 -rss_limit_mb=2048 \
+      "$fresh" "$seeds" "$full" >>"$out/$n.merge.log" 2>&1 &&
+      sync_corpus "$seeds" "$fresh"
+  fi
   rm -rf "$work" "$fresh"
 
   files=$(find "$seeds" -type f | wc -l)
