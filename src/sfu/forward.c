@@ -235,14 +235,17 @@ void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
 	if (tr->kind != SFU_VIDEO || layer < 0 || layer >= tr->nlayers)
 		return;
 	st = &tr->st[layer];
+	soon = soon || st->pli_soon;
 	if (w->now - st->last_pli_ms >=
 	    (uint64_t)(soon ? SFU_PLI_MIN_MS : SFU_PLI_INTERVAL_MS) &&
 	    tr->ssrcs[layer]) {
 		st->last_pli_ms = w->now;
-		st->pli_pending = false;
+		st->pli_pending = st->pli_soon = false;
 		send_pli(w, tr, (size_t)layer);
 	} else {
+		/* a "soon" request stays soon while it waits */
 		st->pli_pending = true;
+		st->pli_soon = soon;
 	}
 }
 
@@ -630,6 +633,12 @@ static void forward_video(struct sfu_worker *w, struct sfu_out *o, int layer,
 	if (layer == o->target && o->need_key &&
 	    (key || o->track->nlayers == 1))
 		switch_to(w, o, layer, p, h);
+	else if (o->map.layer < 0 && key && layer < o->target) {
+		/* nothing shown yet: a lower layer's key frame that comes first
+		 * starts the picture; the target's key frame is still awaited */
+		switch_to(w, o, layer, p, h);
+		o->need_key = true;
+	}
 	/* a late packet from before the switch point would take a sequence
 	 * number the previous layer already used */
 	if (layer == o->map.layer &&

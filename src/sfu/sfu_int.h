@@ -149,6 +149,8 @@ struct sfu_stream {
 	/* key frames */
 	uint64_t last_pli_ms;
 	bool pli_pending;
+	bool pli_soon;                   /* the pending request may bypass the
+					  * 1 s throttle (SFU_PLI_MIN_MS) */
 	uint64_t last_key_ms;            /* start of the last key frame seen */
 	/* receive statistics for receiver reports */
 	bool have_seq;

@@ -167,9 +167,15 @@ static void set_target(struct sfu_worker *w, struct sfu_out *o, int layer)
 		return;
 	}
 	o->need_key = layer != o->map.layer;
-	/* the key frame request goes out with the next tick, within the
-	 * publisher's throttle (SFU_PLI_INTERVAL_MS) */
-	if (o->need_key && o->sub->srtp)
+	if (!o->need_key || !o->sub->srtp)
+		return;
+	/* a subscriber that shows nothing of a simulcast track yet must not
+	 * wait out the publisher's throttle (SFU_PLI_MIN_MS only); a switch
+	 * between layers asks with the next tick, within the throttle
+	 * (SFU_PLI_INTERVAL_MS) */
+	if (o->map.layer < 0 && o->track->nlayers > 1)
+		sfu__want_keyframe(w, o->track, layer, true);
+	else
 		o->track->st[layer].pli_pending = true;
 }
 

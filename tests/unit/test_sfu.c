@@ -2215,18 +2215,28 @@ int test_sfu_simulcast_switch(void)
 	sfu__flush(e.w);
 	drain(e.fd[PUB]);
 
-	/* a key frame of another layer, a delta of the right one: nothing */
-	TEST_EQ(send_vp8(&e, L0_SSRC, 100, 9000, 500, true, true), 0);
+	/* a delta of the top layer: nothing to start a picture with */
 	TEST_EQ(send_vp8(&e, L2_SSRC, 700, 9000, 20, true, false), 0);
 	TEST_ASSERT(quiet(e.fd[SUB]));
-	/* the top layer's key frame: forwarded from there on */
+	/* the lowest layer's key frame comes first: it starts the picture
+	 * while the top layer's key frame is awaited */
+	TEST_EQ(send_vp8(&e, L0_SSRC, 100, 9000, 500, true, true), 0);
+	TEST_EQ(recv_rtp(&e, SUB, b, &n, &h), 0);
+	TEST_EQ(h.ssrc, SV_SSRC);
+	TEST_EQ(vp8_pic(b, &h), 500);
+	TEST_ASSERT(o->need_key && o->map.layer == 0 && o->target == 2);
+	seq = h.seq;
+	/* the top layer's key frame: the switch, forwarded from there on */
+	e.w->now += 33;
 	TEST_EQ(send_vp8(&e, L2_SSRC, 701, 12000, 21, true, true), 0);
 	TEST_EQ(recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.ssrc, SV_SSRC);
+	TEST_EQ(h.seq, (uint16_t)(seq + 1));
 	seq = h.seq;
 	ts = h.ts;
 	pic = vp8_pic(b, &h);
-	TEST_EQ(pic, 21);
+	TEST_EQ(pic, 501);
+	TEST_EQ(e.w->c.layer_switches, 1);
 	TEST_EQ(send_vp8(&e, L2_SSRC, 702, 12000, 21, false, false), 0);
 	TEST_EQ(recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.seq, (uint16_t)(seq + 1));
@@ -2250,15 +2260,15 @@ int test_sfu_simulcast_switch(void)
 	TEST_EQ(h.seq, (uint16_t)(seq + 3));
 	TEST_ASSERT((uint32_t)(h.ts - (ts + 3000)) > 0 &&
 		    (uint32_t)(h.ts - (ts + 3000)) < 0x80000000u);
-	TEST_EQ(vp8_pic(b, &h), 23);
-	TEST_EQ(e.w->c.layer_switches, 1);
+	TEST_EQ(vp8_pic(b, &h), (uint16_t)(pic + 2));
+	TEST_EQ(e.w->c.layer_switches, 2);
 	/* the old layer stops, the new one goes on */
 	TEST_EQ(send_vp8(&e, L2_SSRC, 704, 18000, 23, true, false), 0);
 	TEST_ASSERT(quiet(e.fd[SUB]));
 	TEST_EQ(send_vp8(&e, L0_SSRC, 103, 21000, 503, true, false), 0);
 	TEST_EQ(recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.seq, (uint16_t)(seq + 4));
-	TEST_EQ(vp8_pic(b, &h), 24);
+	TEST_EQ(vp8_pic(b, &h), (uint16_t)(pic + 3));
 	/* a late packet of layer 0 from before the switch: dropped (its
 	 * sequence number was the top layer's) */
 	TEST_EQ(send_vp8(&e, L0_SSRC, 99, 9000, 500, false, false), 0);
@@ -2276,8 +2286,8 @@ int test_sfu_simulcast_switch(void)
 	TEST_EQ(send_vp8(&e, L1_SSRC, 301, 30000, 78, true, true), 0);
 	TEST_EQ(recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.seq, (uint16_t)(seq + 5));
-	TEST_EQ(vp8_pic(b, &h), 25);
-	TEST_EQ(e.w->c.layer_switches, 2);
+	TEST_EQ(vp8_pic(b, &h), (uint16_t)(pic + 4));
+	TEST_EQ(e.w->c.layer_switches, 3);
 
 	/* the subscriber heard of every change of layer and reason */
 	nev = poll_events(&e);
