@@ -1007,58 +1007,87 @@ static uint64_t ntp_now(void)
 	       (uint64_t)(((uint64_t)ts.tv_nsec << 32) / 1000000000u);
 }
 
-void sfu__reports_tick(struct sfu_worker *w)
+/* The reports of one transport: an RR to a publisher, SRs to a
+ * subscriber. */
+static void report(struct sfu_worker *w, struct sfu_transport *t, uint64_t ntp)
 {
-	struct sfu_transport *t;
-	uint64_t ntp = ntp_now();
 	size_t len;
 	uint8_t *slot;
 
-	for (t = w->all; t; t = t->next_all) {
+	if (t->publisher) {
+		/* RR: one report block per stream received */
+		struct rtcp_rb rb[SFU_MAX_TRACKS * SFU_MAX_LAYERS];
+		size_t n = 0;
+		for (size_t i = 0; i < SFU_MAX_TRACKS; i++) {
+			struct sfu_track *tr = t->tracks[i];
+			for (int k = 0; tr && k < tr->nlayers; k++) {
+				const struct sfu_stream *st = &tr->st[k];
+				if (!st->have_seq || !tr->ssrcs[k])
+					continue;
+				memset(&rb[n], 0, sizeof(rb[n]));
+				rb[n].ssrc = tr->ssrcs[k];
+				rb[n].ext_highest_seq = st->cycles | st->max_seq;
+				n++;
+			}
+		}
+		if (!n)
+			return;
+		slot = sfu__send_slot(w);
+		if (rtcp_rr_write(slot, SFU_MTU - 64, SFU_SSRC_SFU, rb, n, &len) == 0 &&
+		    srtps_protect_rtcp(t->srtp, slot, &len, SFU_MTU) == 0)
+			sfu__send_to(w, t, len);
+		return;
+	}
+	/* SR per forwarded stream, so receivers can map RTP time to
+	 * wall-clock time (audio/video synchronisation) */
+	for (struct sfu_out *o = t->outs; o; o = o->next_in_sub) {
+		struct rtcp_sr sr;
+		uint32_t clock = o->track->kind == SFU_AUDIO ? 48000 : 90000;
+		if (!o->started)
+			continue;
+		sr.ntp = ntp;
+		sr.rtp_ts = o->last_ts +
+			    (uint32_t)((w->now - o->last_ts_ms) * clock / 1000);
+		sr.pkt_count = o->packets;
+		sr.octet_count = o->octets;
+		slot = sfu__send_slot(w);
+		if (rtcp_sr_write(slot, SFU_MTU - 64, o->ssrc, &sr, NULL, 0, &len) == 0 &&
+		    srtps_protect_rtcp(t->srtp, slot, &len, SFU_MTU) == 0)
+			sfu__send_to(w, t, len);
+	}
+}
+
+void sfu__reports_tick(struct sfu_worker *w)
+{
+	uint64_t ntp = ntp_now();
+
+	for (struct sfu_transport *t = w->all; t; t = t->next_all)
+		if (t->srtp && t->have_peer)
+			report(w, t, ntp);
+}
+
+void sfu__reports_due(struct sfu_worker *w)
+{
+	uint64_t ntp = 0;
+
+	for (struct sfu_transport *t = w->all; t; t = t->next_all) {
 		if (!t->srtp || !t->have_peer)
 			continue;
-		if (t->publisher) {
-			/* RR: one report block per stream received */
-			struct rtcp_rb rb[SFU_MAX_TRACKS * SFU_MAX_LAYERS];
-			size_t n = 0;
-			for (size_t i = 0; i < SFU_MAX_TRACKS; i++) {
-				struct sfu_track *tr = t->tracks[i];
-				for (int k = 0; tr && k < tr->nlayers; k++) {
-					const struct sfu_stream *st = &tr->st[k];
-					if (!st->have_seq || !tr->ssrcs[k])
-						continue;
-					memset(&rb[n], 0, sizeof(rb[n]));
-					rb[n].ssrc = tr->ssrcs[k];
-					rb[n].ext_highest_seq = st->cycles | st->max_seq;
-					n++;
-				}
-			}
-			if (!n)
-				continue;
-			slot = sfu__send_slot(w);
-			if (rtcp_rr_write(slot, SFU_MTU - 64, SFU_SSRC_SFU, rb, n,
-					  &len) == 0 &&
-			    srtps_protect_rtcp(t->srtp, slot, &len, SFU_MTU) == 0)
-				sfu__send_to(w, t, len);
+		if (!t->next_report_ms) {
+			/* a phase of its own, so that a worker's reports are
+			 * spread over the period instead of sent in one burst
+			 * that delays the media of that tick */
+			uint16_t r;
+			secret_random(&r, sizeof(r));
+			t->next_report_ms = w->now + r % SFU_REPORT_MS;
+		}
+		if (w->now < t->next_report_ms)
 			continue;
-		}
-		/* SR per forwarded stream, so receivers can map RTP time to
-		 * wall-clock time (audio/video synchronisation) */
-		for (struct sfu_out *o = t->outs; o; o = o->next_in_sub) {
-			struct rtcp_sr sr;
-			uint32_t clock = o->track->kind == SFU_AUDIO ? 48000 : 90000;
-			if (!o->started)
-				continue;
-			sr.ntp = ntp;
-			sr.rtp_ts = o->last_ts +
-				    (uint32_t)((w->now - o->last_ts_ms) * clock / 1000);
-			sr.pkt_count = o->packets;
-			sr.octet_count = o->octets;
-			slot = sfu__send_slot(w);
-			if (rtcp_sr_write(slot, SFU_MTU - 64, o->ssrc, &sr, NULL, 0,
-					  &len) == 0 &&
-			    srtps_protect_rtcp(t->srtp, slot, &len, SFU_MTU) == 0)
-				sfu__send_to(w, t, len);
-		}
+		t->next_report_ms += SFU_REPORT_MS;
+		if (t->next_report_ms <= w->now)
+			t->next_report_ms = w->now + SFU_REPORT_MS;
+		if (!ntp)
+			ntp = ntp_now();
+		report(w, t, ntp);
 	}
 }

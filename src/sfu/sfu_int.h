@@ -213,6 +213,7 @@ struct sfu_transport {
 	bool fb_seen;                    /* transport-cc feedback or REMB came */
 	uint64_t next_alloc_ms;          /* next layer allocation */
 	uint64_t probe_last_ms;
+	uint64_t next_report_ms;         /* its next RR or SRs (0: no phase yet) */
 	uint32_t probe_bps;              /* padding rate of a running probe */
 	uint64_t probe_until_ms;
 	int probe_cluster;
@@ -296,7 +297,7 @@ struct sfu_worker {
 	struct srclimit *junk;           /* junk per source (transport.c) */
 	uint64_t now;
 	uint64_t now_us;                 /* arrival time of the current batch */
-	uint64_t next_report_ms, next_level_ms, next_twcc_ms, next_alloc_ms;
+	uint64_t next_level_ms, next_twcc_ms, next_alloc_ms;
 	int media_timeout_ms;
 	/* command queue from the control plane */
 	pthread_mutex_t lock;
@@ -365,7 +366,11 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		 size_t len);
 void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		  size_t len);
+/* Every transport's reports now (tests). */
 void sfu__reports_tick(struct sfu_worker *w);
+/* The reports that are due: each transport every SFU_REPORT_MS, at a
+ * phase of its own (called every tick). */
+void sfu__reports_due(struct sfu_worker *w);
 void sfu__keyframes_tick(struct sfu_worker *w);
 void sfu__nack_tick(struct sfu_worker *w);
 void sfu__levels_tick(struct sfu_worker *w);

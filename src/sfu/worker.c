@@ -639,10 +639,7 @@ static void *worker_main(void *arg)
 				w->next_level_ms = w->now + SFU_LEVEL_MS;
 				sfu__levels_tick(w);
 			}
-			if (w->now >= w->next_report_ms) {
-				w->next_report_ms = w->now + SFU_REPORT_MS;
-				sfu__reports_tick(w);
-			}
+			sfu__reports_due(w);
 			sfu__flush(w);
 			publish_counters(w);
 			if (w->tap)

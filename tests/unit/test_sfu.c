@@ -2378,3 +2378,41 @@ int test_sfu_simulcast_bandwidth(void)
 	env_close(&e);
 	return 0;
 }
+
+/* Reports in the worker's loop: each transport once per SFU_REPORT_MS, at
+ * a phase of its own (not all of a worker's in one tick). */
+int test_sfu_reports_spread(void)
+{
+	struct env e;
+	struct sfu_transport *pub, *sub;
+	uint8_t b[PKT];
+	size_t n;
+	struct rtp_hdr h;
+	int at_pub = 0, at_sub = 0;
+
+	TEST_EQ(scene(&e, &pub, &sub), 0);
+	for (int i = 0; i < 3; i++) {
+		struct rtpb r = rtp_video((uint16_t)(100 + i), 3000u * (uint32_t)i, 100);
+		TEST_EQ(send_rtp(&e, PUB, &r), 0);
+	}
+	sfu__flush(e.w);
+	for (int i = 0; i < 3; i++)
+		TEST_EQ(recv_rtp(&e, SUB, b, &n, &h), 0);
+	/* two periods of 10 ms ticks */
+	for (int tick = 0; tick < 2 * SFU_REPORT_MS / SFU_TICK_MS; tick++) {
+		e.w->now += SFU_TICK_MS;
+		sfu__reports_due(e.w);
+		sfu__flush(e.w);
+		while (recv_wait(e.fd[PUB], b, sizeof(b), 0) > 0)
+			at_pub++;
+		while (recv_wait(e.fd[SUB], b, sizeof(b), 0) > 0)
+			at_sub++;
+	}
+	TEST_EQ(at_pub, 2);
+	TEST_EQ(at_sub, 2);
+	TEST_ASSERT(pub->next_report_ms > e.w->now);
+	TEST_ASSERT(sub->next_report_ms > e.w->now);
+	TEST_ASSERT(pub->next_report_ms <= e.w->now + SFU_REPORT_MS);
+	env_close(&e);
+	return 0;
+}
