@@ -806,9 +806,11 @@ static int view_entry(json_t *e, unsigned long *index, unsigned *width,
 	    json_integer_value(w) < 0 || json_integer_value(w) > VIEW_MAX_PIXELS ||
 	    json_integer_value(h) < 0 || json_integer_value(h) > VIEW_MAX_PIXELS)
 		return -EINVAL;
+	if (mid[1] < '0' || mid[1] > '9') /* strtoul would take " +3" */
+		return -EINVAL;
 	errno = 0;
 	*index = strtoul(mid + 1, &end, 10);
-	if (*end || end == mid + 1 || mid[1] == '-' || errno || *index >= MEDIA_MAX_SUBS)
+	if (*end || errno || *index >= MEDIA_MAX_SUBS)
 		return -EINVAL;
 	*width = (unsigned)json_integer_value(w);
 	*height = (unsigned)json_integer_value(h);

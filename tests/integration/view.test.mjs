@@ -25,6 +25,8 @@ test('view: members only, entries checked, well-formed views accepted', async ()
 		{ tiles: [{ mid: 'x0', width: 320, height: 180 }] },
 		{ tiles: [{ mid: 's', width: 320, height: 180 }] },
 		{ tiles: [{ mid: 's-1', width: 320, height: 180 }] },
+		{ tiles: [{ mid: 's +1', width: 320, height: 180 }] },
+		{ tiles: [{ mid: 's1x', width: 320, height: 180 }] },
 		{ tiles: [{ mid: 's99999999999999999999', width: 320, height: 180 }] },
 		{ tiles: [{ mid: 's0', width: -1, height: 180 }] },
 		{ tiles: [{ mid: 's0', width: 320, height: 8193 }] },
