@@ -380,7 +380,11 @@ function evaluate({ soakSamples, soakEndAt, episodes, recoveries, finalExit }) {
 		!crashed(g.from, g.at) && !crashed(p.index, g.at)).map((g) => ({ to: p.index, ...g })));
 	const worstGap = steadyGaps.reduce((w, g) => (g.server > (w?.server ?? -1) ? g : w), null);
 	const gaps = { over250ms: steadyGaps.length, worstServerMs: worstGap?.server ?? 0, worstMs: worstGap?.ms ?? 0,
-		lostInWorst: worstGap?.lost ?? 0 };
+		lostInWorst: worstGap?.lost ?? 0, withLoss: steadyGaps.filter((g) => g.lost > 0).length,
+		// on the server's account, ms: how many in each range
+		serverMs: { '<250': 0, '250-500': 0, '500-1000': 0, '>=1000': 0 } };
+	for (const g of steadyGaps)
+		gaps.serverMs[g.server < 250 ? '<250' : g.server < 500 ? '250-500' : g.server < 1000 ? '500-1000' : '>=1000']++;
 	if (!reconnect.count) failures.push('no churning participant reconnected');
 	else if (!(gaps.worstServerMs < reconnect.medianMs))
 		failures.push(`a steady participant's media stopped for ${gaps.worstServerMs} ms, longer than a reconnect (${reconnect.medianMs} ms)`);
