@@ -1007,6 +1007,19 @@ static uint64_t ntp_now(void)
 	       (uint64_t)(((uint64_t)ts.tv_nsec << 32) / 1000000000u);
 }
 
+enum {
+	SFU_SR_BYTES = 1000,          /* a compound packet of SRs stays under
+				       * this (plus SRTCP's overhead: well
+				       * within any path MTU) */
+};
+
+static void send_rtcp_slot(struct sfu_worker *w, struct sfu_transport *t,
+			   uint8_t *slot, size_t len)
+{
+	if (srtps_protect_rtcp(t->srtp, slot, &len, SFU_MTU) == 0)
+		sfu__send_to(w, t, len);
+}
+
 /* The reports of one transport: an RR to a publisher, SRs to a
  * subscriber. */
 static void report(struct sfu_worker *w, struct sfu_transport *t, uint64_t ntp)
@@ -1039,10 +1052,16 @@ static void report(struct sfu_worker *w, struct sfu_transport *t, uint64_t ntp)
 		return;
 	}
 	/* SR per forwarded stream, so receivers can map RTP time to
-	 * wall-clock time (audio/video synchronisation) */
+	 * wall-clock time (audio/video synchronisation); as many as fit in
+	 * one compound packet (RFC 3550 §6.1), one protect and one datagram
+	 * for each SFU_SR_BYTES of them */
+	slot = NULL;
+	len = 0;
 	for (struct sfu_out *o = t->outs; o; o = o->next_in_sub) {
 		struct rtcp_sr sr;
 		uint32_t clock = o->track->kind == SFU_AUDIO ? 48000 : 90000;
+		size_t n;
+
 		if (!o->started)
 			continue;
 		sr.ntp = ntp;
@@ -1050,11 +1069,20 @@ static void report(struct sfu_worker *w, struct sfu_transport *t, uint64_t ntp)
 			    (uint32_t)((w->now - o->last_ts_ms) * clock / 1000);
 		sr.pkt_count = o->packets;
 		sr.octet_count = o->octets;
-		slot = sfu__send_slot(w);
-		if (rtcp_sr_write(slot, SFU_MTU - 64, o->ssrc, &sr, NULL, 0, &len) == 0 &&
-		    srtps_protect_rtcp(t->srtp, slot, &len, SFU_MTU) == 0)
-			sfu__send_to(w, t, len);
+		if (!slot)
+			slot = sfu__send_slot(w);
+		if (rtcp_sr_write(slot + len, SFU_MTU - 64 - len, o->ssrc, &sr, NULL,
+				  0, &n) != 0)
+			continue;
+		len += n;
+		if (len + n > SFU_SR_BYTES) {
+			send_rtcp_slot(w, t, slot, len);
+			slot = NULL;
+			len = 0;
+		}
 	}
+	if (slot && len)
+		send_rtcp_slot(w, t, slot, len);
 }
 
 void sfu__reports_tick(struct sfu_worker *w)

@@ -2380,7 +2380,8 @@ int test_sfu_simulcast_bandwidth(void)
 }
 
 /* Reports in the worker's loop: each transport once per SFU_REPORT_MS, at
- * a phase of its own (not all of a worker's in one tick). */
+ * a phase of its own (not all of a worker's in one tick), a subscriber's
+ * SRs in one compound packet. */
 int test_sfu_reports_spread(void)
 {
 	struct env e;
@@ -2395,18 +2396,38 @@ int test_sfu_reports_spread(void)
 		struct rtpb r = rtp_video((uint16_t)(100 + i), 3000u * (uint32_t)i, 100);
 		TEST_EQ(send_rtp(&e, PUB, &r), 0);
 	}
+	{
+		/* audio too (its SSRC learned from the MID): two streams */
+		struct rtpb r = { .pt = PT_OPUS, .seq = 7, .ts = 960, .ssrc = A_SSRC,
+				  .mid = "a0", .level = 30, .plen = 60 };
+		TEST_EQ(send_rtp(&e, PUB, &r), 0);
+	}
 	sfu__flush(e.w);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		TEST_EQ(recv_rtp(&e, SUB, b, &n, &h), 0);
 	/* two periods of 10 ms ticks */
 	for (int tick = 0; tick < 2 * SFU_REPORT_MS / SFU_TICK_MS; tick++) {
+		long got;
 		e.w->now += SFU_TICK_MS;
 		sfu__reports_due(e.w);
 		sfu__flush(e.w);
 		while (recv_wait(e.fd[PUB], b, sizeof(b), 0) > 0)
 			at_pub++;
-		while (recv_wait(e.fd[SUB], b, sizeof(b), 0) > 0)
+		while ((got = recv_wait(e.fd[SUB], b, sizeof(b), 0)) > 0) {
+			/* one compound packet with both streams' SRs */
+			struct rtcp_iter it;
+			struct rtcp_pkt pkt;
+			int srs = 0;
+			n = (size_t)got;
+			TEST_EQ(srtps_unprotect_rtcp(e.b[SUB], b, &n), 0);
+			rtcp_iter_init(&it, b, n);
+			while (rtcp_next(&it, &pkt) == 1) {
+				TEST_EQ(pkt.type, RTCP_SR);
+				srs++;
+			}
+			TEST_EQ(srs, 2);
 			at_sub++;
+		}
 	}
 	TEST_EQ(at_pub, 2);
 	TEST_EQ(at_sub, 2);
