@@ -42,7 +42,7 @@ static const struct conf_opt opts[] = {
 	I(media_port, 10000, 0, 65535, "first UDP port for media, one per worker (0: any free ports, for tests)"),
 	I(media_workers, 0, 0, 64, "media worker threads (0: one per core)"),
 	I(media_timeout, 15, 2, 3600, "seconds without ICE consent before a participant's media counts as lost"),
-	I(ws_max_message, 262144, 1024, 16777216, "largest signaling message, bytes"),
+	I(ws_max_message, 524288, 1024, 16777216, "largest signaling message, bytes (the largest SDP, 384 KiB, with its JSON escaping)"),
 	I(ws_rate, 50, 1, 100000, "signaling messages per second per connection"),
 	I(ws_burst, 100, 1, 100000, "signaling burst per connection"),
 	I(ws_conns_per_ip, 20, 1, 100000, "open WebSocket connections per address"),

@@ -16,7 +16,7 @@ test('hello -> welcome with version and limits; ping -> pong with the same id', 
 	assert.match(w.server, /^conclave\//);
 	assert.deepEqual(Object.keys(w.limits).sort(), ['burst', 'max_message_bytes', 'messages_per_second']);
 	for (const v of Object.values(w.limits)) assert.ok(Number.isInteger(v) && v > 0, JSON.stringify(w.limits));
-	assert.equal(w.limits.max_message_bytes, 262144, 'default --ws-max-message');
+	assert.equal(w.limits.max_message_bytes, 524288, 'default --ws-max-message');
 
 	for (const id of [0, 1, 42, 9007199254740991]) {
 		c.send({ type: 'ping', id });
