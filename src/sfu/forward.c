@@ -250,7 +250,8 @@ void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
 }
 
 /* The layers its subscribers forward or wait for (layer 0 if none). */
-static unsigned layers_in_use(const struct sfu_track *tr)
+static unsigned layers_in_use(const struct sfu_worker *w,
+			      const struct sfu_track *tr)
 {
 	unsigned mask = 0;
 	for (const struct sfu_out *o = tr->outs; o; o = o->next_in_track) {
@@ -258,6 +259,10 @@ static unsigned layers_in_use(const struct sfu_track *tr)
 			mask |= 1u << o->map.layer;
 		if (o->target >= 0)
 			mask |= 1u << o->target;
+		/* a viewer that shows nothing yet starts at the lowest layer
+		 * that flows (forward_video) */
+		if (o->map.layer < 0 && o->target >= 0)
+			mask |= 1u << sfu__start_layer(w, o);
 	}
 	return mask ? mask : 1u;
 }
@@ -269,7 +274,7 @@ void sfu__request_keyframe(struct sfu_worker *w, uint32_t track, bool now)
 
 	if (!tr)
 		return;
-	mask = layers_in_use(tr);
+	mask = layers_in_use(w, tr);
 	for (int k = 0; k < tr->nlayers; k++)
 		if (mask & (1u << k))
 			sfu__want_keyframe(w, tr, k, now);
@@ -578,6 +583,7 @@ static void switch_to(struct sfu_worker *w, struct sfu_out *o, int layer,
 		m->pic_off = m->tl0_off = 0;
 		o->last_seq = (uint16_t)(h->seq + m->seq_off - 1);
 		o->started = true;
+		o->started_ms = w->now;
 	} else {
 		/* time goes on by what passed since the last packet sent (at
 		 * least one tick of the clock: a new frame) */
@@ -960,6 +966,14 @@ static int out_layer(const struct sfu_out *o)
 	return o->target >= 0 ? o->target : 0;
 }
 
+/* A subscriber that has not been able to decode since it started (its
+ * first key frame may have been encrypted under a key it could not have
+ * yet): its requests pass the 1 s throttle (SFU_PLI_MIN_MS only). */
+static bool new_viewer(const struct sfu_worker *w, const struct sfu_out *o)
+{
+	return !o->started || w->now - o->started_ms < SFU_NEW_VIEWER_MS;
+}
+
 void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		  size_t len)
 {
@@ -983,14 +997,15 @@ void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 			w->c.pli_in++;
 			o = out_by_ssrc(t, pkt.media_ssrc);
 			if (o)
-				sfu__want_keyframe(w, o->track, out_layer(o), false);
+				sfu__want_keyframe(w, o->track, out_layer(o),
+						   new_viewer(w, o));
 		} else if (rtcp_fir_count(&pkt) > 0) {
 			w->c.pli_in++;
 			for (int i = 0; i < rtcp_fir_count(&pkt); i++)
 				if (rtcp_fir_entry(&pkt, (unsigned)i, &fir) == 0 &&
 				    (o = out_by_ssrc(t, fir.ssrc)))
 					sfu__want_keyframe(w, o->track, out_layer(o),
-							   false);
+							   new_viewer(w, o));
 		} else {
 			sfu__congestion_remb(w, t, &pkt);
 		}

@@ -55,6 +55,10 @@ enum {
 				      * stream: a whole 2.4 Mbit/s video stream */
 	SFU_RTX_BURST = 100,
 	SFU_PLI_MIN_MS = 100,        /* even "now" requests are this far apart */
+	SFU_NEW_VIEWER_MS = 3000,    /* a viewer's key frame requests are "now"
+				      * this long after its first packet: the
+				      * first key frames may be undecryptable
+				      * until it holds the group's new key */
 	SFU_TWCC_MS = 50,            /* transport-cc feedback period (libwebrtc
 				      * sends it every 50-100 ms as well) */
 	SFU_TWCC_MAX = 512,          /* packets reported in one feedback */
@@ -119,6 +123,7 @@ struct sfu_out {
 	uint8_t audio_level_id;
 	uint8_t twcc_id;                 /* subscriber's transport-cc ext id */
 	bool started;
+	uint64_t started_ms;             /* first packet forwarded */
 	struct sfu_map map, prev;        /* current mapping, and the one before
 					  * the last switch (for late NACKs) */
 	int8_t view;                     /* highest layer the view wants, or
@@ -384,6 +389,9 @@ void sfu__set_view(struct sfu_worker *w, uint32_t transport, uint32_t track,
  * period), asks for key frames and reports changes. */
 void sfu__allocate(struct sfu_worker *w, struct sfu_transport *sub);
 void sfu__alloc_tick(struct sfu_worker *w);
+/* The layer a viewer that shows nothing yet starts with: the lowest that
+ * flows, up to its target (else the target). */
+int sfu__start_layer(const struct sfu_worker *w, const struct sfu_out *o);
 /* Bitrate of a layer: measured, or the nominal one while not flowing. */
 uint32_t sfu__layer_bps(const struct sfu_worker *w, const struct sfu_track *tr,
 			int layer);

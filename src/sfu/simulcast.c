@@ -87,6 +87,14 @@ uint32_t sfu__layer_bps(const struct sfu_worker *w, const struct sfu_track *tr,
 	return tr->nlayers > 1 ? nominal_bps[layer] : SFU_NOMINAL_SINGLE_BPS;
 }
 
+int sfu__start_layer(const struct sfu_worker *w, const struct sfu_out *o)
+{
+	for (int k = 0; k <= o->target && k < o->track->nlayers; k++)
+		if (flowing(w, o->track, k))
+			return k;
+	return o->target;
+}
+
 static uint32_t audio_bps(const struct sfu_worker *w, const struct sfu_track *tr)
 {
 	if (!flowing(w, tr, 0))
@@ -173,9 +181,14 @@ static void set_target(struct sfu_worker *w, struct sfu_out *o, int layer)
 	 * wait out the publisher's throttle (SFU_PLI_MIN_MS only); a switch
 	 * between layers asks with the next tick, within the throttle
 	 * (SFU_PLI_INTERVAL_MS) */
-	if (o->map.layer < 0 && o->track->nlayers > 1)
+	if (o->map.layer < 0 && o->track->nlayers > 1) {
+		/* and of the lowest layer that flows, so the picture starts
+		 * at once and moves up at the target's key frame */
+		int start = sfu__start_layer(w, o);
 		sfu__want_keyframe(w, o->track, layer, true);
-	else
+		if (start >= 0 && start != layer)
+			sfu__want_keyframe(w, o->track, start, true);
+	} else
 		o->track->st[layer].pli_pending = true;
 }
 

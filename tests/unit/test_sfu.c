@@ -1122,6 +1122,13 @@ int test_sfu_pli_throttle(void)
 	tv = pub->tracks[0];
 	/* subscribing to video left a request pending */
 	TEST_ASSERT(tv->st[0].pli_pending);
+	/* an established viewer (a new one's requests pass the 1 s
+	 * throttle: sfu_pli_new_viewer) */
+	for (struct sfu_out *o = sub->outs; o; o = o->next_in_sub)
+		if (o->track == tv) {
+			o->started = true;
+			o->started_ms = T0 - SFU_NEW_VIEWER_MS;
+		}
 	e.w->now = T0 + 100;
 	t1 = e.w->now;
 	TEST_EQ(send_pli(&e, SUB, SV_SSRC), 0);
@@ -2434,6 +2441,31 @@ int test_sfu_reports_spread(void)
 	TEST_ASSERT(pub->next_report_ms > e.w->now);
 	TEST_ASSERT(sub->next_report_ms > e.w->now);
 	TEST_ASSERT(pub->next_report_ms <= e.w->now + SFU_REPORT_MS);
+	env_close(&e);
+	return 0;
+}
+
+/* A viewer in its first SFU_NEW_VIEWER_MS asks with SFU_PLI_MIN_MS
+ * between requests, not SFU_PLI_INTERVAL_MS: its first key frames may
+ * have come under a key it did not hold yet. */
+int test_sfu_pli_new_viewer(void)
+{
+	struct env e;
+	struct sfu_transport *pub, *sub;
+	int count, total = 0;
+
+	TEST_EQ(scene(&e, &pub, &sub), 0);
+	e.w->now = T0 + 100;
+	for (int i = 0; i < 10; i++) {
+		TEST_EQ(send_pli(&e, SUB, SV_SSRC), 0);
+		sfu__keyframes_tick(e.w);
+		sfu__flush(e.w);
+		TEST_EQ(plis_at_pub(&e, &count), 0);
+		total += count;
+		e.w->now += SFU_PLI_MIN_MS / 2;
+	}
+	/* 10 requests over 500 ms: one every SFU_PLI_MIN_MS */
+	TEST_ASSERT(total >= 4 && total <= 6);
 	env_close(&e);
 	return 0;
 }
