@@ -80,6 +80,10 @@ if [ "${1:-}" = --table ]; then
       for (i = 1; i <= n; i++) {
         t = order[i]; left = goal - cpu[t]; if (left < 0) left = 0
         execs = ex[t] >= 1e6 ? sprintf("%.1f M", ex[t] / 1e6) : sprintf("%.0f k", ex[t] / 1e3)
+        # the seed corpus as it is now (the last turn may predate a merge)
+        cmd = "find fuzz/corpus/" t " -type f -printf \"%s\\n\" 2>/dev/null | awk \"{ n++; s += \\$1 } END { print n + 0, s + 0 }\""
+        if ((cmd | getline line) > 0) { split(line, fb, " "); files[t] = fb[1]; bytes[t] = fb[2] }
+        close(cmd)
         printf "| %s | %d | %d min %02d s | %s | %d | %d | %d files, %.0f KB | %d | %d min %02d s |\n",
           t, turns[t], cpu[t] / 60, cpu[t] % 60, execs, cov[t], ft[t],
           files[t], bytes[t] / 1000, cr[t], left / 60, left % 60
