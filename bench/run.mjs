@@ -61,13 +61,17 @@ const SMOKE = env.BENCH_SMOKE === '1' || process.argv.includes('--smoke');
 if (!env.CONCLAVE_NETNS) {
 	// the namespace is made and removed by scripts/netns.sh around us
 	const r = spawnSync(path.join(REPO, 'scripts/netns.sh'), [process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-		{ stdio: 'inherit', env: { ...env, BENCH_SMOKE: SMOKE ? '1' : env.BENCH_SMOKE ?? '' } });
+		{ stdio: 'inherit', env: { ...env, BENCH_SMOKE: SMOKE ? '1' : env.BENCH_SMOKE ?? '',
+			NETNS_SERVER: env.BENCH_TOPOLOGY === 'shared' ? '0' : '1' } });
 	process.exit(r.status ?? 1);
 }
 
 const SERVER_IP = env.CONCLAVE_TEST_ADDR ?? '10.77.0.1';
 const CLIENT_IP = '10.77.0.2';
 const SERVER_CPU = 0, GEN_CPU = 1;
+// the server's own namespace (scripts/netns.sh NETNS_SERVER=1), or '' when
+// the server shares the load generator's (BENCH_TOPOLOGY=shared)
+const SERVER_NS = env.CONCLAVE_SERVER_NETNS ?? '';
 const BUILD = path.join(REPO, 'build');
 const LOADGEN = path.join(BUILD, 'bench/loadgen');
 const CONCLAVE = env.CONCLAVE_BIN ?? path.join(BUILD, 'conclave');
@@ -186,6 +190,9 @@ async function runOnce(serverName, sc, rep) {
 			await p.part.publish();
 			lg.sending(p.part.pubId, true);
 		});
+		// Janus lets nobody subscribe to a feed before its publisher's
+		// DTLS-SRTP is up ("No such feed")
+		await Promise.all(pubs.map((p) => lg.waitUp(p.part.pubId, 30000)));
 		// then the subscribers (conclave offers them every track by itself;
 		// Janus needs a subscriber handle per participant)
 		const subs = parts.filter((p) => p.o.subscribe);
@@ -227,7 +234,7 @@ async function runOnce(serverName, sc, rep) {
 		// --- the measured window
 		const fwd0 = await srv.forwarded();
 		const e0 = await srv.sendErrors();
-		const d0 = udpDrops();
+		const d0 = udpDrops(srv.pid);
 		const k0 = coreTimes();
 		const s0 = procStat(srv.pid), g0 = procStat(lg.pid), n0 = procStat(process.pid);
 		const markUs = await lg.mark();
@@ -236,7 +243,7 @@ async function runOnce(serverName, sc, rep) {
 		const s1 = procStat(srv.pid), g1 = procStat(lg.pid), n1 = procStat(process.pid);
 		const fwd1 = await srv.forwarded();
 		const e1 = await srv.sendErrors();
-		const d1 = udpDrops();
+		const d1 = udpDrops(srv.pid);
 		const k1 = coreTimes();
 		// packets sent before `stop` may still be on their way (a stalled
 		// core holds them in socket buffers): wait until the counts settle
@@ -361,16 +368,19 @@ function coreTimes() {
 	return out;
 }
 
-/** Receive-buffer drops per side, from /proc/net/udp of this namespace. */
-function udpDrops() {
+/** Receive-buffer drops per side, from /proc/net/udp of each side's namespace. */
+function udpDrops(serverPid) {
 	let server = 0, gen = 0;
-	for (const line of fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
-		const f = line.trim().split(/\s+/);
-		if (f.length < 13) continue;
-		const drops = Number(f[f.length - 1]);
-		if (f[1].startsWith('02004D0A:')) gen += drops; // 10.77.0.2, little-endian hex
-		else server += drops;
-	}
+	const files = SERVER_NS ? ['/proc/net/udp', `/proc/${serverPid}/net/udp`] : ['/proc/net/udp'];
+	for (const file of files)
+		for (const line of fs.readFileSync(file, 'utf8').split('\n').slice(1)) {
+			const f = line.trim().split(/\s+/);
+			if (f.length < 13) continue;
+			const drops = Number(f[f.length - 1]);
+			const ours = file === '/proc/net/udp';
+			if (f[1].startsWith('02004D0A:')) { if (ours) gen += drops; } // 10.77.0.2, little-endian hex
+			else if (!ours || !SERVER_NS) server += drops;
+		}
 	return { server, gen };
 }
 
@@ -409,11 +419,24 @@ async function main() {
 		if (!fs.existsSync(p)) throw new Error(`no ${what} at ${p}: run make build/conclave build/bench/loadgen`);
 	if (cfg.servers.includes('janus') && !janusBinary())
 		throw new Error('Janus is not installed: apt-get install janus (make bench installs it through scripts/deps.sh bench)');
-	// Janus forces its packets out of the veth (IP_UNICAST_IF) though both
-	// ends live here: accept a local source address arriving on it
-	execFileSync('sysctl', ['-q', '-w', 'net.ipv4.conf.all.accept_local=1', 'net.ipv4.conf.cv0.accept_local=1',
-		'net.ipv4.conf.cv1.accept_local=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.cv0.rp_filter=0',
-		'net.ipv4.conf.cv1.rp_filter=0']);
+	if (SERVER_NS) {
+		// two hosts joined by the veth: each side's receive path (the
+		// softirq that puts a datagram into a socket and wakes its reader)
+		// runs on that side's core, steered there by RPS, and is not
+		// charged to whoever sent the datagram
+		if (env.BENCH_RPS !== '0') {
+			execFileSync('ip', ['netns', 'exec', SERVER_NS, 'sh', '-c',
+				`echo ${1 << SERVER_CPU} > /sys/class/net/cv0/queues/rx-0/rps_cpus`]);
+			fs.writeFileSync('/sys/class/net/cv1/queues/rx-0/rps_cpus', `${1 << GEN_CPU}\n`);
+		}
+	} else {
+		// both ends in one namespace (BENCH_TOPOLOGY=shared): Janus forces
+		// its packets out of the veth (IP_UNICAST_IF) though both ends live
+		// here: accept a local source address arriving on it
+		execFileSync('sysctl', ['-q', '-w', 'net.ipv4.conf.all.accept_local=1', 'net.ipv4.conf.cv0.accept_local=1',
+			'net.ipv4.conf.cv1.accept_local=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.cv0.rp_filter=0',
+			'net.ipv4.conf.cv1.rp_filter=0']);
+	}
 	execFileSync('taskset', ['-p', '-c', String(GEN_CPU), String(process.pid)], { stdio: 'ignore' });
 	try { os.setPriority(-20); } catch { /* not root: keep going */ }
 	const jitter = {};
@@ -450,7 +473,8 @@ async function main() {
 		}
 	}
 	if (!SMOKE) jitter.after = jitterProbe(5);
-	const out = { smoke: SMOKE, partial: PARTIAL, jitter, started: started.toISOString(), finished: new Date().toISOString(), cfg, machine: machine(),
+	const topology = SERVER_NS ? (env.BENCH_RPS === '0' ? 'veth' : 'veth+rps') : 'shared';
+	const out = { smoke: SMOKE, partial: PARTIAL, jitter, topology, started: started.toISOString(), finished: new Date().toISOString(), cfg, machine: machine(),
 		scenarios: Object.fromEntries(cfg.scenarios.map((n) => { const s = scenario(n); return [n, { label: s.label, about: s.about, kind: s.kind, n: s.n }]; })),
 		stopped: Object.fromEntries(stopped), results };
 	fs.mkdirSync(path.join(BUILD, 'bench'), { recursive: true });

@@ -45,7 +45,7 @@ export class ConclaveServer {
 			// one address runs every simulated participant
 			'--ws-conns-per-ip', '5000', '--knock-per-minute', '100000',
 			'--ws-rate', '1000', '--ws-burst', '2000'];
-		const [cmd, full] = pinned(this.bin, args, this.cpus);
+		const [cmd, full] = pinned(this.bin, args, this.cpus, { netns: process.env.CONCLAVE_SERVER_NETNS });
 		this.log = fs.openSync(this.logFile ?? '/dev/null', 'a');
 		this.proc = spawn(cmd, full, { stdio: ['ignore', this.log, this.log] });
 		this.exited = new Promise((r) => this.proc.on('exit', (code, sig) => { this.exitInfo = { code, sig }; r(this.exitInfo); }));

@@ -77,7 +77,7 @@ admin: {
 }
 `);
 		const args = ['-C', path.join(dir, 'janus.jcfg'), '-F', dir, '--disable-colors'];
-		const [cmd, full] = pinned(this.bin, args, this.cpus);
+		const [cmd, full] = pinned(this.bin, args, this.cpus, { netns: process.env.CONCLAVE_SERVER_NETNS });
 		this.log = fs.openSync(this.logFile ?? '/dev/null', 'a');
 		this.proc = spawn(cmd, full, { stdio: ['ignore', this.log, this.log] });
 		this.exited = new Promise((r) => this.proc.on('exit', (code, sig) => { this.exitInfo = { code, sig }; r(this.exitInfo); }));

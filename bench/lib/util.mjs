@@ -94,9 +94,11 @@ export function quantiles(xs) {
  * The command line that runs `cmd` pinned to `cpus` at the highest
  * priority (nice -20), so a machine shared with other work disturbs the
  * measured processes as little as possible. The pid of the spawned process
- * is the program's own (nice and taskset exec it).
+ * is the program's own (ip netns exec, nice and taskset exec it). A server
+ * runs in the server namespace when there is one (scripts/netns.sh,
+ * NETNS_SERVER=1; `netns` is its name).
  */
-export function pinned(cmd, args, cpus) {
-	if (cpus == null) return [cmd, args];
-	return ['nice', ['-n', '-20', 'taskset', '-c', String(cpus), cmd, ...args]];
+export function pinned(cmd, args, cpus, { netns } = {}) {
+	const run = cpus == null ? [cmd, args] : ['nice', ['-n', '-20', 'taskset', '-c', String(cpus), cmd, ...args]];
+	return netns ? ['ip', ['netns', 'exec', netns, run[0], ...run[1]]] : run;
 }
