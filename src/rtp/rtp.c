@@ -278,15 +278,12 @@ void rtp_set_marker(uint8_t *p, bool marker)
  * Parses the descriptor and also reports where the picture id and
  * TL0PICIDX live, for the in-place rewriters.
  */
-static int vp8_parse(const uint8_t *b, size_t len, struct rtp_vp8 *o,
-		     size_t *picid_off, size_t *tl0_off)
+static int vp8_parse(const uint8_t *b, size_t len, struct rtp_vp8 *o)
 {
 	struct cur c = cur_make(b, len);
 	uint8_t d, x = 0, v;
 
 	memset(o, 0, sizeof(*o));
-	*picid_off = 0;
-	*tl0_off = 0;
 	if (cur_u8(&c, &d))
 		return -EBADMSG;
 	o->x = (d & VP8_X) != 0;
@@ -297,7 +294,7 @@ static int vp8_parse(const uint8_t *b, size_t len, struct rtp_vp8 *o,
 		return -EBADMSG;
 	if (x & VP8_I) {
 		o->has_picture_id = true;
-		*picid_off = c.pos;
+		o->picture_id_at = (uint8_t)c.pos;
 		if (cur_u8(&c, &v))
 			return -EBADMSG;
 		if (v & VP8_M) {
@@ -312,7 +309,7 @@ static int vp8_parse(const uint8_t *b, size_t len, struct rtp_vp8 *o,
 	}
 	if (x & VP8_L) {
 		o->has_tl0picidx = true;
-		*tl0_off = c.pos;
+		o->tl0picidx_at = (uint8_t)c.pos;
 		if (cur_u8(&c, &o->tl0picidx))
 			return -EBADMSG;
 	}
@@ -339,8 +336,7 @@ static int vp8_parse(const uint8_t *b, size_t len, struct rtp_vp8 *o,
 int rtp_vp8_parse(const uint8_t *payload, size_t len, struct rtp_vp8 *out)
 {
 	struct rtp_vp8 d;
-	size_t po, to;
-	int err = vp8_parse(payload, len, &d, &po, &to);
+	int err = vp8_parse(payload, len, &d);
 
 	if (err)
 		return err;
@@ -348,37 +344,52 @@ int rtp_vp8_parse(const uint8_t *payload, size_t len, struct rtp_vp8 *out)
 	return 0;
 }
 
+void rtp_vp8_set_picture_id(uint8_t *payload, const struct rtp_vp8 *d,
+			    uint16_t picture_id)
+{
+	uint8_t *at = payload + d->picture_id_at;
+
+	if (!d->has_picture_id)
+		return;
+	if (d->picture_id_15bit) {
+		at[0] = (uint8_t)(VP8_M | ((picture_id >> 8) & 0x7F));
+		at[1] = (uint8_t)picture_id;
+	} else {
+		at[0] = (uint8_t)(picture_id & RTP_VP8_PICID_7BIT_MAX);
+	}
+}
+
+void rtp_vp8_set_tl0picidx(uint8_t *payload, const struct rtp_vp8 *d,
+			   uint8_t tl0picidx)
+{
+	if (d->has_tl0picidx)
+		payload[d->tl0picidx_at] = tl0picidx;
+}
+
 int rtp_vp8_rewrite_picture_id(uint8_t *payload, size_t len,
 			       uint16_t picture_id)
 {
 	struct rtp_vp8 d;
-	size_t po, to;
-	int err = vp8_parse(payload, len, &d, &po, &to);
+	int err = vp8_parse(payload, len, &d);
 
 	if (err)
 		return err;
 	if (!d.has_picture_id)
 		return -ENOENT;
-	if (d.picture_id_15bit) {
-		payload[po] = (uint8_t)(VP8_M | ((picture_id >> 8) & 0x7F));
-		payload[po + 1] = (uint8_t)picture_id;
-	} else {
-		payload[po] = (uint8_t)(picture_id & RTP_VP8_PICID_7BIT_MAX);
-	}
+	rtp_vp8_set_picture_id(payload, &d, picture_id);
 	return 0;
 }
 
 int rtp_vp8_rewrite_tl0picidx(uint8_t *payload, size_t len, uint8_t tl0picidx)
 {
 	struct rtp_vp8 d;
-	size_t po, to;
-	int err = vp8_parse(payload, len, &d, &po, &to);
+	int err = vp8_parse(payload, len, &d);
 
 	if (err)
 		return err;
 	if (!d.has_tl0picidx)
 		return -ENOENT;
-	payload[to] = tl0picidx;
+	rtp_vp8_set_tl0picidx(payload, &d, tl0picidx);
 	return 0;
 }
 

@@ -183,6 +183,8 @@ struct rtp_vp8 {
 	uint8_t keyidx;        /* 0..31 */
 	size_t desc_len;       /* descriptor length; VP8 payload follows */
 	bool is_keyframe;      /* S=1, PID=0 and P bit of payload header 0 */
+	uint8_t picture_id_at; /* offsets in the payload (valid when present) */
+	uint8_t tl0picidx_at;
 };
 
 /*
@@ -202,6 +204,17 @@ int rtp_vp8_rewrite_picture_id(uint8_t *payload, size_t len,
 
 /* Rewrites TL0PICIDX in place. Returns 0, -EBADMSG or -ENOENT (absent). */
 int rtp_vp8_rewrite_tl0picidx(uint8_t *payload, size_t len, uint8_t tl0picidx);
+
+/*
+ * The same two rewrites for a payload parsed already (`d` from
+ * rtp_vp8_parse of these bytes, or of a copy at another address), so that
+ * a packet forwarded to many receivers is parsed once. Nothing is written
+ * where `d` has no such field.
+ */
+void rtp_vp8_set_picture_id(uint8_t *payload, const struct rtp_vp8 *d,
+			    uint16_t picture_id);
+void rtp_vp8_set_tl0picidx(uint8_t *payload, const struct rtp_vp8 *d,
+			   uint8_t tl0picidx);
 
 /* ---- VP9 payload descriptor (RFC 9628 §4.2) ------------------------ */
 

@@ -459,26 +459,22 @@ static size_t put_exts(struct sfu_out *o, uint8_t *out, bool have_level,
 /* VP8: the picture id and TL0PICIDX of the copy, shifted like the
  * sequence number so a layer switch looks continuous to the decoder. */
 static void rewrite_vp8(struct sfu_out *o, const struct sfu_map *m,
-			uint8_t *payload, size_t len, bool retransmit)
+			const struct rtp_vp8 *d, uint8_t *payload, bool retransmit)
 {
-	struct rtp_vp8 d;
-
-	if (rtp_vp8_parse(payload, len, &d) != 0)
-		return;
-	if (d.has_picture_id) {
-		uint16_t pic = (uint16_t)((d.picture_id + m->pic_off) & 0x7fff);
+	if (d->has_picture_id) {
+		uint16_t pic = (uint16_t)((d->picture_id + m->pic_off) & 0x7fff);
 		if (m->pic_off)
-			rtp_vp8_rewrite_picture_id(payload, len, pic);
+			rtp_vp8_set_picture_id(payload, d, pic);
 		if (!retransmit && (!o->have_pic ||
 				    ((pic - o->last_pic) & 0x7fff) < 0x4000)) {
 			o->last_pic = pic;
 			o->have_pic = true;
 		}
 	}
-	if (d.has_tl0picidx) {
-		uint8_t tl0 = (uint8_t)(d.tl0picidx + m->tl0_off);
+	if (d->has_tl0picidx) {
+		uint8_t tl0 = (uint8_t)(d->tl0picidx + m->tl0_off);
 		if (m->tl0_off)
-			rtp_vp8_rewrite_tl0picidx(payload, len, tl0);
+			rtp_vp8_set_tl0picidx(payload, d, tl0);
 		if (!retransmit && (!o->have_tl0 || (uint8_t)(tl0 - o->last_tl0) < 0x80)) {
 			o->last_tl0 = tl0;
 			o->have_tl0 = true;
@@ -486,11 +482,15 @@ static void rewrite_vp8(struct sfu_out *o, const struct sfu_map *m,
 	}
 }
 
+/* `vp8`: the packet's VP8 payload descriptor when the caller parsed it
+ * (once for all its copies), else NULL. */
 static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 			const struct sfu_map *m, const uint8_t *p,
-			const struct rtp_hdr *h, bool have_level, bool voice,
-			uint8_t level, bool retransmit)
+			const struct rtp_hdr *h, const struct rtp_vp8 *vp8,
+			bool have_level, bool voice, uint8_t level,
+			bool retransmit)
 {
+	struct rtp_vp8 d;
 	uint16_t out_seq;
 	struct sfu_transport *sub = o->sub;
 	uint8_t *out, pt;
@@ -520,8 +520,12 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 	put_u32(out + 8, o->ssrc);
 	hl = put_exts(o, out, have_level, voice, level, &twcc);
 	memcpy(out + hl, p + h->payload_off, h->payload_len);
-	if (o->track->codec == SFU_CODEC_VP8)
-		rewrite_vp8(o, m, out + hl, h->payload_len, retransmit);
+	if (o->track->codec == SFU_CODEC_VP8) {
+		if (!vp8 && rtp_vp8_parse(p + h->payload_off, h->payload_len, &d) == 0)
+			vp8 = &d;
+		if (vp8)
+			rewrite_vp8(o, m, vp8, out + hl, retransmit);
+	}
 	len = hl + h->payload_len;
 	if (retransmit) {
 		/* RFC 4588: a retransmission travels in the RTX stream with a
@@ -566,7 +570,7 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
  * frame, or any audio packet): the new mapping continues the sequence
  * numbers, timestamps and picture ids the subscriber has seen. */
 static void switch_to(struct sfu_worker *w, struct sfu_out *o, int layer,
-		      const uint8_t *p, const struct rtp_hdr *h)
+		      const struct rtp_hdr *h, const struct rtp_vp8 *vp8)
 {
 	struct sfu_map *m = &o->map;
 	uint32_t clock = o->track->kind == SFU_AUDIO ? 48000 : 90000;
@@ -590,16 +594,13 @@ static void switch_to(struct sfu_worker *w, struct sfu_out *o, int layer,
 		uint64_t dt = (w->now - o->last_ts_ms) * clock / 1000;
 		m->seq_off = (uint16_t)(o->last_seq + 1 - h->seq);
 		m->ts_off = o->last_ts + (uint32_t)(dt ? dt : 1) - h->ts;
-		if (o->track->codec == SFU_CODEC_VP8) {
-			struct rtp_vp8 d;
-			if (rtp_vp8_parse(p + h->payload_off, h->payload_len, &d) == 0) {
-				if (d.has_picture_id && o->have_pic)
-					m->pic_off = (uint16_t)((o->last_pic + 1 -
-								 d.picture_id) & 0x7fff);
-				if (d.has_tl0picidx && o->have_tl0)
-					m->tl0_off = (uint8_t)(o->last_tl0 + 1 -
-							       d.tl0picidx);
-			}
+		if (vp8) {
+			if (vp8->has_picture_id && o->have_pic)
+				m->pic_off = (uint16_t)((o->last_pic + 1 -
+							 vp8->picture_id) & 0x7fff);
+			if (vp8->has_tl0picidx && o->have_tl0)
+				m->tl0_off = (uint8_t)(o->last_tl0 + 1 -
+						       vp8->tl0picidx);
 		}
 		w->c.layer_switches++;
 	}
@@ -608,16 +609,14 @@ static void switch_to(struct sfu_worker *w, struct sfu_out *o, int layer,
 }
 
 /* Whether this packet starts a key frame (video payload descriptors are
- * outside the end-to-end encrypted frame; docs/media.md). */
+ * outside the end-to-end encrypted frame; docs/media.md); `vp8` is its
+ * parsed VP8 descriptor, or NULL. */
 static bool starts_keyframe(const struct sfu_track *tr, const uint8_t *p,
-			    const struct rtp_hdr *h)
+			    const struct rtp_hdr *h, const struct rtp_vp8 *vp8)
 {
-	struct rtp_vp8 d;
-
 	switch (tr->codec) {
 	case SFU_CODEC_VP8:
-		return rtp_vp8_parse(p + h->payload_off, h->payload_len, &d) == 0 &&
-		       d.is_keyframe;
+		return vp8 && vp8->is_keyframe;
 	case SFU_CODEC_VP9:
 		return rtp_vp9_is_keyframe(p + h->payload_off, h->payload_len);
 	default:
@@ -629,7 +628,8 @@ static bool starts_keyframe(const struct sfu_track *tr, const uint8_t *p,
  * layer the subscriber gets, or switched to when it is the key frame the
  * subscriber waits for. */
 static void forward_video(struct sfu_worker *w, struct sfu_out *o, int layer,
-			  bool key, const uint8_t *p, const struct rtp_hdr *h)
+			  bool key, const uint8_t *p, const struct rtp_hdr *h,
+			  const struct rtp_vp8 *vp8)
 {
 	if (o->target < 0)
 		return;
@@ -638,18 +638,18 @@ static void forward_video(struct sfu_worker *w, struct sfu_out *o, int layer,
 	 * one, and one was asked for already */
 	if (layer == o->target && o->need_key &&
 	    (key || o->track->nlayers == 1))
-		switch_to(w, o, layer, p, h);
+		switch_to(w, o, layer, h, vp8);
 	else if (o->map.layer < 0 && key && layer < o->target) {
 		/* nothing shown yet: a lower layer's key frame that comes first
 		 * starts the picture; the target's key frame is still awaited */
-		switch_to(w, o, layer, p, h);
+		switch_to(w, o, layer, h, vp8);
 		o->need_key = true;
 	}
 	/* a late packet from before the switch point would take a sequence
 	 * number the previous layer already used */
 	if (layer == o->map.layer &&
 	    (uint16_t)(h->seq + o->map.seq_off - o->map.first_seq) < 0x8000)
-		forward_one(w, o, &o->map, p, h, false, false, 127, false);
+		forward_one(w, o, &o->map, p, h, vp8, false, false, 127, false);
 }
 
 /* ---- loss recovery ------------------------------------------------------ */
@@ -779,7 +779,7 @@ static void on_nack(uint16_t out_seq, void *arg)
 		x->w->c.cache_misses++;
 		return;
 	}
-	forward_one(x->w, o, m, c->data, &h, false, false, 127, true);
+	forward_one(x->w, o, m, c->data, &h, NULL, false, false, 127, true);
 }
 
 /* ---- transport-wide congestion control feedback ------------------------- */
@@ -924,11 +924,17 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 	if (h.payload_len == 0)
 		return; /* padding-only probes end here */
 	if (tr->kind == SFU_VIDEO) {
-		key = starts_keyframe(tr, p, &h);
+		struct rtp_vp8 d, *vp8 = NULL;
+
+		/* the descriptor is read once here for every copy */
+		if (tr->codec == SFU_CODEC_VP8 &&
+		    rtp_vp8_parse(p + h.payload_off, h.payload_len, &d) == 0)
+			vp8 = &d;
+		key = starts_keyframe(tr, p, &h, vp8);
 		if (key)
 			st->last_key_ms = w->now;
 		for (o = tr->outs; o; o = o->next_in_track)
-			forward_video(w, o, (int)layer, key, p, &h);
+			forward_video(w, o, (int)layer, key, p, &h, vp8);
 		return;
 	}
 	if (tr->ext_id[SFU_EXT_AUDIO_LEVEL]) {
@@ -941,8 +947,8 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 	}
 	for (o = tr->outs; o; o = o->next_in_track) {
 		if (o->map.layer < 0)
-			switch_to(w, o, 0, p, &h);
-		forward_one(w, o, &o->map, p, &h, have_level, voice, level, false);
+			switch_to(w, o, 0, &h, NULL);
+		forward_one(w, o, &o->map, p, &h, NULL, have_level, voice, level, false);
 	}
 }
 
