@@ -69,10 +69,14 @@ _Static_assert((int)SRTPS_RTCP_OVERHEAD_GCM == TAG_GCM + SRTCP_INDEX_LEN, "GCM R
 /* The SSRCs a session has admitted: open addressing, linear probing, no
  * deletion. With GCM each holds its stream state (allocated when the SSRC
  * is admitted, freed with the set); with libsrtp2, libsrtp2 holds it. */
+struct ssrc_slot {          /* one cache line holds four */
+	uint32_t ssrc;
+	bool used;
+	struct srtp_gcm_stream *st;
+};
+
 struct ssrc_set {
-	uint32_t *ssrc;
-	struct srtp_gcm_stream **st;
-	uint8_t *used;
+	struct ssrc_slot *slot;
 	size_t slots;       /* power of two */
 	size_t n;
 	size_t max;
@@ -115,10 +119,8 @@ int srtps_init(void)
 
 static int set_init(struct ssrc_set *set, size_t slots, size_t max)
 {
-	set->ssrc = calloc(slots, sizeof(*set->ssrc));
-	set->st = calloc(slots, sizeof(*set->st));
-	set->used = calloc(slots, sizeof(*set->used));
-	if (set->ssrc == NULL || set->st == NULL || set->used == NULL)
+	set->slot = calloc(slots, sizeof(*set->slot));
+	if (set->slot == NULL)
 		return -ENOMEM;
 	set->slots = slots;
 	set->max = max;
@@ -129,16 +131,15 @@ static void set_free(struct ssrc_set *set)
 {
 	size_t i;
 
-	if (set->st != NULL) {
+	if (set->slot != NULL) {
 		for (i = 0; i < set->slots; i++) {
-			if (set->st[i] != NULL)
-				OPENSSL_cleanse(set->st[i], sizeof(*set->st[i]));
-			free(set->st[i]);
+			struct srtp_gcm_stream *st = set->slot[i].st;
+			if (st != NULL)
+				OPENSSL_cleanse(st, sizeof(*st));
+			free(st);
 		}
 	}
-	free(set->ssrc);
-	free(set->st);
-	free(set->used);
+	free(set->slot);
 }
 
 static size_t set_hash(const struct ssrc_set *set, uint32_t ssrc)
@@ -152,17 +153,17 @@ static size_t set_find(struct ssrc_set *set, uint32_t ssrc, bool *found)
 {
 	size_t i, k;
 
-	if (set->last_ok && set->ssrc[set->last] == ssrc) {
+	if (set->last_ok && set->slot[set->last].ssrc == ssrc) {
 		*found = true;
 		return set->last;
 	}
 	for (k = 0, i = set_hash(set, ssrc); k < set->slots;
 	     k++, i = (i + 1) & (set->slots - 1)) {
-		if (!set->used[i]) {
+		if (!set->slot[i].used) {
 			*found = false;
 			return i;
 		}
-		if (set->ssrc[i] == ssrc) {
+		if (set->slot[i].ssrc == ssrc) {
 			set->last = i;
 			set->last_ok = true;
 			*found = true;
@@ -178,9 +179,9 @@ static size_t set_find(struct ssrc_set *set, uint32_t ssrc, bool *found)
 static void set_add(struct ssrc_set *set, size_t i, uint32_t ssrc,
 		    struct srtp_gcm_stream *st)
 {
-	set->used[i] = 1;
-	set->ssrc[i] = ssrc;
-	set->st[i] = st;
+	set->slot[i].used = true;
+	set->slot[i].ssrc = ssrc;
+	set->slot[i].st = st;
 	set->n++;
 	set->last = i;
 	set->last_ok = true;
@@ -464,7 +465,7 @@ static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
 	n = *len;
 	if (s->gcm) {
 		if (found) {
-			st = set->st[slot];
+			st = set->slot[slot].st;
 		} else {
 			memset(&fresh, 0, sizeof(fresh));
 			st = &fresh;
