@@ -429,7 +429,10 @@ void sfu__transports_tick(struct sfu_worker *w)
 	struct sfu_transport *t;
 
 	for (t = w->all; t; t = t->next_all) {
-		if (t->dtls && dtls_conn_state(t->dtls) == DTLS_STATE_HANDSHAKING &&
+		/* a transport with SRTP keys is past its handshake: its DTLS
+		 * state is not read (a cache miss per transport and tick) */
+		if (t->dtls && !t->srtp &&
+		    dtls_conn_state(t->dtls) == DTLS_STATE_HANDSHAKING &&
 		    dtls_conn_timeout_ms(t->dtls) == 0) {
 			dtls_conn_handle_timeout(t->dtls);
 			dtls_check(w, t);
