@@ -259,10 +259,9 @@ static int offer_now(struct participant *p)
 		return 0;
 	if (!ms->sub_id)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = sdp_session_new();
 	if (!s)
 		return -ENOMEM;
-	sdp_session_init(s);
 	local_transport(m, p->room->worker, &fp, hosts, &nhosts);
 	s->sess_id = ms->sess_id;
 	s->sess_version = (uint64_t)++ms->offer_version;
@@ -598,8 +597,8 @@ int room_publish(struct participant *p, const char *sdp, size_t len,
 	if (room_sources_check(sources))
 		return -EINVAL;
 	ms = state(p);
-	offer_s = calloc(1, sizeof(*offer_s));
-	ans = calloc(1, sizeof(*ans));
+	offer_s = sdp_session_new();
+	ans = sdp_session_new();
 	if (!ms || !offer_s || !ans) {
 		rc = -ENOMEM;
 		goto out;
@@ -739,7 +738,7 @@ int room_subscribe_answer(struct participant *p, const char *sdp, size_t len,
 		return -EPERM;
 	if (version != ms->offer_version)
 		return 0; /* an answer to an older offer: a newer one is coming */
-	s = calloc(1, sizeof(*s));
+	s = sdp_session_new();
 	if (!s)
 		return -ENOMEM;
 	if ((rc = sdp_parse(sdp, len, s)))

@@ -330,6 +330,14 @@ int sdp_write(const struct sdp_session *s, struct wbuf *out);
 /* Makes s an empty session (no m-lines, origin user "-") to fill in by hand. */
 void sdp_session_init(struct sdp_session *s);
 
+/*
+ * A new empty session on the heap (sdp_session_init), for free(); NULL
+ * without memory. A session is large (SDP_MAX_MEDIA m-lines, ~9 MB) and
+ * only the m-lines in use are ever written: unlike calloc(), this touches
+ * none of the others, so a session costs the pages its description needs.
+ */
+struct sdp_session *sdp_session_new(void);
+
 /* Appends a zeroed m-line of the given kind (dir sendrecv, proto
  * "UDP/TLS/RTP/SAVPF", port SDP_DISCARD_PORT, rtcp-mux on); NULL if s
  * already has SDP_MAX_MEDIA. */

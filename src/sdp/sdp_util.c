@@ -7,6 +7,7 @@
 #include "sdp/sdp_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- character classes (shared with the writer) ------------------------ */
@@ -134,6 +135,15 @@ void sdp_session_init(struct sdp_session *s)
 	memset(s, 0, offsetof(struct sdp_session, media));
 	s->n_media = 0;
 	strcpy(s->origin_user, "-");
+}
+
+struct sdp_session *sdp_session_new(void)
+{
+	struct sdp_session *s = malloc(sizeof(*s));
+
+	if (s)
+		sdp_session_init(s);
+	return s;
 }
 
 struct sdp_media *sdp_media_add(struct sdp_session *s, enum sdp_kind kind)
