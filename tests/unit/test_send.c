@@ -10,41 +10,19 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "sfu/sfu_int.h"
+#include "sfu_scene.h"
 
-enum { DESTS = 3, MAX_PER_DEST = SFU_SEND_BATCH };
-
-static int bind_lo(struct sockaddr_storage *a, socklen_t *len)
-{
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int buf = 4 << 20;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &sl) != 0) {
-		close(fd);
-		return -1;
-	}
-	if (a != NULL) {
-		memset(a, 0, sizeof(*a));
-		memcpy(a, &sin, sizeof(sin));
-		*len = sizeof(sin);
-	}
-	return fd;
-}
+enum {
+	DESTS = 3,
+	MAX_PER_DEST = SFU_SEND_BATCH,
+	WAIT_MS = 1000,         /* for a datagram on loopback */
+};
 
 /* Datagram k of the batch: its index in the first two bytes, then a
  * pattern, len bytes in all. */
@@ -58,16 +36,6 @@ static void fill(uint8_t *p, unsigned k, size_t len)
 		p[i] = (uint8_t)(k * 31 + i);
 }
 
-/* Reads one datagram, waiting up to a second for it. */
-static ssize_t recv_wait(int fd, uint8_t *b, size_t cap)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	if (poll(&p, 1, 1000) != 1)
-		return -1;
-	return recv(fd, b, cap, 0);
-}
-
 /* Sends the batch described by dest[] and len[] in one flush and checks
  * what each destination receives. */
 static int batch(struct sfu_worker *w, const int *rx,
@@ -77,7 +45,7 @@ static int batch(struct sfu_worker *w, const int *rx,
 	unsigned want[DESTS][MAX_PER_DEST], nwant[DESTS] = { 0 };
 	uint8_t b[SFU_MTU + 1], expect[SFU_MTU];
 	unsigned k, d, i;
-	ssize_t got;
+	long got;
 
 	for (k = 0; k < n; k++) {
 		uint8_t *slot = sfu__send_slot(w);
@@ -92,8 +60,8 @@ static int batch(struct sfu_worker *w, const int *rx,
 	for (d = 0; d < DESTS; d++) {
 		for (i = 0; i < nwant[d]; i++) {
 			k = want[d][i];
-			got = recv_wait(rx[d], b, sizeof(b));
-			TEST_EQ(got, (ssize_t)len[k]);
+			got = scene_recv_wait(rx[d], b, sizeof(b), WAIT_MS);
+			TEST_EQ(got, (long)len[k]);
 			fill(expect, k, len[k]);
 			TEST_MEMEQ(b, expect, len[k]);
 		}
@@ -115,10 +83,10 @@ int test_send_batches(void)
 	uint64_t errs;
 
 	TEST_ASSERT(w != NULL);
-	w->fd = bind_lo(NULL, NULL);
+	w->fd = scene_udp_bind(NULL, NULL);
 	TEST_ASSERT(w->fd >= 0);
 	for (d = 0; d < DESTS; d++) {
-		rx[d] = bind_lo(&addr[d], &alen);
+		rx[d] = scene_udp_bind(&addr[d], &alen);
 		TEST_ASSERT(rx[d] >= 0);
 	}
 
@@ -174,8 +142,8 @@ int test_send_batches(void)
 			sfu__send_commit(w, k == 1 ? &bad : &addr[0], alen, 100);
 		}
 		sfu__flush(w);
-		TEST_EQ(recv_wait(rx[0], b, sizeof(b)), 64);   /* truncated read */
-		TEST_EQ(recv_wait(rx[0], b, sizeof(b)), 64);
+		TEST_EQ(scene_recv_wait(rx[0], b, sizeof(b), WAIT_MS), 64);   /* truncated read */
+		TEST_EQ(scene_recv_wait(rx[0], b, sizeof(b), WAIT_MS), 64);
 		TEST_EQ(b[1], 2);
 		TEST_EQ(w->c.send_errors, errs + 1);
 	}
