@@ -1,5 +1,7 @@
 // Small helpers shared by the benchmark's modules.
 
+import { pollUntil } from '../../tests/lib/poll.mjs';
+
 /** A message queue: next(pred) takes the first matching message, waiting if needed. */
 export class Queue {
 	constructor() { this.items = []; this.waiters = []; }
@@ -30,21 +32,12 @@ export class Queue {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls fn until truthy; throws after ms (immediately if fn throws an error marked fatal). */
-export async function waitFor(fn, ms, what, every = 50) {
-	const end = Date.now() + ms;
-	let last;
-	for (;;) {
-		try {
-			const v = await fn();
-			if (v) return v;
-		} catch (e) {
-			if (e.fatal) throw e;
-			last = e;
-		}
-		if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what}${last ? ` (${last.message})` : ''}`);
-		await sleep(every);
-	}
+/**
+ * Polls fn every `every` ms until truthy; throws after ms (immediately if
+ * fn throws an error marked fatal). The tests' poll (tests/lib/poll.mjs).
+ */
+export function waitFor(fn, ms, what, every = 50) {
+	return pollUntil(fn, ms, what, every);
 }
 
 /** Runs fn over items with at most `n` in flight. */

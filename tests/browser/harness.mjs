@@ -18,6 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
+import { poll } from '../lib/poll.mjs';
+
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 // the server under test: $CONCLAVE_BIN (make test passes the ASan + UBSan
 // build), else the release build
@@ -94,16 +96,13 @@ export function getText(url) {
   });
 }
 
-async function waitHealthy(base, proc, deadlineMs) {
-  const until = Date.now() + deadlineMs;
-  for (let delay = 25; Date.now() < until; delay = Math.min(delay * 2, 250)) {
+function waitHealthy(base, proc, deadlineMs) {
+  return poll(async () => {
     if (proc.exitCode !== null || proc.signalCode !== null) {
-      throw new Error(`conclave exited early (${proc.exitCode ?? proc.signalCode})`);
+      throw Object.assign(new Error(`conclave exited early (${proc.exitCode ?? proc.signalCode})`), { fatal: true });
     }
-    if ((await getStatus(`${base}/healthz`)) === 200) return;
-    await new Promise((r) => setTimeout(r, delay));
-  }
-  throw new Error(`conclave did not answer /healthz within ${deadlineMs} ms`);
+    return (await getStatus(`${base}/healthz`)) === 200;
+  }, { timeout: deadlineMs, interval: 50, what: 'waiting for conclave to answer /healthz' });
 }
 
 /**
@@ -343,16 +342,13 @@ export function withQuery(link, query) {
   return u.toString();
 }
 
-/** Polls fn until it returns a truthy value; throws with the last value after the deadline. */
-export async function until(what, fn, { timeout = 20_000, interval = 100 } = {}) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last) return last;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, interval));
-  }
+/**
+ * Polls fn every `interval` ms until it returns a truthy value and returns
+ * that; past `timeout` throws with the last value. An error fn throws is
+ * thrown at once (a closed page does not come back). tests/lib/poll.mjs.
+ */
+export function until(what, fn, { timeout = 20_000, interval = 100 } = {}) {
+  return poll(fn, { timeout, interval, what: `waiting for ${what}`, rethrow: true });
 }
 
 /** The page's receive counters per participant (the web app's test hook). */

@@ -13,6 +13,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
+import { pollUntil } from '../../lib/poll.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(here, '../../..');
 
@@ -52,23 +54,10 @@ export async function withDeadline(promise, ms, what) {
 	}
 }
 
-/** Calls `fn` until it returns a truthy value, or throws after `ms`. */
-export async function pollUntil(fn, ms, what, interval = 25) {
-	const end = Date.now() + ms;
-	let last;
-	for (;;) {
-		try {
-			const v = await fn();
-			if (v) return v;
-		} catch (e) {
-			if (e.fatal) throw e;
-			last = e;
-		}
-		if (Date.now() > end)
-			throw new Error(`timed out after ${ms} ms: ${what}` + (last ? ` (last error: ${last.message})` : ''));
-		await new Promise((r) => setTimeout(r, interval));
-	}
-}
+// pollUntil(fn, ms, what, interval = 25): tests/lib/poll.mjs, shared with
+// the browser tests and the benchmark; re-exported for the tests that
+// import it from here.
+export { pollUntil };
 
 export function hostPort(host, port) {
 	return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
