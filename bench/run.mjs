@@ -16,6 +16,8 @@
 // Knobs (environment): BENCH_SERVERS=conclave,janus  BENCH_SCENARIOS=a,b
 // BENCH_REPS=3  BENCH_DURATION=10 (seconds measured)  BENCH_FANOUT=5,10,...
 // BENCH_KEEP_LOGS=1 (keep every server log under build/bench/logs).
+// BENCH_PERF=1: profile the server over each measured window (perf record,
+// build/bench/perf-*.data; node bench/perf-summary.mjs FILE sorts it).
 // BENCH_SRTP=cm: the load generator offers only AES_CM_128_HMAC_SHA1_80
 // instead of AES-GCM first (the results say which ran).
 // A run narrowed by BENCH_SERVERS, BENCH_SCENARIOS or BENCH_REPS < 3 (or
@@ -43,7 +45,7 @@
 //     server, time from a subscriber's DTLS-SRTP up to its first key frame,
 //     server memory per participant (RSS after setup minus RSS at start).
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -238,8 +240,10 @@ async function runOnce(serverName, sc, rep) {
 		const k0 = coreTimes();
 		const s0 = procStat(srv.pid), g0 = procStat(lg.pid), n0 = procStat(process.pid);
 		const markUs = await lg.mark();
+		const perf = env.BENCH_PERF === '1' ? startPerf(srv.pid, `${serverName}-${sc.name}-${rep}`) : null;
 		await sleep(cfg.duration * 1000);
 		const stopUs = await lg.stop();
+		if (perf) res.perf = await stopPerf(perf);
 		const s1 = procStat(srv.pid), g1 = procStat(lg.pid), n1 = procStat(process.pid);
 		const fwd1 = await srv.forwarded();
 		const e1 = await srv.sendErrors();
@@ -339,6 +343,25 @@ async function runOnce(serverName, sc, rep) {
 		else res.log = path.relative(REPO, logFile);
 	}
 	return res;
+}
+
+/**
+ * BENCH_PERF=1: a call-graph profile of the server's threads over the
+ * measured window (perf record, 1 kHz), to build/bench/perf-<run>.data; the
+ * CPU figures of a profiled run include perf's own sampling cost.
+ * bench/perf-summary.mjs sorts a profile into where the time goes.
+ */
+function startPerf(pid, name) {
+	const file = path.join(BUILD, 'bench', `perf-${name}.data`);
+	const proc = spawn('perf', ['record', '-q', '-F', '1000', '-g', '-p', String(pid), '-o', file],
+		{ stdio: ['ignore', 'ignore', 'inherit'] });
+	return { proc, file, done: new Promise((r) => proc.on('exit', r)) };
+}
+
+async function stopPerf(p) {
+	p.proc.kill('SIGINT');
+	await p.done;
+	return path.relative(REPO, p.file);
 }
 
 /** How late 1 ms sleeps wake up on the server's core at the server's priority. */
