@@ -448,9 +448,11 @@ async function main() {
 		// runs on that side's core, steered there by RPS, and is not
 		// charged to whoever sent the datagram
 		if (env.BENCH_RPS !== '0') {
+			// (a veth has a receive queue per CPU: every one of them)
 			execFileSync('ip', ['netns', 'exec', SERVER_NS, 'sh', '-c',
-				`echo ${1 << SERVER_CPU} > /sys/class/net/cv0/queues/rx-0/rps_cpus`]);
-			fs.writeFileSync('/sys/class/net/cv1/queues/rx-0/rps_cpus', `${1 << GEN_CPU}\n`);
+				`for q in /sys/class/net/cv0/queues/rx-*; do echo ${1 << SERVER_CPU} > $q/rps_cpus; done`]);
+			for (const q of fs.readdirSync('/sys/class/net/cv1/queues').filter((d) => d.startsWith('rx-')))
+				fs.writeFileSync(`/sys/class/net/cv1/queues/${q}/rps_cpus`, `${1 << GEN_CPU}\n`);
 		}
 	} else {
 		// both ends in one namespace (BENCH_TOPOLOGY=shared): Janus forces
