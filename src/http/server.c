@@ -19,6 +19,20 @@
  *   hello deadline   ws_hello_timeout s after the upgrade, lifted by hello
  *   keepalive ping   after ws_ping_interval s of silence
  *   idle hang-up     after ws_idle_timeout s of silence (half-open peers)
+ *   close linger     WS_CLOSE_LINGER_MS after the server starts a close
+ *
+ * Closing a connection with a code (sig asks for 1008 on a flood, 1009 on
+ * an oversize message; a reader too slow gets 1008 too) is staged, because
+ * the peer is usually still sending: closing the socket with unread input makes the kernel answer
+ * with a TCP reset, which destroys the close frame not yet delivered and
+ * leaves the client with 1006 instead of the code. So the server stops
+ * handing input to sig, sends the close frame itself, shuts down its
+ * write side once the frame is out (TLS close_notify, then FIN), and
+ * discards what still arrives until the peer's close frame or EOF. A peer
+ * that keeps sending gets WS_CLOSE_LINGER_MS and WS_CLOSE_DRAIN_MAX bytes,
+ * then the connection is dropped as it was before. (lws's own close
+ * handshake hides the discarded input and has fixed 5 s timers, hence
+ * our own.)
  */
 #include "http/server.h"
 
@@ -85,6 +99,20 @@ struct outmsg {
 	unsigned char buf[]; /* LWS_PRE bytes of headroom, then the text */
 };
 
+/* The stages of a close the server starts (see the top of the file). */
+enum ws_closing {
+	WS_OPEN = 0,
+	WS_CLOSE_PENDING,   /* close frame to be written */
+	WS_CLOSE_SENT,      /* written; lws still holds part of it */
+	WS_CLOSE_SHUT,      /* out, write side shut: discard until close/EOF */
+};
+
+/*
+ * lws's opcode for writing a close frame (LWS_WRITE_CLOSE in its private
+ * headers, left out of the public enum); lws_write frames it like PING.
+ */
+#define WS_WRITE_CLOSE ((enum lws_write_protocol)4)
+
 /* Per-connection state; libwebsockets allocates and zeroes it. */
 struct pss {
 	/* HTTP */
@@ -103,8 +131,11 @@ struct pss {
 	bool rx_overflow;
 	struct outmsg *outq, **outq_tail;
 	size_t outq_bytes;
-	int close_code;              /* set by sig: close after this callback */
+	int close_code;              /* our close frame (ws_close) */
 	char close_reason[64];
+	enum ws_closing closing;     /* a close with a code, in stages */
+	size_t drained;              /* input bytes discarded while closing */
+	lws_sorted_usec_list_t close_timer; /* WS_CLOSE_LINGER_MS */
 	bool ws;
 	bool counted;
 	struct addr_key addr;
@@ -460,23 +491,63 @@ static int on_http(struct lws *wsi, struct pss *pss, const char *path)
 
 /* ---- WebSocket ---------------------------------------------------------- */
 
+static void ws_drop_queue(struct pss *pss)
+{
+	struct outmsg *m, *n;
+	for (m = pss->outq; m; m = n) {
+		n = m->next;
+		free(m);
+	}
+	pss->outq = NULL;
+	pss->outq_tail = &pss->outq;
+	pss->outq_bytes = 0;
+}
+
+/* The peer had WS_CLOSE_LINGER_MS to answer our close frame: drop it. */
+static void ws_close_timer_cb(lws_sorted_usec_list_t *sul)
+{
+	struct pss *pss = (struct pss *)(void *)((char *)sul -
+			  offsetof(struct pss, close_timer));
+
+	log_info("ws", "close: no answer in time, dropping the connection");
+	lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/*
+ * A close with a code (sig: flood, oversize message; ws_send: a reader too
+ * slow): nothing more goes to sig or to the peer but the close frame,
+ * written from the writeable callback.
+ */
+static void ws_close(void *t, int code, const char *reason)
+{
+	struct pss *pss = t;
+
+	if (pss->closing)
+		return;
+	pss->close_code = code;
+	snprintf(pss->close_reason, sizeof(pss->close_reason), "%s", reason);
+	pss->closing = WS_CLOSE_PENDING;
+	ws_drop_queue(pss);
+	lws_sul_schedule(lws_get_context(pss->wsi), 0, &pss->close_timer,
+			 ws_close_timer_cb,
+			 (lws_usec_t)WS_CLOSE_LINGER_MS * 1000);
+	lws_callback_on_writable(pss->wsi);
+}
+
 static void ws_send(void *t, const char *text, size_t len)
 {
 	struct pss *pss = t;
 	struct http_server *s = pss->srv;
 	struct outmsg *m;
 
-	if (pss->close_code)
+	if (pss->closing)
 		return;
 	if (pss->outq_bytes + len > (size_t)s->conf->ws_max_outq) {
-		/* the peer does not read: cut it off, drop its queue */
+		/* the peer does not read: cut it off, drop its queue; the
+		 * close frame reaches it if it reads again within the linger */
 		s->ws_slow_cut++;
 		log_warn("ws", "cutting off a connection that stopped reading");
-		pss->close_code = SIG_CLOSE_POLICY;
-		snprintf(pss->close_reason, sizeof(pss->close_reason),
-			 "reader too slow");
-		lws_set_timeout(pss->wsi, PENDING_TIMEOUT_USER_OK,
-				LWS_TO_KILL_ASYNC);
+		ws_close(pss, SIG_CLOSE_POLICY, "reader too slow");
 		return;
 	}
 	m = malloc(sizeof(*m) + LWS_PRE + len);
@@ -491,12 +562,42 @@ static void ws_send(void *t, const char *text, size_t len)
 	lws_callback_on_writable(pss->wsi);
 }
 
-static void ws_close(void *t, int code, const char *reason)
+/*
+ * Our close frame is out of lws: end our half of the connection, so that
+ * the peer sees EOF after the frame and nothing can reset it. Returns 0.
+ */
+static int ws_shut_write(struct lws *wsi, struct pss *pss)
 {
-	struct pss *pss = t;
-	pss->close_code = code;
-	snprintf(pss->close_reason, sizeof(pss->close_reason), "%s", reason);
-	lws_callback_on_writable(pss->wsi);
+	SSL *ssl = lws_get_ssl(wsi);
+	int fd = lws_get_socket_fd(wsi);
+
+	pss->closing = WS_CLOSE_SHUT;
+	/* a close_notify that did not go out whole: leave the rest to lws */
+	if (ssl && SSL_shutdown(ssl) < 0)
+		return 0;
+	if (fd >= 0)
+		shutdown(fd, SHUT_WR);
+	return 0;
+}
+
+/* Writes the close frame: code, then reason (RFC 6455 §5.5.1). */
+static int ws_send_close(struct lws *wsi, struct pss *pss)
+{
+	unsigned char buf[LWS_PRE + 2 + sizeof(pss->close_reason)];
+	unsigned char *p = buf + LWS_PRE;
+	size_t n = strlen(pss->close_reason);
+
+	p[0] = (unsigned char)(pss->close_code >> 8);
+	p[1] = (unsigned char)pss->close_code;
+	memcpy(p + 2, pss->close_reason, n);
+	if (lws_write(wsi, p, 2 + n, WS_WRITE_CLOSE) < 0)
+		return -1;
+	pss->closing = WS_CLOSE_SENT;
+	if (lws_partial_buffered(wsi)) {
+		lws_callback_on_writable(wsi);
+		return 0;
+	}
+	return ws_shut_write(wsi, pss);
 }
 
 static void ws_hello_done(void *t)
@@ -510,18 +611,6 @@ static const struct sig_transport ws_ops = {
 	.close = ws_close,
 	.hello_done = ws_hello_done,
 };
-
-static void ws_drop_queue(struct pss *pss)
-{
-	struct outmsg *m, *n;
-	for (m = pss->outq; m; m = n) {
-		n = m->next;
-		free(m);
-	}
-	pss->outq = NULL;
-	pss->outq_tail = &pss->outq;
-	pss->outq_bytes = 0;
-}
 
 /*
  * Answers an upgrade request we refuse with a complete HTTP response
@@ -612,6 +701,10 @@ static void ws_closed(struct pss *pss)
 
 	if (!pss->ws)
 		return;
+	lws_sul_cancel(&pss->close_timer);
+	if (pss->closing)
+		log_debug("ws", "closed with %d after discarding %zu bytes",
+			  pss->close_code, pss->drained);
 	if (pss->sig) {
 		sig_conn_free(pss->sig);
 		pss->sig = NULL;
@@ -630,6 +723,15 @@ static int ws_receive(struct lws *wsi, struct pss *pss, const void *in,
 	uint64_t now = now_ms();
 	int rc = 0;
 
+	if (pss->closing) {
+		/* waiting for the peer's close: discard, within bounds */
+		pss->drained += len;
+		if (pss->drained > WS_CLOSE_DRAIN_MAX) {
+			log_info("ws", "close: too much input, dropping the connection");
+			return -1;
+		}
+		return 0;
+	}
 	if (lws_is_first_fragment(wsi)) {
 		pss->rx.len = 0;
 		pss->rx.err = 0;
@@ -655,12 +757,8 @@ static int ws_receive(struct lws *wsi, struct pss *pss, const void *in,
 		wbuf_free(&pss->rx);
 		wbuf_init(&pss->rx, max);
 	}
-	if (pss->close_code) {
-		lws_close_reason(wsi, (enum lws_close_status)pss->close_code,
-				 (unsigned char *)pss->close_reason,
-				 strlen(pss->close_reason));
-		return -1;
-	}
+	if (pss->closing)
+		return 0; /* the close goes on from the writeable callback */
 	return rc < 0 ? -1 : 0;
 }
 
@@ -668,11 +766,15 @@ static int ws_writeable(struct lws *wsi, struct pss *pss)
 {
 	struct outmsg *m = pss->outq;
 
-	if (pss->close_code) {
-		lws_close_reason(wsi, (enum lws_close_status)pss->close_code,
-				 (unsigned char *)pss->close_reason,
-				 strlen(pss->close_reason));
-		return -1;
+	switch (pss->closing) {
+	case WS_CLOSE_PENDING:
+		return ws_send_close(wsi, pss);
+	case WS_CLOSE_SENT:
+		return ws_shut_write(wsi, pss);
+	case WS_CLOSE_SHUT:
+		return 0;
+	case WS_OPEN:
+		break;
 	}
 	/* as many queued messages as the socket takes now */
 	while ((m = pss->outq)) {
@@ -737,6 +839,9 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return ws_receive(wsi, pss, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return ws_writeable(wsi, pss);
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		/* the answer to our close frame: no echo, just close */
+		return pss && pss->closing ? 1 : 0;
 	case LWS_CALLBACK_CLOSED:
 		ws_closed(pss);
 		return 0;

@@ -17,6 +17,11 @@ enum {
 	API_MAX_EXPIRES_IN = 90 * 86400, /* a meeting may be made to last 90 days */
 	HTTP_CHUNK = 16384,              /* bytes written per writeable callback */
 	WS_RX_BUFFER = 16384,            /* libwebsockets receive buffer */
+	/* A close the server starts (1008, 1009) waits this long for the
+	 * peer's close frame or EOF, discarding at most WS_CLOSE_DRAIN_MAX
+	 * bytes of its input meanwhile, before it drops the connection. */
+	WS_CLOSE_LINGER_MS = 2000,
+	WS_CLOSE_DRAIN_MAX = 4 << 20,
 };
 
 /*

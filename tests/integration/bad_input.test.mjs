@@ -294,7 +294,8 @@ describe('slow reader (--ws-max-outq 65536)', () => {
 		assert.ok(good.isOpen);
 		slow.ws.resume();
 		const closed = await slow.waitClosed(5000);
-		assert.ok(closed.code === 1008 || closed.code === 1006, `close code ${closed.code}`);
+		assert.equal(closed.code, 1008, 'the close frame reaches a reader that reads again');
+		assert.equal(closed.reason, 'reader too slow');
 		await pollUntil(async () => (await srv.metric('conclave_ws_connections')) === 2, 3000, 'slow reader gone');
 		twin.queue.length = 0;
 		await twin.close();
