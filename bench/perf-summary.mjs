@@ -56,6 +56,7 @@ const rows = [
 	['  epoll_wait (media worker)', s('__x64_sys_epoll_wait')],
 	['  poll (signaling thread, libwebsockets)', s('__x64_sys_poll')],
 	['  page faults', s('asm_exc_page_fault')],
+	['  interrupts from the other core (IPI, then the receive softirq)', s('asm_sysvec_call_function_single')],
 ];
 console.log(`| where (${file.replace(/^.*\//, '')}) | share of the server's CPU |`);
 console.log('|---|---|');

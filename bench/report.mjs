@@ -218,15 +218,22 @@ export async function writeReport(out, { repo = path.resolve(here, '..') } = {})
 		L.push(`- **CPU per forwarded packet at most 1/6 of Janus's in every scenario**: ${ratios.every((x) => x.v >= 6) ? 'met' : 'missed'}. ` +
 			`Janus spends ${f(Math.min(...ratios.map((x) => x.v)), 1)}–${f(Math.max(...ratios.map((x) => x.v)), 1)}× conclave's; the weakest ` +
 			`is ${worst.label} (${f(worst.v, 1)}×, ${f((6 / worst.v), 1)}× short of 6×).`);
-	const best = c.map((r) => ({ r, us: r.servers.conclave.us.median })).filter((x) => x.r.kind !== 'audio').sort((a, b) => a.us - b.us)[0];
+	// capacity: what was driven, and what the cost per packet extrapolates
+	// to; "met" only when 400k/s was actually forwarded under 1 % loss
+	const video = c.filter((r) => r.kind !== 'audio').map((r) => ({ r, us: r.servers.conclave.us.median })).sort((a, b) => a.us - b.us);
 	const maxPps = c.map((r) => ({ r, pps: r.servers.conclave.pps.median, loss: r.servers.conclave.loss.median }))
 		.filter((x) => x.loss < 0.01).sort((a, b) => b.pps - a.pps)[0];
-	if (best)
-		L.push(`- **≥ 400,000 forwarded packets/s per core at < 1 % loss**: ${1e6 / best.us >= 400000 ? 'met' : 'missed'}. The most measured under 1 % loss was ` +
-			`${maxPps ? `${kpps(maxPps.pps)} packets/s (${maxPps.r.label}, ${f(maxPps.r.servers.conclave.cpu.median * 100, 0)} % of the core)` : '–'}; ` +
-			`at its lowest cost, ${f(best.us, 2)} µs per packet (${best.r.label}), one core forwards at most about ` +
-			`${kpps(1e6 / best.us)} packets/s` + (1e6 / best.us >= 400000 ? ' (target: 2.5 µs per packet).'
-				: `, ${f(400000 / (1e6 / best.us), 2)}× short (target: 2.5 µs per packet).`));
+	if (video.length) {
+		const best = video[0], heavy = maxPps && video.find((x) => x.r === maxPps.r);
+		const per = (x) => `${f(x.us, 2)} µs per packet in ${x.r.label}, about ${kpps(1e6 / x.us)} packets/s`;
+		const met = maxPps && maxPps.pps >= 400000;
+		L.push(`- **≥ 400,000 forwarded packets/s per core at < 1 % loss**: ${met ? 'met' : 'not shown'}. The most driven under 1 % loss was ` +
+			`${maxPps ? `${kpps(maxPps.pps)} packets/s (${maxPps.r.label}, ${f(maxPps.r.servers.conclave.cpu.median * 100, 0)} % of the core, ` +
+				`the load generator at ${f(maxPps.r.servers.conclave.gen.median * 100, 0)} % of its own)` : '–'}` +
+			(met ? '.' : `: the load generator has one core (twice the load would need more than it has), so capacity is extrapolated from the cost per packet: ` +
+				`${per(best)} (the cheapest)${heavy && heavy !== best ? `, ${per(heavy)} (the heaviest fan-out)` : ''}; ` +
+				`target 2.5 µs (${video.filter((x) => x.us <= 2.5).length} of ${video.length} video scenarios at or under it).`));
+	}
 	// delay at about half saturation: the repetitions that had the core to
 	// themselves (other load < 10 %) and used a quarter to three quarters of it
 	const quiet = out.results.filter((r) => r.ok && r.server === 'conclave' && r.otherOnServerCore < 0.1 &&
