@@ -313,7 +313,7 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 
 	/* The same work and the same answer for every room id: one lookup,
 	 * then "lobby" unless the caller holds the host credential. */
-	rc = store_meeting_get(m->store, room_id, &rec);
+	rc = store_meeting_lookup(m->store, room_id, &rec);
 	if (rc && rc != -ENOENT)
 		return rc;
 	live = rc == 0 && meeting_is_live(&rec, (int64_t)time(NULL));

@@ -16,6 +16,13 @@ struct store {
 	sqlite3 *db;
 };
 
+/* store_meeting_lookup's second lookups: a row that always exists (made
+ * with the schema) and an id that never does ('~' sorts after every
+ * base64url character, so it lands at the far end of the index as the
+ * decoy does at the near end) */
+#define STORE_DECOY_ROOM ""
+#define STORE_MISSING_ROOM "~"
+
 /* Schema version 1. Later versions add ALTERs keyed on user_version. */
 static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS meetings ("
@@ -30,6 +37,10 @@ static const char schema_sql[] =
 	"  name TEXT PRIMARY KEY,"
 	"  value BLOB NOT NULL"
 	");"
+	/* the decoy of store_meeting_lookup: an id no request can carry (room
+	 * ids are 22 base64url characters), ended, never listed */
+	"INSERT OR IGNORE INTO meetings(room, host_hash, created_at, ended_at)"
+	"  VALUES ('" STORE_DECOY_ROOM "', zeroblob(32), 0, 1);"
 	"PRAGMA user_version = 1;";
 
 static int sq_err(struct store *st, const char *what)
@@ -171,6 +182,18 @@ int store_meeting_get(struct store *st, const char *room,
 	return rc;
 }
 
+int store_meeting_lookup(struct store *st, const char *room,
+			 struct meeting_rec *out)
+{
+	struct meeting_rec other;
+	int rc = store_meeting_get(st, room, out);
+
+	/* one lookup that finds a row and one that does not, either way */
+	(void)store_meeting_get(st, rc == 0 ? STORE_MISSING_ROOM : STORE_DECOY_ROOM,
+				&other);
+	return rc;
+}
+
 bool meeting_is_live(const struct meeting_rec *m, int64_t now)
 {
 	return m->ended_at == 0 && (m->expires_at == 0 || now < m->expires_at);
@@ -234,7 +257,8 @@ int store_meeting_list(struct store *st, store_meeting_h *h, void *arg)
 
 	if (sqlite3_prepare_v2(st->db,
 			       "SELECT " MEETING_COLS
-			       " FROM meetings ORDER BY created_at, room",
+			       " FROM meetings WHERE room <> '" STORE_DECOY_ROOM "'"
+			       " ORDER BY created_at, room",
 			       -1, &s, NULL) != SQLITE_OK)
 		return sq_err(st, "prepare list");
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -55,6 +55,18 @@ int store_meeting_create(struct store *st, int64_t expires_at,
 int store_meeting_get(struct store *st, const char *room,
 		      struct meeting_rec *out);
 
+/*
+ * store_meeting_get for a lookup a stranger can time (a knock on a room
+ * id): the same database work whether the meeting exists or not, so that
+ * the answer's timing says nothing about it (DESIGN.md §4, no existence
+ * oracle). Every call reads one row that exists and misses one id that
+ * does not: the meeting asked for and then an id that never exists, or,
+ * when the meeting is missing, a decoy row (made with the schema, ended,
+ * never listed) after it.
+ */
+int store_meeting_lookup(struct store *st, const char *room,
+			 struct meeting_rec *out);
+
 /* Is the meeting usable at `now` (not ended, not expired)? */
 bool meeting_is_live(const struct meeting_rec *m, int64_t now);
 

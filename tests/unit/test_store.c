@@ -76,6 +76,38 @@ int test_store_meetings(void)
 	return 0;
 }
 
+/* The knock path's lookup answers like store_meeting_get; its decoy row
+ * is never live, never listed, and not duplicated by reopening. */
+int test_store_lookup_decoy(void)
+{
+	const char *dir = tmpdir();
+	struct store *st;
+	struct meeting_rec m, g;
+	char room[ROOM_ID_CHARS + 1], key[SECRET_CHARS + 1];
+	struct count cnt = { 0 };
+	int64_t now = (int64_t)time(NULL);
+
+	TEST_ASSERT(dir);
+	TEST_EQ(store_open(dir, &st), 0);
+	TEST_EQ(store_meeting_create(st, 0, room, key), 0);
+	TEST_EQ(store_meeting_lookup(st, room, &m), 0);
+	TEST_EQ(store_meeting_get(st, room, &g), 0);
+	TEST_MEMEQ(&m, &g, sizeof(m));
+	TEST_ASSERT(meeting_is_live(&m, now));
+	TEST_EQ(store_meeting_lookup(st, "AAAAAAAAAAAAAAAAAAAAAA", &m), -ENOENT);
+	/* the decoy exists for the lookup's sake only */
+	TEST_EQ(store_meeting_get(st, "", &g), 0);
+	TEST_ASSERT(!meeting_is_live(&g, now));
+	TEST_ASSERT(!meeting_host_key_ok(&g, key));
+	store_close(st);
+	TEST_EQ(store_open(dir, &st), 0);
+	TEST_EQ(store_meeting_list(st, count_h, &cnt), 0);
+	TEST_EQ(cnt.n, 1);
+	TEST_EQ(strcmp(cnt.last, room), 0);
+	store_close(st);
+	return 0;
+}
+
 int test_store_secret_stable(void)
 {
 	const char *dir = tmpdir();
