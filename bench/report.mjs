@@ -14,6 +14,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 const f = (x, d = 1) => (x == null || Number.isNaN(x) ? '–' : x.toFixed(d));
 const mmm = (q, d = 1) => (q && !Number.isNaN(q.median) ? `${f(q.min, d)} / **${f(q.median, d)}** / ${f(q.max, d)}` : '–');
+// conclave's own delay histogram (kernel receive to end of send), median of the repetitions
+const serverDelay = (x) => (x.sp99 && !Number.isNaN(x.sp99.median) ? `${f(x.sp50.median, 3)} / ${f(x.sp99.median, 3)}` : '–');
 const kpps = (x) => (x == null || Number.isNaN(x) ? '–' : x >= 10000 ? `${(x / 1000).toFixed(0)}k` : `${(x / 1000).toFixed(1)}k`);
 
 /** Per (scenario, server): quantiles of each measure over the good repetitions. */
@@ -31,6 +33,7 @@ function summarise(out) {
 				runs: rs.length, ok: ok.length, errors: rs.filter((r) => !r.ok).map((r) => r.error),
 				pps: q('pps'), us: q('usPerPacket'), cpu: q('serverCpu'), gen: q('genCpu'),
 				loss: q('loss'), p50: q('delayP50'), p99: q('delayP99'),
+				sp50: q('serverDelayP50'), sp99: q('serverDelayP99'),
 				kf: quantiles(ok.map((r) => r.keyframeMs?.median).filter((x) => x != null)),
 				kfMax: quantiles(ok.map((r) => r.keyframeMs?.max).filter((x) => x != null)),
 				mem: q('memPerParticipant'), other: q('otherOnServerCore'), runq: q('serverRunqWait'),
@@ -97,15 +100,15 @@ export function partialTables(out) {
 			`${servers.map((s) => cell(r.servers[s], (x) => `${f(x.cpu.median * 100, 0)} %`)).join(' | ')} | ${ratio} |`);
 	}
 	L.push('');
-	L.push('| scenario | server | loss | delay p50 / p99 ms | first key frame ms | other load on server core | server waited for its core |');
-	L.push('|---|---|---|---|---|---|---|');
+	L.push('| scenario | server | loss | delay p50 / p99 ms | in the server p50 / p99 ms | first key frame ms | other load on server core | server waited for its core |');
+	L.push('|---|---|---|---|---|---|---|---|');
 	for (const r of rows)
 		for (const s of servers) {
 			const x = r.servers[s];
 			if (!x || x.skipped || !x.ok) continue;
 			const und = x.undelivered.median ? ` (+${f(x.undelivered.median, 0)} streams never delivered)` : '';
 			L.push(`| ${r.label} | ${s} | ${f(x.loss.median * 100, 2)} %${und} | ${f(x.p50.median, 2)} / ${f(x.p99.median, 2)} | ` +
-				`${f(x.kf.median, 0)} (${f(x.kfMax.median, 0)}) | ${f(x.other.median * 100, 0)} % | ` +
+				`${serverDelay(x)} | ${f(x.kf.median, 0)} (${f(x.kfMax.median, 0)}) | ${f(x.other.median * 100, 0)} % | ` +
 				`${Number.isNaN(x.runq.median) ? '–' : `${f(x.runq.median * 1000, 0)} ms/s`} |`);
 		}
 	return L;
@@ -183,22 +186,25 @@ export async function writeReport(out, { repo = path.resolve(here, '..') } = {})
 	L.push('');
 	L.push('Loss: packets sent in the window that a subscriber did not receive (median over repetitions). Delay: from the ' +
 		'publisher\'s send call to the subscriber\'s receive, through the server, on this machine (p50 / p99 over all packets ' +
-		'of the window, median over repetitions). First key frame: from a subscriber\'s DTLS-SRTP being up to the first ' +
+		'of the window, median over repetitions), so it includes the load generator\'s own queueing. In the server: conclave\'s ' +
+		'histogram `conclave_media_forward_delay_seconds`, from the kernel\'s receive timestamp of a datagram (SO_TIMESTAMPNS) to ' +
+		'the end of the `sendmmsg` that sent what it caused, over the window (quantiles interpolated in its buckets; Janus has no ' +
+		'such measure). First key frame: from a subscriber\'s DTLS-SRTP being up to the first ' +
 		'packet of a key frame (median over subscribers; the worst subscriber in brackets). Memory: server RSS after setup ' +
 		'minus RSS at start, per participant. "Other load" is how busy the server\'s core was with processes other than the ' +
 		'server, and "waited for its core" how long per second the server\'s threads were runnable but not running, summed ' +
 		'over its threads (`/proc/PID/task/*/schedstat`; Janus\'s thread per handle also makes its threads wait for each other): ' +
 		'the machine is shared, and high values make loss, throughput and delay figures pessimistic.');
 	L.push('');
-	L.push('| scenario | server | loss | delay p50 / p99 ms | first key frame ms | KiB / participant | generator CPU | other load on server core | server waited for its core |');
-	L.push('|---|---|---|---|---|---|---|---|---|');
+	L.push('| scenario | server | loss | delay p50 / p99 ms | in the server p50 / p99 ms | first key frame ms | KiB / participant | generator CPU | other load on server core | server waited for its core |');
+	L.push('|---|---|---|---|---|---|---|---|---|---|');
 	for (const r of rows)
 		for (const s of servers) {
 			const x = r.servers[s];
 			if (!x || x.skipped || !x.ok) continue;
 			const und = x.undelivered.median ? ` (+${f(x.undelivered.median, 0)} streams never delivered)` : '';
 			L.push(`| ${r.label} | ${s} | ${f(x.loss.median * 100, 2)} %${und} | ${f(x.p50.median, 2)} / ${f(x.p99.median, 2)} | ` +
-				`${f(x.kf.median, 0)} (${f(x.kfMax.median, 0)}) | ${f(x.mem.median / 1024, 0)} | ${f(x.gen.median * 100, 0)} % | ${f(x.other.median * 100, 0)} % | ` +
+				`${serverDelay(x)} | ${f(x.kf.median, 0)} (${f(x.kfMax.median, 0)}) | ${f(x.mem.median / 1024, 0)} | ${f(x.gen.median * 100, 0)} % | ${f(x.other.median * 100, 0)} % | ` +
 				`${Number.isNaN(x.runq.median) ? '–' : `${f(x.runq.median * 1000, 0)} ms/s`} |`);
 		}
 	L.push('');
@@ -238,13 +244,20 @@ export async function writeReport(out, { repo = path.resolve(here, '..') } = {})
 	// themselves (other load < 10 %) and used a quarter to three quarters of it
 	const quiet = out.results.filter((r) => r.ok && r.server === 'conclave' && r.otherOnServerCore < 0.1 &&
 		r.serverCpu >= 0.25 && r.serverCpu <= 0.75);
-	if (quiet.length)
-		L.push(`- **Added delay p99 < 5 ms at half of saturation**: ${quiet.every((r) => r.delayP99 < 5) ? 'met' : 'missed'} in the ` +
-			'repetitions where conclave had its core to itself (other load < 10 %) and used 25–75 % of it: ' +
+	if (quiet.length) {
+		// the server's own histogram decides where there is one; the
+		// end-to-end figure also holds the load generator's queueing
+		const p99 = (r) => r.serverDelayP99 ?? r.delayP99;
+		const inServer = quiet.every((r) => r.serverDelayP99 != null);
+		L.push(`- **Added delay p99 < 5 ms at half of saturation**: ${quiet.every((r) => p99(r) < 5) ? 'met' : 'missed'} in the ` +
+			'repetitions where conclave had its core to itself (other load < 10 %) and used 25–75 % of it, ' +
+			(inServer ? 'by the server\'s own histogram (kernel receive to end of send): ' : 'end to end: ') +
 			quiet.map((r) => `${out.scenarios[r.scenario]?.label ?? r.scenario} #${r.rep} at ${f(r.serverCpu * 100, 0)} %: ` +
-				`p50 ${f(r.delayP50, 2)} ms, p99 ${f(r.delayP99, 2)} ms`).join('; ') +
-			'. The delay is measured from the publisher\'s send call to the subscriber\'s receive call, so it includes the ' +
+				(r.serverDelayP99 != null ? `in the server p50 ${f(r.serverDelayP50, 2)} ms, p99 ${f(r.serverDelayP99, 2)} ms; ` : '') +
+				`end to end p50 ${f(r.delayP50, 2)} ms, p99 ${f(r.delayP99, 2)} ms`).join('; ') +
+			'. End to end is from the publisher\'s send call to the subscriber\'s receive call, so it includes the ' +
 			'load generator\'s own queueing and the machine\'s stalls.');
+	}
 	else
 		L.push('- **Added delay p99 < 5 ms at half of saturation**: not measurable in this run: no repetition had the server\'s ' +
 			'core to itself (other load < 10 %) while using 25–75 % of it (see "other load" and "waited for its core").');

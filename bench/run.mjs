@@ -53,7 +53,7 @@ import { fileURLToPath } from 'node:url';
 import { ConclaveServer } from './lib/conclave.mjs';
 import { JanusServer, janusBinary } from './lib/janus.mjs';
 import { Loadgen } from './lib/loadgen.mjs';
-import { pinned, pool, procStat, quantiles, sleep, waitFor } from './lib/util.mjs';
+import { histQuantile, pinned, pool, procStat, quantiles, sleep, waitFor } from './lib/util.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(here, '..');
@@ -235,6 +235,7 @@ async function runOnce(serverName, sc, rep) {
 		const loaded = procStat(srv.pid);
 		// --- the measured window
 		const fwd0 = await srv.forwarded();
+		const h0 = srv.forwardDelay ? await srv.forwardDelay() : null;
 		const e0 = await srv.sendErrors();
 		const d0 = udpDrops(srv.pid);
 		const k0 = coreTimes();
@@ -246,6 +247,7 @@ async function runOnce(serverName, sc, rep) {
 		if (perf) res.perf = await stopPerf(perf);
 		const s1 = procStat(srv.pid), g1 = procStat(lg.pid), n1 = procStat(process.pid);
 		const fwd1 = await srv.forwarded();
+		const h1 = srv.forwardDelay ? await srv.forwardDelay() : null;
 		const e1 = await srv.sendErrors();
 		const d1 = udpDrops(srv.pid);
 		const k1 = coreTimes();
@@ -321,6 +323,9 @@ async function runOnce(serverName, sc, rep) {
 			genCpu: (g1.cpu - g0.cpu) / (g1.t - g0.t),
 			driverCpu: (n1.cpu - n0.cpu) / (n1.t - n0.t),
 			delayP50: st.delay.p50, delayP99: st.delay.p99, delayMax: st.delay.max,
+			// conclave's own histogram: kernel receive time to end of send
+			serverDelayP50: histQuantile(h0, h1, 0.5), serverDelayP99: histQuantile(h0, h1, 0.99),
+			serverDelayCount: h0 && h1 ? h1[h1.length - 1][1] - h0[h0.length - 1][1] : null,
 			keyframeMs: kf.length ? quantiles(kf) : null,
 			keyframeMissing: subs.length - kf.length,
 			dtlsUpMs: quantiles(upMs),
@@ -412,7 +417,8 @@ function fmt(r) {
 	const f = (x, d = 1) => (x == null ? '-' : x.toFixed(d));
 	return `${Math.round(r.pps)} pkt/s fwd, server ${f(r.serverCpu * 100)}% CPU = ${f(r.usPerPacket, 2)} µs/pkt` +
 		`${r.metricsForwarded != null ? ` (/metrics ${r.metricsForwarded} vs ${r.received} counted)` : ''}, ` +
-		`loss ${f(r.loss * 100, 3)}%, delay p50 ${f(r.delayP50, 2)} p99 ${f(r.delayP99, 2)} ms, ` +
+		`loss ${f(r.loss * 100, 3)}%, delay p50 ${f(r.delayP50, 2)} p99 ${f(r.delayP99, 2)} ms` +
+		(r.serverDelayP99 != null ? ` (in the server p50 ${f(r.serverDelayP50, 3)} p99 ${f(r.serverDelayP99, 3)} ms)` : '') + ', ' +
 		`key frame ${r.keyframeMs ? f(r.keyframeMs.median, 0) : '-'} ms, ${f(r.memPerParticipant / 1024, 0)} KiB/participant, ` +
 		`generator ${f(r.genCpu * 100)}% CPU, others on server core ${f(r.otherOnServerCore * 100)}%, ` +
 		`server waited for its core ${f(r.serverRunqWait * 1000, 0)} ms/s` +
@@ -542,6 +548,10 @@ function smokeVerdict(results) {
 		if (r.metricsForwarded != null)
 			check(Math.abs(r.metricsForwarded - r.received) <= Math.max(50, r.received * 0.03),
 				`${id}: /metrics forwarded ${r.metricsForwarded} agrees with ${r.received} counted`);
+		if (r.serverDelayCount != null)
+			check(r.metricsForwarded != null && r.serverDelayCount >= r.metricsForwarded && r.serverDelayP99 > 0,
+				`${id}: the server's delay histogram counted ${r.serverDelayCount} sends (>= ${r.metricsForwarded} forwarded), ` +
+				`p50 ${r.serverDelayP50?.toFixed(3)} ms, p99 ${r.serverDelayP99?.toFixed(3)} ms`);
 		check(r.undelivered === 0, `${id}: every subscriber receives every stream (${r.undelivered} missing)`);
 		if (!/^audio/.test(r.scenario))
 			check(r.keyframeMs != null && r.keyframeMissing === 0, `${id}: every subscriber got a key frame`);

@@ -84,6 +84,20 @@ export class ConclaveServer {
 		return (await this.metrics()).get('conclave_media_rtp_forwarded_total') ?? null;
 	}
 
+	/**
+	 * conclave_media_forward_delay_seconds from /metrics: the cumulative
+	 * buckets as [upper bound in seconds, count], lowest first (the last is
+	 * +Inf); the time each datagram spent in the server.
+	 */
+	async forwardDelay() {
+		const b = [];
+		for (const [k, v] of await this.metrics()) {
+			const x = /^conclave_media_forward_delay_seconds_bucket\{le="([^"]+)"\}$/.exec(k);
+			if (x) b.push([x[1] === '+Inf' ? Infinity : Number(x[1]), v]);
+		}
+		return b.length ? b.sort((p, q) => p[0] - q[0]) : null;
+	}
+
 	/** Datagrams the media workers could not send (sendmmsg refused them). */
 	async sendErrors() {
 		return (await this.metrics()).get('conclave_media_send_errors_total') ?? null;

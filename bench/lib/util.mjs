@@ -95,3 +95,28 @@ export function pinned(cmd, args, cpus, { netns } = {}) {
 	const run = cpus == null ? [cmd, args] : ['nice', ['-n', '-20', 'taskset', '-c', String(cpus), cmd, ...args]];
 	return netns ? ['ip', ['netns', 'exec', netns, run[0], ...run[1]]] : run;
 }
+
+/**
+ * The q-quantile (0..1), in milliseconds, of what a Prometheus histogram
+ * counted between two readings (cumulative [upper bound s, count] buckets,
+ * as ConclaveServer.forwardDelay returns), interpolated linearly inside the
+ * bucket it falls in; null when nothing was counted. Past the last finite
+ * bound it answers that bound (a lower bound of the truth).
+ */
+export function histQuantile(before, after, q) {
+	if (!before || !after || before.length !== after.length) return null;
+	const d = after.map(([le, n], i) => [le, n - before[i][1]]);
+	const total = d[d.length - 1][1];
+	if (!total) return null;
+	const want = q * total;
+	let lo = 0, below = 0;
+	for (const [le, cum] of d) {
+		if (cum >= want) {
+			if (le === Infinity) return lo * 1000;
+			return (lo + (le - lo) * (cum > below ? (want - below) / (cum - below) : 1)) * 1000;
+		}
+		lo = le;
+		below = cum;
+	}
+	return lo * 1000;
+}

@@ -47,3 +47,23 @@ void metrics_gauge_f(struct wbuf *b, const char *name, const char *help,
 	metrics_family(b, name, "gauge", help);
 	wbuf_printf(b, "%s %.3f\n", name, v);
 }
+
+void metrics_histogram(struct wbuf *b, const char *name, const char *help,
+		       const double *le, const uint64_t *counts, size_t n,
+		       double sum)
+{
+	uint64_t cum = 0;
+
+	metrics_family(b, name, "histogram", help);
+	for (size_t i = 0; i <= n; i++) {
+		cum += counts[i];
+		if (i < n)
+			wbuf_printf(b, "%s_bucket{le=\"%g\"} %" PRIu64 "\n", name,
+				    le[i], cum);
+		else
+			wbuf_printf(b, "%s_bucket{le=\"+Inf\"} %" PRIu64 "\n",
+				    name, cum);
+	}
+	wbuf_printf(b, "%s_sum %.6f\n%s_count %" PRIu64 "\n", name, sum, name,
+		    cum);
+}

@@ -31,6 +31,15 @@ void metrics_counter_f(struct wbuf *b, const char *name, const char *help,
 void metrics_gauge_f(struct wbuf *b, const char *name, const char *help,
 		     double v);
 
+/*
+ * A histogram family: `counts` holds n + 1 per-bucket (not cumulative)
+ * counts, the last one for values above le[n - 1]; written as cumulative
+ * _bucket{le=...} samples, _sum (sum, in the unit of le) and _count.
+ */
+void metrics_histogram(struct wbuf *b, const char *name, const char *help,
+		       const double *le, const uint64_t *counts, size_t n,
+		       double sum);
+
 /* process.c: the standard process_* metrics of this process (CPU, memory,
  * fds, threads, start time), read from /proc/self now. */
 void metrics_process(struct wbuf *b);

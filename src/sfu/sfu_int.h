@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "sfu/sfu.h"
 #include "util/ratelimit.h"
@@ -41,6 +42,7 @@ enum {
 	SFU_JUNK_BURST = 1000,
 	SFU_JUNK_SLOTS = 4096,
 	SFU_TICK_MS = 10,            /* worker timer tick */
+	SFU_DELAY_BUCKETS = 14,      /* conclave_media_forward_delay_seconds */
 	SFU_PLI_INTERVAL_MS = 1000,  /* at most one key frame request per track */
 	SFU_REPORT_MS = 1000,        /* sender/receiver report period */
 	SFU_SSRC_SFU = 1,            /* SSRC the SFU signs its own RTCP with */
@@ -322,6 +324,19 @@ struct sfu_worker {
 	struct sockaddr_storage saddr[SFU_SEND_BATCH];
 	uint8_t sbuf[SFU_SEND_BATCH][SFU_MTU];
 	unsigned nsend;
+	/* delay through the server: each received datagram's kernel receive
+	 * time (SO_TIMESTAMPNS, CLOCK_REALTIME ns; 0 when unknown), that of
+	 * the one being handled, and that of the one each queued send answers
+	 * (0: sent on a timer) */
+	union {
+		char buf[CMSG_SPACE(sizeof(struct timespec))];
+		struct cmsghdr align;
+	} rctl[SFU_RECV_BATCH];
+	uint64_t cur_rx_ns;
+	uint64_t send_rx_ns[SFU_SEND_BATCH];
+	uint64_t delay[SFU_DELAY_BUCKETS + 1];
+	uint64_t delay_sum_ns;
+	_Atomic uint64_t delay_pub[SFU_DELAY_BUCKETS + 2]; /* buckets, sum */
 	FILE *tap;                       /* --test-tap: forwarded payloads */
 	struct sfu_counters c;
 	_Atomic uint64_t pub[sizeof(struct sfu_counters) / sizeof(uint64_t)];

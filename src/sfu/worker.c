@@ -119,6 +119,7 @@ void sfu__send_commit(struct sfu_worker *w, const struct sockaddr_storage *to,
 	w->smsg[i].msg_hdr.msg_namelen = tolen;
 	w->smsg[i].msg_hdr.msg_iov = &w->siov[i];
 	w->smsg[i].msg_hdr.msg_iovlen = 1;
+	w->send_rx_ns[i] = w->cur_rx_ns;
 	w->nsend++;
 	w->c.tx_packets++;
 	w->c.tx_bytes += len;
@@ -264,6 +265,56 @@ static unsigned gso_build(struct sfu_worker *w)
 	return nmsg;
 }
 
+/* Upper bounds of conclave_media_forward_delay_seconds' buckets, µs. */
+static const uint32_t delay_le_us[SFU_DELAY_BUCKETS] = {
+	25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000,
+	100000, 250000, 1000000,
+};
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* After a flush: how long each datagram sent because of one received
+ * (forwarded RTP, retransmissions, answers) spent in the server, from the
+ * kernel's receive timestamp to the end of the send. */
+static void account_delay(struct sfu_worker *w)
+{
+	uint64_t now = 0;
+
+	for (unsigned i = 0; i < w->nsend; i++) {
+		uint64_t rx = w->send_rx_ns[i], d;
+		unsigned k = 0;
+
+		if (!rx)
+			continue;
+		if (!now)
+			now = realtime_ns();
+		d = now > rx ? (now - rx) / 1000 : 0;
+		while (k < SFU_DELAY_BUCKETS && d > delay_le_us[k])
+			k++;
+		w->delay[k]++;
+		w->delay_sum_ns += now > rx ? now - rx : 0;
+	}
+}
+
+/* The kernel's receive time of a datagram (SO_TIMESTAMPNS), 0 if none. */
+static uint64_t rx_time_ns(struct msghdr *h)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+			struct timespec ts;
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		}
+	}
+	return 0;
+}
+
 void sfu__flush(struct sfu_worker *w)
 {
 	struct mmsghdr *msg = w->smsg;
@@ -311,6 +362,7 @@ void sfu__flush(struct sfu_worker *w)
 		}
 		off += (unsigned)n;
 	}
+	account_delay(w);
 	w->nsend = 0;
 }
 
@@ -564,6 +616,8 @@ static void receive(struct sfu_worker *w)
 			w->rmsg[i].msg_hdr.msg_namelen = sizeof(w->raddr[i]);
 			w->rmsg[i].msg_hdr.msg_iov = &w->riov[i];
 			w->rmsg[i].msg_hdr.msg_iovlen = 1;
+			w->rmsg[i].msg_hdr.msg_control = w->rctl[i].buf;
+			w->rmsg[i].msg_hdr.msg_controllen = sizeof(w->rctl[i].buf);
 		}
 		n = recvmmsg(w->fd, w->rmsg, SFU_RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -575,9 +629,11 @@ static void receive(struct sfu_worker *w)
 			w->c.rx_bytes += w->rmsg[i].msg_len;
 			if (w->rmsg[i].msg_hdr.msg_flags & MSG_TRUNC)
 				continue;
+			w->cur_rx_ns = rx_time_ns(&w->rmsg[i].msg_hdr);
 			sfu__packet(w, &w->raddr[i], w->rmsg[i].msg_hdr.msg_namelen,
 				    w->rbuf[i], w->rmsg[i].msg_len);
 		}
+		w->cur_rx_ns = 0;
 		sfu__flush(w);
 		/* yield to commands and timers after a while under load */
 	} while (n == SFU_RECV_BATCH && ++rounds < 64);
@@ -598,6 +654,10 @@ static void publish_counters(struct sfu_worker *w)
 		atomic_store_explicit(&w->pub[i], c[i], memory_order_relaxed);
 	for (size_t i = 0; i < sizeof(w->g) / sizeof(uint64_t); i++)
 		atomic_store_explicit(&w->gpub[i], g[i], memory_order_relaxed);
+	for (size_t i = 0; i <= SFU_DELAY_BUCKETS; i++)
+		atomic_store_explicit(&w->delay_pub[i], w->delay[i], memory_order_relaxed);
+	atomic_store_explicit(&w->delay_pub[SFU_DELAY_BUCKETS + 1], w->delay_sum_ns,
+			      memory_order_relaxed);
 }
 
 static void *worker_main(void *arg)
@@ -664,6 +724,9 @@ static int open_socket(const char *bind_ip, uint16_t *port)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	/* receive times for conclave_media_forward_delay_seconds (without
+	 * them the histogram stays empty) */
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &(int){ 1 }, sizeof(int));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_port = htons(*port);
@@ -947,6 +1010,25 @@ void sfu_metrics(struct sfu *s, struct wbuf *b)
 			snprintf(full, sizeof(full), "conclave_media_%s", gnames[i]);
 			metrics_gauge(b, full, ghelps[i], v);
 		}
+	}
+	{
+		uint64_t counts[SFU_DELAY_BUCKETS + 1] = { 0 }, sum_ns = 0;
+		double le[SFU_DELAY_BUCKETS];
+
+		for (unsigned k = 0; k < s->n; k++) {
+			for (size_t i = 0; i <= SFU_DELAY_BUCKETS; i++)
+				counts[i] += atomic_load_explicit(&s->w[k]->delay_pub[i],
+								  memory_order_relaxed);
+			sum_ns += atomic_load_explicit(&s->w[k]->delay_pub[SFU_DELAY_BUCKETS + 1],
+						       memory_order_relaxed);
+		}
+		for (size_t i = 0; i < SFU_DELAY_BUCKETS; i++)
+			le[i] = delay_le_us[i] / 1e6;
+		metrics_histogram(b, "conclave_media_forward_delay_seconds",
+				  "time from a datagram's arrival (kernel receive "
+				  "timestamp) to the end of sending what it caused "
+				  "(forwarded RTP, retransmissions, answers)",
+				  le, counts, SFU_DELAY_BUCKETS, sum_ns / 1e9);
 	}
 	metrics_gauge(b, "conclave_media_workers", "media worker threads", s->n);
 }

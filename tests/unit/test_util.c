@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <stdint.h>
 
+#include "metrics/metrics.h"
 #include "util/buf.h"
 #include "util/ratelimit.h"
 #include "util/secret.h"
@@ -296,5 +297,24 @@ int test_srclimit_recycles(void)
 	}
 	TEST_ASSERT(blocked > 0 && blocked <= 16);
 	srclimit_free(sl);
+	return 0;
+}
+
+/* A histogram's buckets are written cumulative, with +Inf, _sum and _count. */
+int test_metrics_histogram(void)
+{
+	static const double le[] = { 0.001, 0.01 };
+	static const uint64_t counts[] = { 3, 0, 2 };
+	struct wbuf b;
+
+	wbuf_init(&b, 4096);
+	metrics_histogram(&b, "x_seconds", "help text", le, counts, 2, 1.5);
+	TEST_ASSERT(b.data != NULL);
+	TEST_ASSERT(strstr(b.data, "# TYPE x_seconds histogram\n") != NULL);
+	TEST_ASSERT(strstr(b.data, "x_seconds_bucket{le=\"0.001\"} 3\n") != NULL);
+	TEST_ASSERT(strstr(b.data, "x_seconds_bucket{le=\"0.01\"} 3\n") != NULL);
+	TEST_ASSERT(strstr(b.data, "x_seconds_bucket{le=\"+Inf\"} 5\n") != NULL);
+	TEST_ASSERT(strstr(b.data, "x_seconds_sum 1.500000\nx_seconds_count 5\n") != NULL);
+	wbuf_free(&b);
 	return 0;
 }
