@@ -97,6 +97,7 @@ test('/metrics is well-formed Prometheus text with the documented families', asy
 	const label = '[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\.)*"';
 	const sample = new RegExp(`^(${name})(\\{${label}(,${label})*\\})? (-?\\d+(\\.\\d+)?([eE][+-]?\\d+)?|NaN|[+-]Inf)$`);
 	const typed = new Map();
+	const histograms = new Set();
 	assert.ok(text.endsWith('\n'), 'ends with a newline');
 	for (const line of text.split('\n').slice(0, -1)) {
 		if (line.startsWith('#')) {
@@ -111,7 +112,18 @@ test('/metrics is well-formed Prometheus text with the documented families', asy
 		}
 		const m = sample.exec(line);
 		assert.ok(m, `bad sample line: ${JSON.stringify(line)}`);
+		// a histogram's samples are its name + _bucket (with le), _sum, _count
+		const h = /^(.*)_(bucket|sum|count)$/.exec(m[1]);
+		if (h && typed.get(h[1]) === 'histogram') {
+			if (h[2] === 'bucket') assert.match(line, /\{le="[^"]+"\}/, `bucket without le: ${line}`);
+			histograms.add(h[1]);
+			continue;
+		}
 		assert.ok(typed.has(m[1]), `sample ${m[1]} has no # TYPE before it`);
 		if (typed.get(m[1]) === 'counter') assert.match(m[1], /_total$/, `counter ${m[1]} should end in _total`);
 	}
+	// the media plane's delay histogram, with its +Inf bucket, sum and count
+	assert.ok(histograms.has('conclave_media_forward_delay_seconds'), 'conclave_media_forward_delay_seconds histogram');
+	assert.match(text, /^conclave_media_forward_delay_seconds_bucket\{le="\+Inf"\} \d+$/m);
+	assert.match(text, /^conclave_media_forward_delay_seconds_count \d+$/m);
 });
