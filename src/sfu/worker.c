@@ -286,18 +286,19 @@ static void account_delay(struct sfu_worker *w)
 	uint64_t now = 0;
 
 	for (unsigned i = 0; i < w->nsend; i++) {
-		uint64_t rx = w->send_rx_ns[i], d;
+		uint64_t rx = w->send_rx_ns[i], ns;
 		unsigned k = 0;
 
 		if (!rx)
 			continue;
 		if (!now)
 			now = realtime_ns();
-		d = now > rx ? (now - rx) / 1000 : 0;
-		while (k < SFU_DELAY_BUCKETS && d > delay_le_us[k])
+		ns = now > rx ? now - rx : 0;  /* the two clocks are one, but
+						* CLOCK_REALTIME may step */
+		while (k < SFU_DELAY_BUCKETS && ns / 1000 > delay_le_us[k])
 			k++;
 		w->delay[k]++;
-		w->delay_sum_ns += now > rx ? now - rx : 0;
+		w->delay_sum_ns += ns;
 	}
 }
 
