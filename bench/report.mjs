@@ -116,6 +116,11 @@ export function partialTables(out) {
 
 /** How the server and the load generator were connected (bench/run.mjs). */
 function topologyText(topology) {
+	if (topology === 'veth+napi')
+		return 'They run in two network namespaces joined by a veth pair, like two hosts on a link; each veth end ' +
+			'receives in a NAPI thread of its own, pinned to its side\'s core, as a NIC\'s receive queue would ' +
+			'(BENCH_NAPI=1): the server\'s CPU includes the thread that receives its datagrams, and a busy link ' +
+			'costs no interrupt per datagram.';
 	if (topology === 'veth+rps' || topology === 'veth')
 		return 'They run in two network namespaces joined by a veth pair, like two hosts on a link' +
 			(topology === 'veth+rps' ? ', and each side\'s receive path (the softirq that queues a datagram to its socket ' +
