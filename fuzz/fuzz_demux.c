@@ -216,11 +216,7 @@ static void init_once(void)
 	check(sfu_new(&G.conf, ignore_event, NULL, NULL, &G.s) == 0);
 	w = calloc(1, sizeof(*w));
 	check(w != NULL);
-	w->sfu = G.s;
-	w->fd = w->epfd = w->evfd = -1;
-	w->cmd_tail = &w->cmd_head;
-	pthread_mutex_init(&w->lock, NULL);
-	w->media_timeout_ms = G.conf.media_timeout * 1000;
+	sfu__worker_init(w, G.s, 0);
 	check(dtls_ctx_new(&w->dtls) == 0);
 	dtls_ctx_set_cookie_exchange(w->dtls, false);
 	w->fd = udp_bind(NULL, NULL);

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "room/room.h"
+#include "sfu/sfu.h"
+
 enum conf_type { CT_STR, CT_INT };
 
 struct conf_opt {
@@ -53,6 +56,12 @@ static const struct conf_opt opts[] = {
 	I(ws_max_conns, 5000, 1, 1000000, "open WebSocket connections in total"),
 	I(create_per_minute, 10, 1, 100000, "meetings created per address per minute"),
 	I(knock_per_minute, 30, 1, 1000000, "joins and knocks per address per minute"),
+	I(max_meetings, 100, 1, 100000, "meetings open at once (with members or knocking guests)"),
+	I(meeting_max_members, 100, 2, ROOM_MAX_MEMBERS, "admitted participants per meeting (100 at most)"),
+	I(meeting_max_lobby, 50, 1, ROOM_MAX_LOBBY, "guests knocking on one meeting (50 at most)"),
+	I(max_tracks, 8, 1, SFU_MAX_TRACKS, "tracks (microphone, camera, screen...) one participant may publish (8 at most)"),
+	I(mls_max_message, 196608, 4096, ROOM_MLS_MAX, "largest MLS message, bytes (decoded; 192 KiB at most)"),
+	I(media_cache_mib, 384, 8, 65536, "MiB of retransmission (NACK) packet caches per media worker"),
 	S(test_tap, "", "TESTS ONLY: record every forwarded media payload and relayed MLS message in this directory"),
 	I(test_intruder, 0, 0, 1, "TESTS ONLY: let a join with \"intruder\" into the meeting without lobby or MLS"),
 	I(insecure_test, 0, 0, 1, "must be 1 for the TESTS ONLY settings to be accepted"),

@@ -46,6 +46,14 @@ struct conf {
 	int create_per_minute;          /* meetings created per address */
 	int knock_per_minute;           /* joins/knocks per address */
 
+	/* capacity limits (docs/protocol.md, "Limits") */
+	int max_meetings;               /* meetings open at once (in memory) */
+	int meeting_max_members;        /* admitted participants per meeting */
+	int meeting_max_lobby;          /* knocking guests per meeting */
+	int max_tracks;                 /* tracks one participant publishes */
+	int mls_max_message;            /* bytes of one decoded MLS message */
+	int media_cache_mib;            /* NACK packet caches per media worker */
+
 	/* test-only switches; both refuse to be set without --insecure-test */
 	char test_tap[CONF_STR_MAX];    /* dir: record relayed payloads */
 	int test_intruder;              /* let `join` with "intruder" skip MLS */

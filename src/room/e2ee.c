@@ -32,10 +32,6 @@
 #include "mls/mls_hdr.h"
 #include "util/log.h"
 
-enum {
-	MLS_MSG_MAX = 196608,           /* bytes of one decoded MLS message */
-};
-
 static const char group_prefix[] = "conclave/";
 
 static bool group_id_ok(const struct room *r, const struct mls_hdr *h)
@@ -46,13 +42,17 @@ static bool group_id_ok(const struct room *r, const struct mls_hdr *h)
 	       memcmp(h->group_id + pl, r->id, ROOM_ID_CHARS) == 0;
 }
 
-/* Decodes base64url text and parses its MLS header. */
-static int parse(const char *b64, struct mls_hdr *h)
+/* Decodes base64url text and parses its MLS header: 0, -EMSGSIZE (longer
+ * than mls_max_message) or -EBADMSG. */
+static int parse(const struct room_mgr *m, const char *b64, struct mls_hdr *h)
 {
-	static uint8_t buf[MLS_MSG_MAX];   /* signaling thread only */
-	size_t n;
+	static uint8_t buf[ROOM_MLS_MAX];   /* signaling thread only */
+	size_t len = strlen(b64), n;
 
-	if (b64url_decode_any(b64, strlen(b64), buf, sizeof(buf), &n) ||
+	/* 4 characters carry 3 bytes; a trailing 2 or 3 carry 1 or 2 */
+	if (len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0) > m->lim.mls_max)
+		return -EMSGSIZE;
+	if (b64url_decode_any(b64, len, buf, sizeof(buf), &n) ||
 	    mls_hdr_parse(buf, n, h))
 		return -EBADMSG;
 	/* the header points into buf: only scalar fields are used after this,
@@ -136,11 +136,13 @@ int room_mls_keypackage(struct participant *p, const char *kp,
 {
 	struct mls_hdr h;
 	char *k, *pr = NULL;
+	int rc;
 
 	if (p->state != PS_MEMBER && p->state != PS_LOBBY)
 		return -EPERM;
-	if (parse(kp, &h) || h.wire_format != MLS_WF_KEY_PACKAGE)
-		return -EBADMSG;
+	rc = parse(p->mgr, kp, &h);
+	if (rc || h.wire_format != MLS_WF_KEY_PACKAGE)
+		return rc ? rc : -EBADMSG;
 	k = strdup(kp);
 	if (proof)
 		pr = strdup(proof);
@@ -174,17 +176,22 @@ int room_mls_commit(struct participant *p, const char *commit,
 	struct participant *t;
 	json_t *v;
 	size_t i;
+	int rc;
 
 	if (p->state != PS_MEMBER || !r || !p->in_group)
 		return -EPERM;
-	if (parse(commit, &h) ||
-	    (h.wire_format != MLS_WF_PUBLIC && h.wire_format != MLS_WF_PRIVATE) ||
-	    h.content_type != MLS_CT_COMMIT || !group_id_ok(r, &h))
-		return -EBADMSG;
+	rc = parse(p->mgr, commit, &h);
+	if (rc == 0 &&
+	    ((h.wire_format != MLS_WF_PUBLIC && h.wire_format != MLS_WF_PRIVATE) ||
+	     h.content_type != MLS_CT_COMMIT || !group_id_ok(r, &h)))
+		rc = -EBADMSG;
+	if (rc)
+		return rc;
 	if (welcome) {
 		struct mls_hdr wh;
-		if (parse(welcome, &wh) || wh.wire_format != MLS_WF_WELCOME)
-			return -EBADMSG;
+		rc = parse(p->mgr, welcome, &wh);
+		if (rc || wh.wire_format != MLS_WF_WELCOME)
+			return rc ? rc : -EBADMSG;
 	}
 	if (h.epoch != r->mls_epoch) {
 		/* someone else's commit for this epoch came first */
@@ -244,12 +251,16 @@ int room_mls_app(struct participant *p, const char *msg)
 {
 	struct room *r = p->room;
 	struct mls_hdr h;
+	int rc;
 
 	if (p->state != PS_MEMBER || !r || !p->in_group)
 		return -EPERM;
-	if (parse(msg, &h) || h.wire_format != MLS_WF_PRIVATE ||
-	    h.content_type != MLS_CT_APPLICATION || !group_id_ok(r, &h))
-		return -EBADMSG;
+	rc = parse(p->mgr, msg, &h);
+	if (rc == 0 && (h.wire_format != MLS_WF_PRIVATE ||
+			h.content_type != MLS_CT_APPLICATION || !group_id_ok(r, &h)))
+		rc = -EBADMSG;
+	if (rc)
+		return rc;
 	to_group(r, json_pack("{s:s, s:s, s:s, s:I}", "type", "mls_app", "msg",
 			      msg, "from", p->id, "epoch", (json_int_t)h.epoch),
 		 p);

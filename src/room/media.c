@@ -657,8 +657,8 @@ int room_publish(struct participant *p, const char *sdp, size_t len,
 			    (am->dir == SDP_DIR_RECVONLY || am->dir == SDP_DIR_SENDRECV))
 				want++;
 		}
-		if (want > SFU_MAX_TRACKS) {
-			rc = -ENOSPC;
+		if (want > m->lim.max_tracks) {
+			rc = -EDQUOT;   /* max_tracks: "too_many_tracks" */
 			goto out;
 		}
 	}
@@ -681,7 +681,7 @@ int room_publish(struct participant *p, const char *sdp, size_t len,
 		if (t)
 			continue;
 		if (ms->ntracks == SFU_MAX_TRACKS) {
-			rc = -ENOSPC;
+			rc = -EDQUOT;
 			goto out;
 		}
 		t = &ms->tracks[ms->ntracks];

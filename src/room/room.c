@@ -43,23 +43,28 @@ static struct room *room_find(struct room_mgr *m, const char *id)
 	return NULL;
 }
 
-struct room *room__get_or_make(struct room_mgr *m, const char *id)
+int room__get_or_make(struct room_mgr *m, const char *id, struct room **out)
 {
 	struct room *r = room_find(m, id);
 	size_t h;
 
-	if (r)
-		return r;
+	if (r) {
+		*out = r;
+		return 0;
+	}
+	if (m->nrooms >= m->lim.max_meetings)
+		return -EBUSY;
 	r = calloc(1, sizeof(*r));
 	if (!r)
-		return NULL;
+		return -ENOMEM;
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	r->worker = m->sfu ? sfu_worker_for(m->sfu, id) : 0;
 	h = room_hash(id);
 	r->hnext = m->buckets[h];
 	m->buckets[h] = r;
 	m->nrooms++;
-	return r;
+	*out = r;
+	return 0;
 }
 
 void room__maybe_free(struct room_mgr *m, struct room *r)
@@ -185,6 +190,7 @@ int room_mgr_new(struct store *st, struct room_mgr **out)
 	if (!m)
 		return -ENOMEM;
 	m->store = st;
+	room_mgr_set_limits(m, &(struct room_limits){ 0 });
 	/* the rejoin key survives restarts, so tokens issued before one still
 	 * work after it (docs/security.md, "Rejoin tokens") */
 	rc = store_secret(st, "rejoin-key", m->rejoin_key, sizeof(m->rejoin_key));
@@ -194,6 +200,20 @@ int room_mgr_new(struct store *st, struct room_mgr **out)
 	}
 	*out = m;
 	return 0;
+}
+
+static size_t clamp(size_t v, size_t cap)
+{
+	return v == 0 || v > cap ? cap : v;
+}
+
+void room_mgr_set_limits(struct room_mgr *m, const struct room_limits *l)
+{
+	m->lim.max_meetings = l->max_meetings ? l->max_meetings : ROOM_MEETINGS_DEFAULT;
+	m->lim.max_members = clamp(l->max_members, ROOM_MAX_MEMBERS);
+	m->lim.max_lobby = clamp(l->max_lobby, ROOM_MAX_LOBBY);
+	m->lim.max_tracks = clamp(l->max_tracks, SFU_MAX_TRACKS);
+	m->lim.mls_max = clamp(l->mls_max, ROOM_MLS_MAX);
 }
 
 int room_mgr_set_test(struct room_mgr *m, const char *tap_dir, bool intruder)
@@ -296,6 +316,18 @@ void room__admit(struct room *r, struct participant *p)
 	media__on_admitted(p);
 }
 
+/* A room that could not be opened for a host or a rejoining member: at
+ * max_meetings it is counted and said ("busy"). */
+static int busy(struct room_mgr *m, int rc)
+{
+	if (rc == -EBUSY) {
+		m->busy_refused++;
+		log_warn("room", "a meeting could not open: %zu meetings open "
+			 "(max_meetings)", m->nrooms);
+	}
+	return rc;
+}
+
 int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 	      const char *name, const char *host_key, const char *rejoin,
 	      bool intruder)
@@ -321,9 +353,9 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 	/* a rejoin token brings a member back (after a reconnect or a server
 	 * restart) under its old id and role, past the lobby and the lock */
 	if (live && rejoin && room__rejoin_ok(m, room_id, rejoin, pid, &as_host)) {
-		r = room__get_or_make(m, room_id);
-		if (!r)
-			return -ENOMEM;
+		rc = room__get_or_make(m, room_id, &r);
+		if (rc)
+			return busy(m, rc);
 		if (room__revoked(r, pid)) {
 			room__maybe_free(m, r);
 			goto knock; /* removed by a host: back to the lobby */
@@ -336,11 +368,11 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 			room__send_json(old, json_pack("{s:s, s:s}", "type", "left",
 						       "reason", "replaced"));
 			/* it may have been the last one: the room went with it */
-			r = room__get_or_make(m, room_id);
-			if (!r)
-				return -ENOMEM;
+			rc = room__get_or_make(m, room_id, &r);
+			if (rc)
+				return busy(m, rc);
 		}
-		if (r->nmembers >= ROOM_MAX_MEMBERS) {
+		if (r->nmembers >= m->lim.max_members) {
 			room__maybe_free(m, r);
 			return -ENOSPC;
 		}
@@ -357,9 +389,9 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 	if (live && intruder && m->test_intruder) {
 		/* tests of end-to-end encryption only: a connection in the
 		 * meeting at the server but not in its MLS group */
-		r = room__get_or_make(m, room_id);
-		if (!r)
-			return -ENOMEM;
+		rc = room__get_or_make(m, room_id, &r);
+		if (rc)
+			return busy(m, rc);
 		p->room = r;
 		log_warn("room", "TEST INTRUDER %s let into a meeting", p->id);
 		room__admit(r, p);
@@ -367,10 +399,10 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 	}
 
 	if (live && host_key && meeting_host_key_ok(&rec, host_key)) {
-		r = room__get_or_make(m, room_id);
-		if (!r)
-			return -ENOMEM;
-		if (r->nmembers >= ROOM_MAX_MEMBERS) {
+		rc = room__get_or_make(m, room_id, &r);
+		if (rc)
+			return busy(m, rc);
+		if (r->nmembers >= m->lim.max_members) {
 			room__maybe_free(m, r);
 			return -ENOSPC;
 		}
@@ -389,10 +421,17 @@ knock:
 	p->state = PS_LOBBY;
 	p->lobby_since = (int64_t)time(NULL);
 	if (live && !rec.locked) {
-		r = room__get_or_make(m, room_id);
-		if (!r)
-			return -ENOMEM;
-		if (r->nlobby >= ROOM_MAX_LOBBY) {
+		rc = room__get_or_make(m, room_id, &r);
+		if (rc == -EBUSY) {
+			/* the server holds max_meetings: the guest waits like a
+			 * knock on an unknown meeting (it may not learn whether
+			 * this one exists); hosts hear "busy" */
+			m->busy_refused++;
+			goto parked;
+		}
+		if (rc)
+			return rc;
+		if (r->nlobby >= m->lim.max_lobby) {
 			/* the newest knocks are refused — earlier guests stay
 			 * visible to the hosts — and refused exactly like a knock
 			 * on an unknown meeting, so a full lobby tells nothing */
@@ -479,7 +518,7 @@ int room_admit(struct participant *host, const char *target)
 	int rc;
 
 	if (host->state == PS_MEMBER && host->host && host->room &&
-	    host->room->nmembers >= ROOM_MAX_MEMBERS)
+	    host->room->nmembers >= host->mgr->lim.max_members)
 		return -ENOSPC; /* the guest stays in the lobby, seen by all hosts */
 	rc = host_target(host, target, &t);
 	if (rc)
@@ -561,6 +600,9 @@ void room_metrics(struct room_mgr *m, struct wbuf *b)
 	metrics_counter(b, "conclave_lobby_refused_total",
 			"knocks refused (silently) because a lobby was full",
 			m->lobby_refused);
+	metrics_counter(b, "conclave_meetings_refused_total",
+			"meetings that could not open because max_meetings were open",
+			m->busy_refused);
 	metrics_counter(b, "conclave_rejoins_total",
 			"members back with a rejoin token", m->rejoins);
 	metrics_counter(b, "conclave_removes_total",

@@ -31,8 +31,12 @@ enum {
 	PARTICIPANT_ID_BYTES = 8,     /* 64 random bits, unique per server */
 	PARTICIPANT_ID_CHARS = 11,
 	NAME_MAX_BYTES = 64,          /* display name, UTF-8 bytes */
+	/* hard caps; the settings meeting_max_lobby, meeting_max_members and
+	 * mls_max_message (conf.h) choose at most these */
 	ROOM_MAX_LOBBY = 50,          /* knocking guests shown to hosts */
 	ROOM_MAX_MEMBERS = 100,       /* admitted participants per meeting */
+	ROOM_MLS_MAX = 196608,        /* bytes of one decoded MLS message */
+	ROOM_MEETINGS_DEFAULT = 100,  /* meetings in memory at once */
 	REJOIN_TTL_S = 300,           /* a rejoin token lasts five minutes */
 	REJOIN_TOKEN_CHARS = 66,      /* base64url of 49 bytes */
 	LOBBY_TIMEOUT_S = 600,        /* a guest nobody admits is sent away */
@@ -53,6 +57,22 @@ enum participant_state {
 int room_mgr_new(struct store *st, struct room_mgr **out);
 void room_mgr_free(struct room_mgr *m);
 
+/* Capacity limits (conf.h's settings of the same names; docs/protocol.md,
+ * "Limits"). room_mgr_new starts with the hard caps and
+ * ROOM_MEETINGS_DEFAULT meetings. */
+struct room_limits {
+	size_t max_meetings;            /* meetings in memory at once */
+	size_t max_members;             /* <= ROOM_MAX_MEMBERS */
+	size_t max_lobby;               /* <= ROOM_MAX_LOBBY */
+	size_t max_tracks;              /* <= SFU_MAX_TRACKS (sfu.h) */
+	size_t mls_max;                 /* <= ROOM_MLS_MAX */
+};
+
+/* Sets the limits; a field that is 0 or above its hard cap takes the cap
+ * (max_meetings: ROOM_MEETINGS_DEFAULT). They apply to what comes next:
+ * nobody already in is sent away. */
+void room_mgr_set_limits(struct room_mgr *m, const struct room_limits *l);
+
 /* A new participant for a connection. NULL on allocation failure. */
 struct participant *room_participant_new(struct room_mgr *m,
 					 participant_send_h *send,
@@ -67,7 +87,10 @@ const char *room_participant_id(const struct participant *p);
  * Joins (or knocks on) meeting `room` under display name `name`, with an
  * optional host credential or rejoin token. Returns 0 (the participant was
  * told "joined" or "lobby"), -EALREADY if it already joined, -ENOSPC if the
- * meeting's lobby or member list is full, or -EIO on a storage failure.
+ * meeting's member list is full, -EBUSY if the meeting is not open and the
+ * server already holds max_meetings (to a host or a rejoin only: a guest's
+ * knock then waits like a knock on an unknown meeting), or -EIO on a
+ * storage failure.
  */
 int room_join(struct room_mgr *m, struct participant *p, const char *room,
 	      const char *name, const char *host_key, const char *rejoin,
@@ -129,8 +152,8 @@ struct json_t;
  * opens or updates its publisher transport and offers its tracks to the
  * others. `sources` (a JSON object mid -> "microphone"|"camera"|"screen",
  * may be NULL) says what each m-line carries. Returns 0, -EPERM (not a
- * member), -EBADMSG (SDP unusable), -EINVAL (bad sources), -ENOSPC (too
- * many tracks) or -ENOMEM.
+ * member), -EBADMSG (SDP unusable), -EINVAL (bad sources), -EDQUOT (more
+ * than max_tracks tracks) or -ENOMEM.
  */
 int room_publish(struct participant *p, const char *sdp, size_t len,
 		 const struct json_t *sources);

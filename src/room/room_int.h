@@ -69,7 +69,8 @@ struct room_mgr {
 	size_t nrooms, nmembers, nlobby, nparticipants;
 	uint64_t joins, knocks, admits, denies, host_joins;
 	uint64_t rejoins, removes, ends, lobby_timeouts, lobby_refused;
-	uint64_t speaker_changes;
+	uint64_t speaker_changes, busy_refused;
+	struct room_limits lim;         /* room_mgr_set_limits */
 	uint8_t rejoin_key[REJOIN_KEY_BYTES];
 	void (*defer)(void *arg);       /* schedules room_flush_knocks soon */
 	void *defer_arg;
@@ -87,7 +88,7 @@ void room__broadcast(struct room *r, json_t *msg, enum room_who who,
 void room__admit(struct room *r, struct participant *p);
 void room__admit_from_lobby(struct room *r, struct participant *t);
 void room__maybe_free(struct room_mgr *m, struct room *r);
-struct room *room__get_or_make(struct room_mgr *m, const char *id);
+int room__get_or_make(struct room_mgr *m, const char *id, struct room **out);
 struct participant *room__find(struct participant *head, const char *id);
 json_t *room__participant_json(const struct participant *p);
 

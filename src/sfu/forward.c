@@ -45,6 +45,9 @@ enum {
 	NTP_UNIX_OFFSET = 2208988800u,  /* seconds from 1900 to 1970 */
 };
 
+/* one layer's retransmission cache */
+#define CACHE_BYTES (SFU_CACHE * sizeof(struct sfu_cached))
+
 /* ---- lookups ------------------------------------------------------------ */
 
 static struct sfu_track *track_find(struct sfu_worker *w, uint32_t id)
@@ -101,15 +104,29 @@ void sfu__track_add(struct sfu_worker *w, const struct sfu_track_params *p)
 		tr->layers_sent = (uint8_t)((1u << tr->nlayers) - 1);
 	}
 	if (tr->kind == SFU_VIDEO) {
-		/* allocated once per layer, never per packet */
-		for (i = 0; i < tr->nlayers; i++) {
-			tr->st[i].cache = calloc(SFU_CACHE, sizeof(*tr->st[i].cache));
-			if (!tr->st[i].cache) {
-				while (i--)
-					free(tr->st[i].cache);
-				free(tr);
-				return;
+		/* allocated once per layer, never per packet; past the worker's
+		 * budget (media_cache_mib) the track is forwarded without one:
+		 * its subscribers' NACKs go unanswered (cache_misses) and their
+		 * decoders ask for a key frame instead */
+		size_t need = tr->nlayers * CACHE_BYTES;
+
+		if (w->cache_bytes + need > w->cache_budget) {
+			w->c.cache_refused++;
+			log_warn("sfu", "worker %u: a video track without a "
+				 "retransmission cache: %zu MiB held "
+				 "(media_cache_mib)", w->index, w->cache_bytes >> 20);
+		} else {
+			for (i = 0; i < tr->nlayers; i++) {
+				tr->st[i].cache = calloc(SFU_CACHE,
+							 sizeof(*tr->st[i].cache));
+				if (!tr->st[i].cache) {
+					while (i--)
+						free(tr->st[i].cache);
+					free(tr);
+					return;
+				}
 			}
+			w->cache_bytes += need;
 		}
 	}
 	t->tracks[slot] = tr;
@@ -141,8 +158,11 @@ void sfu__track_free(struct sfu_track *tr)
 	for (size_t i = 0; i < SFU_MAX_TRACKS; i++)
 		if (t->tracks[i] == tr)
 			t->tracks[i] = NULL;
-	for (size_t i = 0; i < SFU_MAX_LAYERS; i++)
+	for (size_t i = 0; i < SFU_MAX_LAYERS; i++) {
+		if (tr->st[i].cache)
+			t->w->cache_bytes -= CACHE_BYTES;
 		free(tr->st[i].cache);
+	}
 	free(tr);
 }
 

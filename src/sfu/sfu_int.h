@@ -263,6 +263,7 @@ struct sfu_transport {
 	X(probe_bytes, "padding bytes sent in bandwidth probes")              \
 	X(twcc_in, "transport-cc feedback packets received from subscribers") \
 	X(remb_in, "REMB packets received from subscribers")                  \
+	X(cache_refused, "video layers forwarded without a retransmission cache (media_cache_mib reached)") \
 	X(sendmmsg_calls, "sendmmsg system calls")                             \
 	X(send_errors, "datagrams the kernel refused to send")
 
@@ -282,7 +283,8 @@ struct sfu_counters {
 	X(layer2_streams, "video streams forwarded at simulcast layer 2")      \
 	X(estimated_subscribers, "subscriber transports with a bandwidth estimate") \
 	X(estimate_sum_bps, "sum of those estimates, bits/s")                   \
-	X(estimate_min_bps, "smallest of those estimates, bits/s")
+	X(estimate_min_bps, "smallest of those estimates, bits/s")              \
+	X(cache_bytes, "bytes of retransmission (NACK) packet caches held")
 
 struct sfu_gauges {
 #define X(name, help) uint64_t name;
@@ -306,6 +308,8 @@ struct sfu_worker {
 	uint64_t now_us;                 /* arrival time of the current batch */
 	uint64_t next_level_ms, next_twcc_ms, next_alloc_ms;
 	int media_timeout_ms;
+	/* retransmission caches: bytes held, and at most (media_cache_mib) */
+	size_t cache_bytes, cache_budget;
 	/* command queue from the control plane */
 	pthread_mutex_t lock;
 	struct sfu_cmd *cmd_head, **cmd_tail;
@@ -345,6 +349,9 @@ struct sfu_worker {
 };
 
 /* worker.c */
+/* The settings of a calloc'ed worker, before its socket and thread (also
+ * for tests and fuzzers that drive a worker by hand). */
+void sfu__worker_init(struct sfu_worker *w, struct sfu *s, unsigned index);
 uint8_t *sfu__send_slot(struct sfu_worker *w);
 /* Queues the slot just filled (len bytes) for `to`. */
 void sfu__send_commit(struct sfu_worker *w, const struct sockaddr_storage *to,

@@ -381,6 +381,7 @@ static void count_gauges(struct sfu_worker *w, const struct sfu_transport *t)
 void sfu__alloc_tick(struct sfu_worker *w)
 {
 	memset(&w->g, 0, sizeof(w->g));
+	w->g.cache_bytes = w->cache_bytes;
 	for (struct sfu_transport *t = w->all; t; t = t->next_all) {
 		if (t->publisher) {
 			/* layers nobody needs any more pause after the hold */

@@ -771,6 +771,17 @@ static void worker_free(struct sfu_worker *w)
 	free(w);
 }
 
+void sfu__worker_init(struct sfu_worker *w, struct sfu *s, unsigned index)
+{
+	w->sfu = s;
+	w->index = index;
+	w->fd = w->epfd = w->evfd = -1;
+	w->cmd_tail = &w->cmd_head;
+	w->media_timeout_ms = s->conf->media_timeout * 1000;
+	w->cache_budget = (size_t)s->conf->media_cache_mib << 20;
+	pthread_mutex_init(&w->lock, NULL);
+}
+
 static int worker_new(struct sfu *s, unsigned index, struct sfu_worker **out)
 {
 	struct sfu_worker *w = calloc(1, sizeof(*w));
@@ -779,15 +790,10 @@ static int worker_new(struct sfu *s, unsigned index, struct sfu_worker **out)
 
 	if (!w)
 		return -ENOMEM;
-	w->sfu = s;
-	w->index = index;
-	w->fd = w->epfd = w->evfd = -1;
-	w->cmd_tail = &w->cmd_head;
+	sfu__worker_init(w, s, index);
 	w->port = s->conf->media_port
 			  ? (uint16_t)(s->conf->media_port + (int)index)
 			  : 0;
-	w->media_timeout_ms = s->conf->media_timeout * 1000;
-	pthread_mutex_init(&w->lock, NULL);
 	if ((rc = dtls_ctx_new(&w->dtls)))
 		goto fail;
 	if ((rc = srclimit_new(SFU_JUNK_SLOTS, SFU_JUNK_RATE, SFU_JUNK_BURST,

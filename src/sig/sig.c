@@ -219,6 +219,12 @@ static enum sig_err from_errno(enum sig_err bad_input, int rc)
 		return SIG_E_ALREADY_JOINED;
 	case -ENOTSUP:
 		return SIG_E_NO_MEDIA;
+	case -EBUSY:
+		return SIG_E_BUSY;
+	case -EMSGSIZE:
+		return SIG_E_TOO_LARGE;
+	case -EDQUOT:
+		return SIG_E_TOO_MANY_TRACKS;
 	case -EBADMSG:
 	case -E2BIG:
 	case -EINVAL:

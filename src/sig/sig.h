@@ -51,6 +51,8 @@ enum {
 	X(FORBIDDEN, "forbidden", "not allowed for this participant")         \
 	X(NO_PARTICIPANT, "no_such_participant", "no such participant")       \
 	X(FULL, "full", "the meeting or its lobby is full")                   \
+	X(BUSY, "busy", "the server holds as many meetings as it may; try later") \
+	X(TOO_MANY_TRACKS, "too_many_tracks", "more tracks than one participant may publish") \
 	X(BAD_SDP, "bad_sdp", "the session description cannot be used")      \
 	X(NO_MEDIA, "no_media", "media is not available on this server")      \
 	X(BAD_MLS, "bad_mls", "not an MLS message of this meeting's group")    \

@@ -9,15 +9,22 @@
 //   subscribe_answer            forbidden (not a member)
 //   MLS messages                bad_mls (not MLS), forbidden (not a group
 //                               member), bad_field (over the declared size)
-//   streams per participant     a publish offer with more m-lines than the
-//                               SFU takes (SFU_MAX_TRACKS = 8)
+//   streams per participant     a publish offer with more m-lines than
+//                               max_tracks (8) -> too_many_tracks
+//   capacity settings, small    max_meetings (busy to a host; a guest's knock
+//                               answered like an unknown meeting's),
+//                               meeting_max_members (full), meeting_max_lobby
+//                               (the next knock parked, unseen by hosts),
+//                               max_tracks (too_many_tracks), mls_max_message
+//                               (too_large)
 // Every error leaves the sender's connection open and a bystander unaffected.
 // (The slow reader cut off at ws_max_outq, the message size, rate, per-address,
-// lobby, members and knock limits are in tests/integration/.)
+// and the hard caps of lobby, members and knock limits are in
+// tests/integration/.)
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import ndc from 'node-datachannel';
-import { startServer, pollUntil } from '../integration/lib/server.mjs';
+import { startServer, pollUntil, randomRoomId } from '../integration/lib/server.mjs';
 
 /** SDP_MAX_SIZE of src/sdp/sdp.h (1536 bytes x 256 m-lines). */
 const SDP_MAX_SIZE = 1536 * 256;
@@ -179,16 +186,115 @@ describe('media and MLS messages', () => {
 		await host.ping();
 		const offers = host.queue.filter((m) => m.type === 'subscribe_offer');
 		host.queue.length = 0;
-		if (r.type === 'error') {
-			assert.equal(r.ref, 'publish', r.raw);
-			assert.deepEqual(offers.map((o) => (o.sdp.match(/^m=/gm) || []).length), [],
-				`the publish failed (${r.code}) but the other member was offered its tracks anyway`);
-		} else {
-			// or the answer takes the first 8 and rejects the rest (port 0)
-			const accepted = r.sdp.split(/\r?\n/).filter((l) => /^m=video [1-9]/.test(l)).length;
-			assert.ok(accepted <= 8, `${accepted} m-lines accepted`);
-		}
+		assert.equal(r.type, 'error', r.raw.slice(0, 200));
+		assert.equal(r.ref, 'publish', r.raw);
+		assert.equal(r.code, 'too_many_tracks', r.raw);
+		assert.deepEqual(offers.map((o) => (o.sdp.match(/^m=/gm) || []).length), [],
+			'the publish failed but the other member was offered its tracks anyway');
 		await assertUnaffected(srv, good, 'too many streams');
 		await pub.close();
+	});
+});
+
+describe('capacity settings (--max-meetings 1 --meeting-max-members 2 --meeting-max-lobby 1 --max-tracks 2 --mls-max-message 4096)', () => {
+	let srv, good;
+	before(async () => {
+		srv = await startServer({ flags: ['--media-workers', '1', '--media-port', '0', '--max-meetings', '1',
+			'--meeting-max-members', '2', '--meeting-max-lobby', '1', '--max-tracks', '2', '--mls-max-message', '4096'] });
+		good = await srv.wsHello();
+	});
+	after(async () => { await srv?.stop(); });
+
+	test('max_meetings: a second meeting cannot open (busy to its host; its guest waits like at an unknown meeting) until the first closes', async () => {
+		const [a, b] = [await srv.createMeeting(), await srv.createMeeting()];
+		const hostA = await srv.wsHello();
+		hostA.join(a.room, 'Host A', a.hostKey);
+		await hostA.next('joined');
+		assert.equal(await srv.metric('conclave_meetings_active'), 1);
+		const refused0 = await srv.metric('conclave_meetings_refused_total');
+		const hostB = await srv.wsHello();
+		hostB.join(b.room, 'Host B', b.hostKey);
+		const e = await hostB.next((m) => m.type !== 'pong');
+		assert.equal(e.type, 'error', e.raw);
+		assert.equal(e.code, 'busy', e.raw);
+		assert.equal(e.ref, 'join', e.raw);
+		assert.equal(typeof e.message, 'string');
+		// a guest of the meeting that cannot open learns nothing from it
+		const guest = await srv.wsHello();
+		guest.join(b.room, 'Guest');
+		const guestAnswer = await guest.next((m) => m.type !== 'pong');
+		const stranger = await srv.wsHello();
+		stranger.join(randomRoomId(), 'Guest');
+		const unknownAnswer = await stranger.next((m) => m.type !== 'pong');
+		assert.equal(guestAnswer.raw, unknownAnswer.raw, 'a refused knock must look like a knock on an unknown meeting');
+		assert.equal(await srv.metric('conclave_meetings_refused_total'), refused0 + 2);
+		assert.equal(await srv.metric('conclave_meetings_active'), 1);
+		await hostA.ping();
+		await assertUnaffected(srv, good, 'max_meetings');
+		// the limit counts open meetings: once A is empty, B opens
+		await hostA.close();
+		await pollUntil(async () => (await srv.metric('conclave_meetings_active')) === 0, 5000, 'meeting A closed');
+		const hostB2 = await srv.wsHello();
+		hostB2.join(b.room, 'Host B', b.hostKey);
+		await hostB2.next('joined');
+		for (const c of [hostB, hostB2, guest, stranger]) await c.close();
+		await pollUntil(async () => (await srv.metric('conclave_meetings_active')) === 0, 5000, 'meeting B closed');
+	});
+
+	test('meeting_max_lobby and meeting_max_members: the next knock is parked unseen, the next admit and host join get full', async () => {
+		const mt = await srv.createMeeting();
+		const host = await srv.wsHello();
+		host.join(mt.room, 'Host', mt.hostKey);
+		await host.next('joined');
+		const g1 = await srv.wsHello();
+		g1.join(mt.room, 'First guest');
+		await g1.next('lobby');
+		const k1 = await host.next('knock');
+		const g2 = await srv.wsHello();
+		g2.join(mt.room, 'Second guest');
+		await g2.next('lobby');
+		await host.ping();
+		assert.equal(host.queue.filter((m) => m.type === 'knock').length, 0, 'a knock past meeting_max_lobby reached the host');
+		assert.equal(await srv.metric('conclave_lobby_waiting'), 1);
+		host.send({ type: 'admit', participant: k1.participant });
+		await g1.next('joined');
+		// two members now: a third guest may knock (the lobby is empty), but
+		// not come in
+		const g3 = await srv.wsHello();
+		g3.join(mt.room, 'Third guest');
+		await g3.next('lobby');
+		const k3 = await host.next('knock');
+		host.send({ type: 'admit', participant: k3.participant });
+		const e = await host.next('error');
+		assert.equal(e.code, 'full', e.raw);
+		assert.equal(e.ref, 'admit', e.raw);
+		const host2 = await srv.wsHello();
+		host2.join(mt.room, 'Second host', mt.hostKey);
+		const e2 = await host2.next((m) => m.type !== 'pong');
+		assert.equal(e2.code, 'full', e2.raw);
+		await g3.ping();
+		assert.deepEqual(g3.queue.filter((m) => m.type === 'joined'), [], 'the guest stayed in the lobby');
+		await assertUnaffected(srv, good, 'member and lobby limits');
+		for (const c of [host, g1, g2, g3, host2]) await c.close();
+		await pollUntil(async () => (await srv.metric('conclave_meetings_active')) === 0, 5000, 'the meeting closed');
+	});
+
+	test('max_tracks and mls_max_message: too_many_tracks and too_large, then a publish within the limit works', async () => {
+		const mt = await srv.createMeeting();
+		const host = await srv.wsHello();
+		host.join(mt.room, 'Host', mt.hostKey);
+		await host.next('joined');
+		await expectError(host, { type: 'publish', sdp: await makeOffer(3) }, { code: 'too_many_tracks', ref: 'publish' });
+		host.send({ type: 'publish', sdp: await makeOffer(2) });
+		const ans = await host.next('publish_answer', 5000);
+		assert.equal(ans.sdp.split(/\r?\n/).filter((l) => /^m=video [1-9]/.test(l)).length, 2);
+		// 5,464 base64url characters decode to 4,098 bytes: over 4,096
+		await expectError(host, { type: 'mls_keypackage', keypackage: 'A'.repeat(5464) },
+			{ code: 'too_large', ref: 'mls_keypackage' });
+		// 5,460 decode to 4,095: within the limit, so it is read (and is not MLS)
+		await expectError(host, { type: 'mls_keypackage', keypackage: 'A'.repeat(5460) },
+			{ code: 'bad_mls', ref: 'mls_keypackage' });
+		await assertUnaffected(srv, good, 'track and MLS limits');
+		await host.close();
 	});
 });

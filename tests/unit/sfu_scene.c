@@ -120,11 +120,7 @@ int scene_open(struct scene *e)
 	if (!w)
 		return -1;
 	e->w = w;
-	w->sfu = e->s;
-	w->fd = w->epfd = w->evfd = -1;
-	w->cmd_tail = &w->cmd_head;
-	pthread_mutex_init(&w->lock, NULL);
-	w->media_timeout_ms = e->conf.media_timeout * 1000;
+	sfu__worker_init(w, e->s, 0);
 	w->now = T0;
 	if (dtls_ctx_new(&w->dtls) != 0)
 		return -1;

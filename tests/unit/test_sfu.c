@@ -938,6 +938,61 @@ static int nack_at_pub(struct scene *e, uint16_t *seqs, size_t cap, size_t *n)
 
 /* Loss on the publisher's leg: the worker asks with NACKs, takes the RTX
  * answer as the original, gives up with a key frame request. */
+/* media_cache_mib: a video track past the worker's cache budget is
+ * forwarded without a cache (counted); removing a track gives its bytes
+ * back, so the next one gets a cache again. */
+static void add_video(struct scene *e, uint32_t track, uint32_t ssrc)
+{
+	struct sfu_track_params tp;
+
+	memset(&tp, 0, sizeof(tp));
+	tp.transport = TP_PUB;
+	tp.track = track;
+	tp.kind = SFU_VIDEO;
+	snprintf(tp.mid, sizeof(tp.mid), "v%u", (unsigned)track);
+	tp.ssrcs[0] = ssrc;
+	tp.pt = PT_VP8;
+	sfu__track_add(e->w, &tp);
+}
+
+static struct sfu_track *pub_track(struct sfu_transport *pub, uint32_t id)
+{
+	for (size_t i = 0; i < SFU_MAX_TRACKS; i++)
+		if (pub->tracks[i] && pub->tracks[i]->id == id)
+			return pub->tracks[i];
+	return NULL;
+}
+
+int test_sfu_cache_budget(void)
+{
+	const size_t layer = SFU_CACHE * sizeof(struct sfu_cached);
+	struct sfu_transport *pub, *sub;
+	struct scene e;
+
+	TEST_EQ(scene_transports(&e, &pub, &sub), 0);
+	TEST_EQ(e.w->cache_budget, (size_t)e.conf.media_cache_mib << 20);
+	e.w->cache_budget = layer;     /* one layer's worth */
+	add_video(&e, 20, 0x20202020u);
+	add_video(&e, 21, 0x21212121u);
+	TEST_ASSERT(pub_track(pub, 20) && pub_track(pub, 20)->st[0].cache);
+	TEST_ASSERT(pub_track(pub, 21) && !pub_track(pub, 21)->st[0].cache);
+	TEST_EQ(e.w->cache_bytes, layer);
+	TEST_EQ(e.w->c.cache_refused, 1);
+	sfu__alloc_tick(e.w);
+	TEST_EQ(e.w->g.cache_bytes, layer);
+	sfu__track_remove(e.w, TP_PUB, 20);
+	TEST_EQ(e.w->cache_bytes, 0);
+	add_video(&e, 22, 0x22222222u);
+	TEST_ASSERT(pub_track(pub, 22) && pub_track(pub, 22)->st[0].cache);
+	TEST_EQ(e.w->cache_bytes, layer);
+	TEST_EQ(e.w->c.cache_refused, 1);
+	sfu__track_remove(e.w, TP_PUB, 21);
+	sfu__track_remove(e.w, TP_PUB, 22);
+	TEST_EQ(e.w->cache_bytes, 0);
+	scene_close(&e);
+	return 0;
+}
+
 int test_sfu_nack_publisher_loss(void)
 {
 	struct scene e;

@@ -39,4 +39,11 @@ describe('server messages that end a visit', () => {
     expect(serverErrorKey('rate_limited')).toBe('error.rateLimited');
     expect(serverErrorKey('forbidden')).toBe('error.server');
   });
+
+  it('explains the capacity limits', () => {
+    expect(serverErrorKey('busy')).toBe('error.busy');
+    expect(serverErrorKey('full')).toBe('error.full');
+    expect(serverErrorKey('too_many_tracks')).toBe('error.tooManyTracks');
+    expect(serverErrorKey('toString')).toBe('error.server');
+  });
 });

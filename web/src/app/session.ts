@@ -106,9 +106,17 @@ const UNKNOWN_TYPE = 'unknown_type';
 /** Host actions: an error reply re-enables their buttons and is announced. */
 const HOST_REFS: ReadonlySet<string> = new Set(['admit', 'deny', 'remove', 'promote', 'mute', 'lock', 'end']);
 
+/** Server error codes with a message of their own (docs/protocol.md, "Errors"). */
+const ERROR_KEYS: { readonly [code: string]: MessageKey } = {
+  rate_limited: 'error.rateLimited',
+  busy: 'error.busy',
+  full: 'error.full',
+  too_many_tracks: 'error.tooManyTracks',
+};
+
 /** The message to show for a server error reply. */
 export function serverErrorKey(code: string): MessageKey {
-  return code === 'rate_limited' ? 'error.rateLimited' : 'error.server';
+  return Object.hasOwn(ERROR_KEYS, code) ? ERROR_KEYS[code]! : 'error.server';
 }
 
 /** How a visit ends when the server says so. */

@@ -75,6 +75,9 @@ export const de: Catalog = {
   'conn.protocol': 'Der Server verwendet eine andere Protokollversion. Laden Sie die Seite neu.',
   'error.server': 'Der Server hat die Anfrage abgelehnt ({code}).',
   'error.rateLimited': 'Zu viele Versuche. Warten Sie einen Moment und versuchen Sie es erneut.',
+  'error.busy': 'Der Server hält bereits so viele Besprechungen, wie er darf. Versuchen Sie es später erneut.',
+  'error.full': 'Die Besprechung ist voll.',
+  'error.tooManyTracks': 'Der Server nimmt von einer Person nicht so viele Kameras, Mikrofone und Bildschirme an.',
 
   'lobby.title': 'Warten, bis ein Host Sie hereinlässt',
   'lobby.text': 'Ein Host der Besprechung muss Sie einlassen. Diese Seite wechselt von selbst, sobald das geschieht.',

@@ -74,6 +74,9 @@ export const en = {
   'conn.protocol': 'The server speaks a different protocol version. Reload the page.',
   'error.server': 'The server refused the request ({code}).',
   'error.rateLimited': 'Too many attempts. Wait a moment and try again.',
+  'error.busy': 'The server is hosting as many meetings as it may. Try again later.',
+  'error.full': 'The meeting is full.',
+  'error.tooManyTracks': 'The server does not accept that many cameras, microphones and screens from one participant.',
 
   'lobby.title': 'Waiting for a host to let you in',
   'lobby.text': 'A host of the meeting has to let you in. This page changes by itself as soon as that happens.',
