@@ -50,7 +50,7 @@ enum {
 	X(NOT_JOINED, "not_joined", "join a meeting first")                   \
 	X(FORBIDDEN, "forbidden", "not allowed for this participant")         \
 	X(NO_PARTICIPANT, "no_such_participant", "no such participant")       \
-	X(FULL, "full", "the meeting or its lobby is full")                   \
+	X(FULL, "full", "the meeting is full")                                 \
 	X(BUSY, "busy", "the server holds as many meetings as it may; try later") \
 	X(TOO_MANY_TRACKS, "too_many_tracks", "more tracks than one participant may publish") \
 	X(BAD_SDP, "bad_sdp", "the session description cannot be used")      \

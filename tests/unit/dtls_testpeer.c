@@ -299,6 +299,17 @@ void tlink_run(struct tlink *l, unsigned max_ms)
 	}
 }
 
+int tlink_client_retransmit(struct tlink *l, unsigned max_ms)
+{
+	long t = cli_timeout_ms(l);
+
+	if (t < 0 || t > (long)max_ms)
+		return -1;
+	if (t > 0)
+		sleep_ms(t);
+	return DTLSv1_handle_timeout(l->cli);
+}
+
 int tlink_client_keys(struct tlink *l, struct dtls_srtp_keys *out)
 {
 	const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(l->cli);

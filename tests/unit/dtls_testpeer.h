@@ -78,6 +78,11 @@ void tlink_run(struct tlink *l, unsigned max_ms);
 
 bool tlink_client_done(const struct tlink *l);
 
+/* Sleeps until the client's retransmission timer is due (at most max_ms)
+ * and fires it: DTLSv1_handle_timeout's result (1: it retransmitted), or
+ * -1 if no timer runs or it is due later than max_ms. */
+int tlink_client_retransmit(struct tlink *l, unsigned max_ms);
+
 /* The client's view of the SRTP keys (exported with OpenSSL). */
 int tlink_client_keys(struct tlink *l, struct dtls_srtp_keys *out);
 

@@ -1,4 +1,4 @@
-/* src/sfu (tests/unit/test_sfu.c) */
+/* src/sfu (tests/unit/test_sfu.c, test_sfu_dtls.c, test_simulcast.c) */
 TEST(sfu_stun_check_ok)
 TEST(sfu_stun_rejects)
 TEST(sfu_stun_use_candidate_moves)
