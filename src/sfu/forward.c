@@ -45,8 +45,13 @@ enum {
 	NTP_UNIX_OFFSET = 2208988800u,  /* seconds from 1900 to 1970 */
 };
 
-/* one layer's retransmission cache */
-#define CACHE_BYTES (SFU_CACHE * sizeof(struct sfu_cached))
+/* Packets kept for NACKs on simulcast layer `layer` of `n`: SFU_CACHE on
+ * the top one, half as many on each one below, at least a quarter. */
+static size_t cache_slots(size_t layer, size_t n)
+{
+	size_t below = n - 1 - layer;
+	return SFU_CACHE >> (below < 2 ? below : 2);
+}
 
 /* ---- lookups ------------------------------------------------------------ */
 
@@ -108,8 +113,10 @@ void sfu__track_add(struct sfu_worker *w, const struct sfu_track_params *p)
 		 * budget (media_cache_mib) the track is forwarded without one:
 		 * its subscribers' NACKs go unanswered (cache_misses) and their
 		 * decoders ask for a key frame instead */
-		size_t need = tr->nlayers * CACHE_BYTES;
+		size_t need = 0;
 
+		for (i = 0; i < tr->nlayers; i++)
+			need += cache_slots(i, tr->nlayers) * sizeof(struct sfu_cached);
 		if (w->cache_bytes + need > w->cache_budget) {
 			w->c.cache_refused++;
 			log_warn("sfu", "worker %u: a video track without a "
@@ -117,7 +124,9 @@ void sfu__track_add(struct sfu_worker *w, const struct sfu_track_params *p)
 				 "(media_cache_mib)", w->index, w->cache_bytes >> 20);
 		} else {
 			for (i = 0; i < tr->nlayers; i++) {
-				tr->st[i].cache = calloc(SFU_CACHE,
+				tr->st[i].cache_slots =
+					(uint16_t)cache_slots(i, tr->nlayers);
+				tr->st[i].cache = calloc(tr->st[i].cache_slots,
 							 sizeof(*tr->st[i].cache));
 				if (!tr->st[i].cache) {
 					while (i--)
@@ -160,7 +169,8 @@ void sfu__track_free(struct sfu_track *tr)
 			t->tracks[i] = NULL;
 	for (size_t i = 0; i < SFU_MAX_LAYERS; i++) {
 		if (tr->st[i].cache)
-			t->w->cache_bytes -= CACHE_BYTES;
+			t->w->cache_bytes -= tr->st[i].cache_slots *
+					     sizeof(struct sfu_cached);
 		free(tr->st[i].cache);
 	}
 	free(tr);
@@ -677,7 +687,7 @@ static void forward_video(struct sfu_worker *w, struct sfu_out *o, int layer,
 static void cache_put(struct sfu_stream *st, const uint8_t *p, size_t len,
 		      uint16_t seq)
 {
-	struct sfu_cached *c = &st->cache[seq & (SFU_CACHE - 1)];
+	struct sfu_cached *c = &st->cache[seq & (st->cache_slots - 1)];
 	if (len > sizeof(c->data))
 		return;
 	c->seq = seq;
@@ -775,6 +785,7 @@ static void on_nack(uint16_t out_seq, void *arg)
 	struct nack_ctx *x = arg;
 	struct sfu_out *o = x->o;
 	const struct sfu_map *m = &o->map;
+	const struct sfu_stream *st;
 	struct sfu_cached *c;
 	struct rtp_hdr h;
 	uint16_t seq;
@@ -794,7 +805,8 @@ static void on_nack(uint16_t out_seq, void *arg)
 		return;
 	}
 	seq = (uint16_t)(out_seq - m->seq_off);
-	c = &o->track->st[m->layer].cache[seq & (SFU_CACHE - 1)];
+	st = &o->track->st[m->layer];
+	c = &st->cache[seq & (st->cache_slots - 1)];
 	if (!c->len || c->seq != seq || rtp_parse(c->data, c->len, &h) != 0) {
 		x->w->c.cache_misses++;
 		return;

@@ -46,8 +46,11 @@ enum {
 	SFU_PLI_INTERVAL_MS = 1000,  /* at most one key frame request per track */
 	SFU_REPORT_MS = 1000,        /* sender/receiver report period */
 	SFU_SSRC_SFU = 1,            /* SSRC the SFU signs its own RTCP with */
-	SFU_CACHE = 512,             /* video packets kept per track for NACKs
-				      * (power of two; ~2 s at 250 packets/s) */
+	SFU_CACHE = 512,             /* video packets kept per layer for NACKs
+				      * (power of two; ~2 s at 250 packets/s);
+				      * a simulcast layer below the top keeps
+				      * half of the one above it (its rate is
+				      * a third or less), at least a quarter */
 	SFU_NACK_WINDOW = 256,       /* sequence numbers watched for loss */
 	SFU_NACK_RETRY_MS = 60,      /* re-ask a publisher for a lost packet */
 	SFU_NACK_TRIES = 3,          /* then give up on it */
@@ -150,7 +153,8 @@ struct sfu_out {
 struct sfu_stream {
 	/* loss recovery (video): packets for subscribers' NACKs, and what the
 	 * publisher's leg lost, to ask for with our own NACKs */
-	struct sfu_cached *cache;        /* SFU_CACHE slots, or NULL */
+	struct sfu_cached *cache;        /* cache_slots slots, or NULL */
+	uint16_t cache_slots;            /* power of two, <= SFU_CACHE */
 	uint8_t nack_tries[SFU_NACK_WINDOW]; /* per seq % window: 0 = not missing */
 	uint64_t nack_last_ms;
 	/* key frames */

@@ -989,6 +989,34 @@ int test_sfu_cache_budget(void)
 	sfu__track_remove(e.w, TP_PUB, 21);
 	sfu__track_remove(e.w, TP_PUB, 22);
 	TEST_EQ(e.w->cache_bytes, 0);
+	/* simulcast: the top layer keeps SFU_CACHE packets, the ones below
+	 * half as many each (their rates are a third or less) */
+	e.w->cache_budget = (size_t)e.conf.media_cache_mib << 20;
+	{
+		struct sfu_track_params tp;
+		struct sfu_track *tr;
+
+		memset(&tp, 0, sizeof(tp));
+		tp.transport = TP_PUB;
+		tp.track = 23;
+		tp.kind = SFU_VIDEO;
+		snprintf(tp.mid, sizeof(tp.mid), "v23");
+		tp.pt = PT_VP8;
+		tp.nlayers = 3;
+		snprintf(tp.rids[0], sizeof(tp.rids[0]), "q");
+		snprintf(tp.rids[1], sizeof(tp.rids[1]), "h");
+		snprintf(tp.rids[2], sizeof(tp.rids[2]), "f");
+		sfu__track_add(e.w, &tp);
+		tr = pub_track(pub, 23);
+		TEST_ASSERT(tr && tr->nlayers == 3);
+		TEST_EQ(tr->st[0].cache_slots, SFU_CACHE / 4);
+		TEST_EQ(tr->st[1].cache_slots, SFU_CACHE / 2);
+		TEST_EQ(tr->st[2].cache_slots, SFU_CACHE);
+		TEST_EQ(e.w->cache_bytes, (SFU_CACHE / 4 + SFU_CACHE / 2 + SFU_CACHE) *
+						  sizeof(struct sfu_cached));
+		sfu__track_remove(e.w, TP_PUB, 23);
+		TEST_EQ(e.w->cache_bytes, 0);
+	}
 	scene_close(&e);
 	return 0;
 }
