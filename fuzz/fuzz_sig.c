@@ -224,9 +224,20 @@ static void setup(void)
 	conf_defaults(&conf);
 	conf.media_port = 0;
 	conf.media_workers = 1;
+	/* small capacity limits, so that three connections reach them */
+	conf.meeting_max_members = 2;
+	conf.meeting_max_lobby = 1;
+	conf.max_tracks = 2;
+	conf.mls_max_message = 4096;
+	conf.media_cache_mib = 8;
 	check(store_open(dir, &store) == 0 && room_mgr_new(store, &rooms) == 0 &&
 	      sig_server_new(&conf, rooms, &sig) == 0 &&
 	      sfu_new(&conf, media_event, NULL, NULL, &sfu) == 0);
+	{
+		struct room_limits lim;
+		conf_room_limits(&conf, &lim);
+		room_mgr_set_limits(rooms, &lim);
+	}
 	room_mgr_set_sfu(rooms, sfu);
 }
 

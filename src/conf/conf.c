@@ -339,3 +339,14 @@ int conf_listen_split(const struct conf *c, char *host, size_t hostcap,
 	*port = (int)p;
 	return 0;
 }
+
+void conf_room_limits(const struct conf *c, struct room_limits *out)
+{
+	*out = (struct room_limits){
+		.max_meetings = (size_t)c->max_meetings,
+		.max_members = (size_t)c->meeting_max_members,
+		.max_lobby = (size_t)c->meeting_max_lobby,
+		.max_tracks = (size_t)c->max_tracks,
+		.mls_max = (size_t)c->mls_max_message,
+	};
+}

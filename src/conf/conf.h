@@ -84,6 +84,10 @@ int conf_load_file(struct conf *c, const char *path, FILE *err);
 /* Sets one setting by name (dashes or underscores). Returns 0 or -EINVAL. */
 int conf_set(struct conf *c, const char *name, const char *value, FILE *err);
 
+struct room_limits;
+/* The room layer's capacity limits from the settings of the same names. */
+void conf_room_limits(const struct conf *c, struct room_limits *out);
+
 /* Prints one line per setting with its default. */
 void conf_print_help(FILE *out);
 

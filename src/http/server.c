@@ -1055,13 +1055,11 @@ int http_server_new(const struct conf *c, struct http_server **out)
 		goto fail;
 	if ((rc = sfu_new(c, on_media_event, s, wake_control, &s->sfu)))
 		goto fail;
-	room_mgr_set_limits(s->rooms, &(struct room_limits){
-		.max_meetings = (size_t)c->max_meetings,
-		.max_members = (size_t)c->meeting_max_members,
-		.max_lobby = (size_t)c->meeting_max_lobby,
-		.max_tracks = (size_t)c->max_tracks,
-		.mls_max = (size_t)c->mls_max_message,
-	});
+	{
+		struct room_limits lim;
+		conf_room_limits(c, &lim);
+		room_mgr_set_limits(s->rooms, &lim);
+	}
 	room_mgr_set_sfu(s->rooms, s->sfu);
 	room_mgr_set_defer(s->rooms, defer_knocks, s);
 	lws_sul_schedule(s->ctx, 0, &s->room_timer, room_timer_cb,
