@@ -6,11 +6,13 @@
 //                                       build/bench/results.json, then
 //                                       docs/benchmarks.md and
 //                                       docs/benchmarks-cpu.png
-//   BENCH_SMOKE=1 node bench/run.mjs    a ~10 s end-to-end check (conclave,
-//                                       1 publisher -> 5 subscribers): no
+//   BENCH_SMOKE=1 node bench/run.mjs    a ~20 s end-to-end check (conclave,
+//                                       1 publisher -> 5 subscribers, and
+//                                       1 -> 80 with 79 sinks): no
 //                                       thresholds, only that every packet
 //                                       sent was received by every
-//                                       subscriber; exits non-zero otherwise.
+//                                       subscriber (or counted at the
+//                                       sinks); exits non-zero otherwise.
 //                                       Never touches docs/.
 //
 // Knobs (environment): BENCH_SERVERS=conclave,janus  BENCH_SCENARIOS=a,b
@@ -61,8 +63,13 @@ const env = process.env;
 const SMOKE = env.BENCH_SMOKE === '1' || process.argv.includes('--smoke');
 
 if (!env.CONCLAVE_NETNS) {
-	// the namespace is made and removed by scripts/netns.sh around us
-	const r = spawnSync(path.join(REPO, 'scripts/netns.sh'), [process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
+	// the namespace is made and removed by scripts/netns.sh around us;
+	// the driver, the servers and the load generator each hold a socket or
+	// more per participant, past a soft limit of 1,024 descriptors: raise
+	// it to the hard limit (a server under systemd has LimitNOFILE=65536,
+	// packaging/conclave.service)
+	const r = spawnSync('sh', ['-c', 'ulimit -n "$(ulimit -H -n)" && exec "$@"', 'sh', path.join(REPO, 'scripts/netns.sh'),
+		process.execPath, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
 		{ stdio: 'inherit', env: { ...env, BENCH_SMOKE: SMOKE ? '1' : env.BENCH_SMOKE ?? '',
 			NETNS_SERVER: env.BENCH_TOPOLOGY === 'shared' ? '0' : '1' } });
 	process.exit(r.status ?? 1);
@@ -84,18 +91,23 @@ const CONCLAVE = env.CONCLAVE_BIN ?? path.join(BUILD, 'conclave');
 const LOGS = path.join(BUILD, 'bench/logs');
 
 const DEFAULT_FANOUT = [5, 10, 20, 40, 80, 160, 320, 640];
+// capacity-K: K meetings of one publisher to 80 subscribers, 79 of them
+// sinks (see scenario()); the sweep goes on until loss or saturation
+const DEFAULT_CAPACITY = [8, 12, 16, 20, 24];
 const cfg = {
 	servers: (env.BENCH_SERVERS || (SMOKE ? 'conclave' : 'conclave,janus')).split(',').filter(Boolean),
 	reps: Number(env.BENCH_REPS || (SMOKE ? 1 : 3)),
 	duration: Number(env.BENCH_DURATION || (SMOKE ? 5 : 10)),
 	warmup: SMOKE ? 1 : 2,
 	fanout: env.BENCH_FANOUT ? env.BENCH_FANOUT.split(',').map(Number) : DEFAULT_FANOUT,
+	capacity: env.BENCH_CAPACITY ? env.BENCH_CAPACITY.split(',').filter(Boolean).map(Number) : DEFAULT_CAPACITY,
 };
 const PARTIAL = !SMOKE && (env.BENCH_PARTIAL === '1' || Boolean(env.BENCH_SERVERS) ||
 	Boolean(env.BENCH_SCENARIOS) || cfg.reps < 3);
 cfg.scenarios = env.BENCH_SCENARIOS ? env.BENCH_SCENARIOS.split(',')
-	: SMOKE ? ['fanout-5']
-		: [...cfg.fanout.map((n) => `fanout-${n}`), 'meeting-6', 'meeting-12', 'meetings-50x4', 'audio-100'];
+	: SMOKE ? ['fanout-5', 'capacity-1']
+		: [...cfg.fanout.map((n) => `fanout-${n}`), ...cfg.capacity.map((k) => `capacity-${k}`),
+			'meeting-6', 'meeting-12', 'meetings-50x4', 'audio-100'];
 
 const FANOUT_PER_MEETING = 80; // conclave admits 100 members per meeting
 const DTX_PERIOD_US = 400000;  // a muted microphone on Opus DTX
@@ -118,6 +130,25 @@ function scenario(name) {
 			label: k === 1 ? `1 → ${n}` : `${k} × (1 → ${Math.round(n / k)})`,
 			about: k === 1 ? `one publisher (audio+video) fanned out to ${n} subscribers`
 				: `${k} meetings, each one publisher fanned out to ${n / k} subscribers (${n} in all; a meeting holds at most 100)` };
+	}
+	if ((m = /^capacity-(\d+)$/.exec(name))) {
+		// Capacity beyond what the load generator can receive: in each
+		// meeting one subscriber receives and checks everything, the other
+		// 79 are sinks, real transports (ICE, DTLS-SRTP, consent) whose
+		// RTP from the server the generator's kernel counts and drops before
+		// any socket (installSinks).
+		// The server cannot tell them apart and does the same work for each.
+		const k = Number(m[1]);
+		const sink = { ...viewer, sink: true };
+		const meetings = Array.from({ length: k }, () =>
+			[pubAV, viewer, ...Array.from({ length: FANOUT_PER_MEETING - 1 }, () => sink)]);
+		return { name, kind: 'capacity', n: k * FANOUT_PER_MEETING, meetings,
+			label: `${k} × (1 → ${FANOUT_PER_MEETING}), sinks`,
+			about: `${k} meetings, each one publisher fanned out to ${FANOUT_PER_MEETING} subscribers (${k * FANOUT_PER_MEETING} in all), ` +
+				`of which one receives and checks every packet and ${FANOUT_PER_MEETING - 1} are sinks: real transports whose RTP ` +
+				'the load generator\'s kernel counts and drops before any socket (nftables), as it could not receive it all; the ' +
+				'server does the same work for a sink as for any subscriber, but splits its UDP GSO messages itself in these runs ' +
+				'(no segmentation offload on its veth end, so that every datagram is counted)' };
 	}
 	if ((m = /^meeting-(\d+)$/.exec(name))) {
 		const n = Number(m[1]);
@@ -172,7 +203,10 @@ async function runOnce(serverName, sc, rep) {
 	const res = { server: serverName, scenario: sc.name, rep, ok: false };
 	let lg = null;
 	const parts = [];
+	const uso = sc.kind === 'capacity' && SERVER_NS !== '';
 	try {
+		if (sc.kind === 'capacity' && !uso) throw new Error('the capacity scenarios need the two-namespace topology');
+		if (uso) serverUso(false);
 		await srv.start();
 		await sleep(300);
 		const idle = procStat(srv.pid);
@@ -208,10 +242,12 @@ async function runOnce(serverName, sc, rep) {
 		});
 		await waitFor(() => subs.every((p) => p.part.subId !== null), 30000, 'every subscriber has a subscribe offer');
 		await Promise.all(subs.map((p) => lg.waitUp(p.part.subId, 30000)));
+		const sinks = subs.filter((p) => p.o.sink);
+		if (sinks.length) installSinks(sinks.map((p) => p.part.subEp.port));
 		// every subscriber receives every stream it should
 		const expect = new Map(); // subId -> [stream keys]
 		for (const { ps } of meetings)
-			for (const s of ps.filter((p) => p.o.subscribe)) {
+			for (const s of ps.filter((p) => p.o.subscribe && !p.o.sink)) {
 				const keys = [];
 				for (const q of ps) {
 					if (q === s || !(q.o.audio || q.o.video)) continue;
@@ -238,23 +274,25 @@ async function runOnce(serverName, sc, rep) {
 		await sleep(cfg.warmup * 1000);
 		const loaded = procStat(srv.pid);
 		// --- the measured window
-		const fwd0 = await srv.forwarded();
-		const h0 = srv.forwardDelay ? await srv.forwardDelay() : null;
-		const e0 = await srv.sendErrors();
+		const { forwarded: fwd0, delay: h0, sendErrors: e0 } = await srv.counters();
 		const d0 = udpDrops(srv.pid);
 		const k0 = coreTimes();
 		const s0 = procStat(srv.pid), g0 = procStat(lg.pid), n0 = procStat(process.pid);
 		const q0 = napiCpu();
+		// the sinks' counter is read just before each edge of the window (an
+		// nft process takes its snapshot early and then needs a few ms to
+		// finish: read after the edge, the snapshot would be late), as the
+		// window counts by send time and the publishers go on sending
+		const c0 = sinks.length ? sinkCount() : 0;
 		const markUs = await lg.mark();
 		const perf = env.BENCH_PERF === '1' ? startPerf(srv.pid, `${serverName}-${sc.name}-${rep}`) : null;
 		await sleep(cfg.duration * 1000);
+		const c1 = sinks.length ? sinkCount() : 0;
 		const stopUs = await lg.stop();
 		if (perf) res.perf = await stopPerf(perf);
 		const s1 = procStat(srv.pid), g1 = procStat(lg.pid), n1 = procStat(process.pid);
 		const q1 = napiCpu();
-		const fwd1 = await srv.forwarded();
-		const h1 = srv.forwardDelay ? await srv.forwardDelay() : null;
-		const e1 = await srv.sendErrors();
+		const { forwarded: fwd1, delay: h1, sendErrors: e1 } = await srv.counters();
 		const d1 = udpDrops(srv.pid);
 		const k1 = coreTimes();
 		// packets sent before `stop` may still be on their way (a stalled
@@ -278,8 +316,9 @@ async function runOnce(serverName, sc, rep) {
 		// loss over the streams that flow; streams never delivered are counted apart
 		let expected = 0, received = 0, worst = 0, lostSeq = 0, authFail = 0, late = 0;
 		const kf = [], upMs = [];
+		const sinkIds = new Set(sinks.map((p) => p.part.subId));
 		for (const e of st.eps) {
-			if (e.pub) continue;
+			if (e.pub || sinkIds.has(e.id)) continue; // sinks: below
 			let ee = 0, rr = 0;
 			for (const k of expect.get(e.id) ?? []) {
 				if (!(k in e.from)) continue;
@@ -295,6 +334,20 @@ async function runOnce(serverName, sc, rep) {
 			if (e.kf_ms >= 0) kf.push(e.kf_ms);
 			upMs.push(e.t_up_ms);
 		}
+		// the sinks: what each meeting's publisher sent in the window, once
+		// per sink, against the RTP packets counted for them between just
+		// before `mark` and just before `stop` (at either edge a millisecond
+		// or so of traffic falls on the wrong side)
+		let sinkExpected = 0;
+		for (const { ps } of meetings) {
+			const n = ps.filter((p) => p.o.sink).length;
+			for (const q of ps.filter((p) => p.o.audio || p.o.video))
+				sinkExpected += n * ((q.o.audio ? sentOf(`${q.part.pubId}/a`) : 0) + (q.o.video ? sentOf(`${q.part.pubId}/v`) : 0));
+		}
+		const sinkGot = c1 - c0;
+		const sinkReceived = Math.min(sinkGot, sinkExpected);
+		expected += sinkExpected;
+		received += sinkReceived;
 		// the server's receive path (its veth end's NAPI thread) is its CPU
 		const napiSrv = q1.cv0 - q0.cv0, napiGen = q1.cv1 - q0.cv1;
 		const cpu = s1.cpu - s0.cpu + napiSrv, wall = s1.t - s0.t;
@@ -337,7 +390,8 @@ async function runOnce(serverName, sc, rep) {
 			serverDelayP50: histQuantile(h0, h1, 0.5), serverDelayP99: histQuantile(h0, h1, 0.99),
 			serverDelayCount: h0 && h1 ? h1[h1.length - 1][1] - h0[h0.length - 1][1] : null,
 			keyframeMs: kf.length ? quantiles(kf) : null,
-			keyframeMissing: subs.length - kf.length,
+			keyframeMissing: subs.length - sinks.length - kf.length,
+			sinks: sinks.length, sinkExpected, sinkReceived: sinkGot,
 			dtlsUpMs: quantiles(upMs),
 			memPerParticipant: (loaded.rss - idle.rss) / parts.length,
 			rssIdle: idle.rss, rssLoaded: loaded.rss,
@@ -347,6 +401,8 @@ async function runOnce(serverName, sc, rep) {
 		res.error = e.message;
 		log(`${serverName} ${sc.name} #${rep}: ERROR ${e.message}`);
 	} finally {
+		removeSinks();
+		if (uso) serverUso(true);
 		for (const p of parts) await p.part.leave().catch(() => {});
 		if (lg) await lg.quit();
 		const ex = await srv.stop().catch((e) => ({ error: e.message }));
@@ -393,6 +449,50 @@ function jitterProbe(seconds) {
 }
 
 /** Busy and total jiffies per core, from /proc/stat. */
+// The capacity scenarios' sinks (scenario()): an nftables table in the
+// load generator's namespace counts and drops, before any socket, the RTP
+// the server sends to the sinks' ports (UDP payload of RTP version 2 whose
+// second octet is not an RTCP packet type, 200-206). STUN, DTLS and RTCP
+// pass, so the sinks' transports live on like any subscriber's.
+//
+// nftables sees each packet that enters the namespace once, but a UDP GSO
+// message (several datagrams to one destination in one send, which
+// conclave uses) crosses a veth as one packet and is split only at the
+// receiving socket. For the count to be one per datagram, the server's
+// veth end does not offer UDP segmentation offload during these runs
+// (ethtool tx-udp-segmentation off): the server's kernel splits such
+// messages itself, in software, as it would for a NIC without USO. That
+// costs the server a little more than the other scenarios, where the veth
+// hands the split to the receiving side as a USO-capable NIC would.
+const SINK_TABLE = 'bench_sink';
+
+function installSinks(ports) {
+	removeSinks();
+	execFileSync('nft', ['-f', '-'], { input:
+		`table ip ${SINK_TABLE} {\n` +
+		`\tset ports { type inet_service; elements = { ${ports.join(', ')} } }\n` +
+		'\tchain pre {\n\t\ttype filter hook prerouting priority raw;\n' +
+		`\t\tip saddr ${SERVER_IP} udp dport @ports @th,64,2 2 @th,72,8 != 200-206 counter drop\n\t}\n}\n` });
+}
+
+/** RTP packets the sinks' rule has dropped so far. */
+function sinkCount() {
+	const j = JSON.parse(execFileSync('nft', ['-j', 'list', 'chain', 'ip', SINK_TABLE, 'pre'], { encoding: 'utf8' }));
+	for (const item of j.nftables)
+		for (const e of item.rule?.expr ?? [])
+			if (e.counter) return e.counter.packets;
+	throw new Error('no counter in the sinks\' rule');
+}
+
+function removeSinks() {
+	spawnSync('nft', ['delete', 'table', 'ip', SINK_TABLE], { stdio: 'ignore' });
+}
+
+/** UDP segmentation offload of the server's veth end, on or off. */
+function serverUso(on) {
+	execFileSync('ip', ['netns', 'exec', SERVER_NS, 'ethtool', '-K', 'cv0', 'tx-udp-segmentation', on ? 'on' : 'off']);
+}
+
 /** Threads (pids) of dev's threaded NAPI: named napi/<dev>-<id>. */
 function napiThreads(dev) {
 	const pids = [];
@@ -530,7 +630,8 @@ async function main() {
 	for (const name of cfg.scenarios) {
 		const sc = scenario(name);
 		for (const server of cfg.servers) {
-			if (sc.kind === 'fanout' && stopped.has(server)) {
+			const sweep = sc.kind === 'fanout' || sc.kind === 'capacity';
+			if (sweep && stopped.has(server)) {
 				results.push({ server, scenario: name, skipped: stopped.get(server) });
 				continue;
 			}
@@ -542,7 +643,7 @@ async function main() {
 				results.push(r);
 			}
 			const ok = runs.filter((r) => r.ok);
-			if (sc.kind === 'fanout' && !SMOKE) {
+			if (sweep && !SMOKE) {
 				const med = (k) => quantiles(ok.map((r) => r[k])).median;
 				if (!ok.length) stopped.set(server, `${name} failed`);
 				// loss counts only where the server had its core: on a shared

@@ -80,27 +80,28 @@ export class ConclaveServer {
 	}
 
 	/** Forwarded RTP packets so far, from /metrics. */
-	async forwarded() {
-		return (await this.metrics()).get('conclave_media_rtp_forwarded_total') ?? null;
-	}
-
 	/**
-	 * conclave_media_forward_delay_seconds from /metrics: the cumulative
-	 * buckets as [upper bound in seconds, count], lowest first (the last is
-	 * +Inf); the time each datagram spent in the server.
+	 * The counters the benchmark reads, from one scrape of /metrics (read
+	 * apart, a media worker's tick could publish between them):
+	 *   forwarded   conclave_media_rtp_forwarded_total
+	 *   delay       conclave_media_forward_delay_seconds: the cumulative
+	 *               buckets as [upper bound in seconds, count], lowest first
+	 *               (the last is +Inf); the time each datagram spent in the
+	 *               server
+	 *   sendErrors  datagrams the media workers could not send
 	 */
-	async forwardDelay() {
+	async counters() {
+		const m = await this.metrics();
 		const b = [];
-		for (const [k, v] of await this.metrics()) {
+		for (const [k, v] of m) {
 			const x = /^conclave_media_forward_delay_seconds_bucket\{le="([^"]+)"\}$/.exec(k);
 			if (x) b.push([x[1] === '+Inf' ? Infinity : Number(x[1]), v]);
 		}
-		return b.length ? b.sort((p, q) => p[0] - q[0]) : null;
-	}
-
-	/** Datagrams the media workers could not send (sendmmsg refused them). */
-	async sendErrors() {
-		return (await this.metrics()).get('conclave_media_send_errors_total') ?? null;
+		return {
+			forwarded: m.get('conclave_media_rtp_forwarded_total') ?? null,
+			delay: b.length ? b.sort((p, q) => p[0] - q[0]) : null,
+			sendErrors: m.get('conclave_media_send_errors_total') ?? null,
+		};
 	}
 
 	newMeeting() {

@@ -102,8 +102,8 @@ admin: {
 		return this.exitInfo;
 	}
 
-	async forwarded() { return null; } // Janus has no such counter
-	async sendErrors() { return null; }
+	// Janus has no such counters (ConclaveServer.counters)
+	async counters() { return { forwarded: null, delay: null, sendErrors: null }; }
 
 	async newMeeting() {
 		const room = this.nextRoom++;
@@ -222,7 +222,7 @@ class JanusParticipant {
 			streams: feeds.map((feed) => ({ feed })) }, null, 30000);
 		if (!r.jsep) throw new Error(`janus subscribe: ${JSON.stringify(r)}`);
 		this.subId = opts.ids();
-		const ep = await lg.ep(this.subId, 'sub', opts.clientIp);
+		const ep = this.subEp = await lg.ep(this.subId, 'sub', opts.clientIp);
 		const off = parseSdp(r.jsep.sdp);
 		const s = await c.request(this.subHandle, { request: 'start' },
 			{ type: 'answer', sdp: subscriberAnswer(r.jsep.sdp, { ep, fp: lg.fp, ip: opts.clientIp }) });

@@ -99,7 +99,7 @@ export function pinned(cmd, args, cpus, { netns } = {}) {
 /**
  * The q-quantile (0..1), in milliseconds, of what a Prometheus histogram
  * counted between two readings (cumulative [upper bound s, count] buckets,
- * as ConclaveServer.forwardDelay returns), interpolated linearly inside the
+ * as ConclaveServer.counters().delay holds), interpolated linearly inside the
  * bucket it falls in; null when nothing was counted. Past the last finite
  * bound it answers that bound (a lower bound of the truth).
  */
