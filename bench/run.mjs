@@ -17,6 +17,7 @@
 //
 // Knobs (environment): BENCH_SERVERS=conclave,janus  BENCH_SCENARIOS=a,b
 // BENCH_REPS=3  BENCH_DURATION=10 (seconds measured)  BENCH_FANOUT=5,10,...
+// BENCH_CAPACITY=8,12,... (the capacity sweep's meeting counts; "" none)
 // BENCH_KEEP_LOGS=1 (keep every server log under build/bench/logs).
 // BENCH_PERF=1: profile the server over each measured window (perf record,
 // build/bench/perf-*.data; node bench/perf-summary.mjs FILE sorts it).
@@ -100,7 +101,7 @@ const cfg = {
 	duration: Number(env.BENCH_DURATION || (SMOKE ? 5 : 10)),
 	warmup: SMOKE ? 1 : 2,
 	fanout: env.BENCH_FANOUT ? env.BENCH_FANOUT.split(',').map(Number) : DEFAULT_FANOUT,
-	capacity: env.BENCH_CAPACITY ? env.BENCH_CAPACITY.split(',').filter(Boolean).map(Number) : DEFAULT_CAPACITY,
+	capacity: env.BENCH_CAPACITY != null ? env.BENCH_CAPACITY.split(',').filter(Boolean).map(Number) : DEFAULT_CAPACITY,
 };
 const PARTIAL = !SMOKE && (env.BENCH_PARTIAL === '1' || Boolean(env.BENCH_SERVERS) ||
 	Boolean(env.BENCH_SCENARIOS) || cfg.reps < 3);
