@@ -16,7 +16,8 @@
 #                   how the campaign is continued)
 #   FUZZ_SLICE=900  seconds per turn; turns rotate, least-fuzzed target first
 #   FUZZ_UNTIL=HH:MM  (UTC, optional) start no turn after this time, and cut
-#                   the last one short so that it ends by then
+#                   the last one short so that it ends by then (a time
+#                   already past today means tomorrow)
 #   FUZZ_OUT=build/fuzz/campaign   logs and crash artifacts
 #   FUZZ_LEDGER=fuzz/campaign.tsv  the ledger
 #   FUZZ_REV=...    what the binaries were built from, for the ledger's
@@ -62,6 +63,8 @@ merge_reserve=30
 until_epoch=
 if [ -n "${FUZZ_UNTIL:-}" ]; then
   until_epoch=$(date -u -d "${FUZZ_UNTIL}" +%s) || exit 2
+  # a time of day already past means that time tomorrow
+  [ "$until_epoch" -gt "$(date -u +%s)" ] || until_epoch=$((until_epoch + 86400))
 fi
 
 if [ "${1:-}" = --table ]; then
