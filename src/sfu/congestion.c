@@ -136,6 +136,7 @@ void sfu__probe_start(struct sfu_worker *w, struct sfu_transport *sub,
 	sub->probe_cluster = sub->probe_cluster % 0x7fffffff + 1;
 	sub->probe_credit = 0;
 	w->c.probes++;
+	w->tick_soon = true; /* probes are paced per SFU_TICK_MS */
 }
 
 /* A padding-only packet in o's RTX stream (RFC 3550 §5.1 padding: the
@@ -168,8 +169,10 @@ static void send_padding(struct sfu_worker *w, struct sfu_out *o)
 	w->c.probe_bytes += len;
 }
 
-void sfu__probe_tick(struct sfu_worker *w)
+bool sfu__probe_tick(struct sfu_worker *w)
 {
+	bool probing = false;
+
 	for (struct sfu_transport *t = w->all; t; t = t->next_all) {
 		struct sfu_out *o;
 		unsigned n = 0;
@@ -194,5 +197,7 @@ void sfu__probe_tick(struct sfu_worker *w)
 			send_padding(w, o);
 			t->probe_credit -= SFU_PROBE_PKT;
 		}
+		probing = true;
 	}
+	return probing;
 }

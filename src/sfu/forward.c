@@ -276,6 +276,7 @@ void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
 		/* a "soon" request stays soon while it waits */
 		st->pli_pending = true;
 		st->pli_soon = soon;
+		w->tick_soon = true;
 	}
 }
 
@@ -310,9 +311,10 @@ void sfu__request_keyframe(struct sfu_worker *w, uint32_t track, bool now)
 			sfu__want_keyframe(w, tr, k, now);
 }
 
-void sfu__keyframes_tick(struct sfu_worker *w)
+bool sfu__keyframes_tick(struct sfu_worker *w)
 {
 	struct sfu_transport *t;
+	bool waiting = false;
 
 	for (t = w->all; t; t = t->next_all) {
 		if (!t->publisher)
@@ -321,11 +323,14 @@ void sfu__keyframes_tick(struct sfu_worker *w)
 			struct sfu_track *tr = t->tracks[i];
 			if (!tr)
 				continue;
-			for (int k = 0; k < tr->nlayers; k++)
+			for (int k = 0; k < tr->nlayers; k++) {
 				if (tr->st[k].pli_pending && tr->ssrcs[k])
 					sfu__want_keyframe(w, tr, k, false);
+				waiting = waiting || tr->st[k].pli_pending;
+			}
 		}
 	}
+	return waiting;
 }
 
 /* ---- RTP ---------------------------------------------------------------- */
@@ -411,8 +416,10 @@ static struct sfu_track *track_for(struct sfu_worker *w, struct sfu_transport *t
 			if (!tr->ssrcs[k]) {
 				tr->ssrcs[k] = h->ssrc;
 				*layer = k;
-				if (k == 0 && tr->outs)
+				if (k == 0 && tr->outs) {
 					tr->st[0].pli_pending = true;
+					w->tick_soon = true;
+				}
 				return tr;
 			}
 	}
@@ -697,7 +704,7 @@ static void cache_put(struct sfu_stream *st, const uint8_t *p, size_t len,
 
 /* Notes which sequence numbers the publisher's leg lost; returns true if
  * the loss is too large to repair (ask for a key frame instead). */
-static bool note_loss(struct sfu_stream *st, uint16_t seq)
+static bool note_loss(struct sfu_worker *w, struct sfu_stream *st, uint16_t seq)
 {
 	uint16_t gap;
 
@@ -716,10 +723,17 @@ static bool note_loss(struct sfu_stream *st, uint16_t seq)
 	for (uint16_t s = (uint16_t)(st->max_seq + 1); s != seq; s++)
 		st->nack_tries[s % SFU_NACK_WINDOW] = 1;
 	st->nack_tries[seq % SFU_NACK_WINDOW] = 0;
+	if (gap > 1) {
+		st->nack_open = true;
+		w->tick_soon = true;
+	}
 	return false;
 }
 
-static void nack_stream(struct sfu_worker *w, struct sfu_track *tr, int layer)
+/* Asks the publisher for what its leg lost of one stream, each missing
+ * packet at most SFU_NACK_TRIES times SFU_NACK_RETRY_MS apart; returns
+ * whether any is still missing. */
+static bool nack_stream(struct sfu_worker *w, struct sfu_track *tr, int layer)
 {
 	struct sfu_stream *st = &tr->st[layer];
 	uint16_t lost[SFU_NACK_MAX];
@@ -727,11 +741,16 @@ static void nack_stream(struct sfu_worker *w, struct sfu_track *tr, int layer)
 	size_t len, n = 0;
 	uint8_t *slot;
 
-	if (!st->cache || !st->have_seq || !tr->ssrcs[layer] ||
-	    w->now - st->nack_last_ms < SFU_NACK_RETRY_MS)
-		return;
-	/* oldest first: walk back from the newest */
-	for (int k = SFU_NACK_WINDOW - 1; k >= 1 && n < SFU_NACK_MAX; k--) {
+	if (!st->nack_open)
+		return false;
+	if (!st->cache || !st->have_seq || !tr->ssrcs[layer])
+		return st->nack_open = false;
+	if (w->now - st->nack_last_ms < SFU_NACK_RETRY_MS)
+		return true;
+	/* oldest first: walk back from the newest (all of the window: a
+	 * missing packet that slid out of it is forgotten) */
+	st->nack_open = false;
+	for (int k = SFU_NACK_WINDOW - 1; k >= 1; k--) {
 		uint16_t s = (uint16_t)(st->max_seq - k);
 		uint8_t *tries = &st->nack_tries[s % SFU_NACK_WINDOW];
 		if (!*tries)
@@ -741,13 +760,16 @@ static void nack_stream(struct sfu_worker *w, struct sfu_track *tr, int layer)
 			gave_up = true;
 			continue;
 		}
+		st->nack_open = true;
+		if (n == SFU_NACK_MAX)
+			continue; /* the next NACK asks for the rest */
 		(*tries)++;
 		lost[n++] = s;
 	}
 	if (gave_up)
 		sfu__want_keyframe(w, tr, layer, false);
 	if (!n)
-		return;
+		return st->nack_open;
 	st->nack_last_ms = w->now;
 	slot = sfu__send_slot(w);
 	if (rtcp_nack_write(slot, SFU_MTU - 64, SFU_SSRC_SFU, tr->ssrcs[layer],
@@ -756,11 +778,13 @@ static void nack_stream(struct sfu_worker *w, struct sfu_track *tr, int layer)
 		sfu__send_to(w, tr->pub, len);
 		w->c.nack_out += n;
 	}
+	return st->nack_open;
 }
 
-void sfu__nack_tick(struct sfu_worker *w)
+bool sfu__nack_tick(struct sfu_worker *w)
 {
 	struct sfu_transport *t;
+	bool open = false;
 
 	for (t = w->all; t; t = t->next_all) {
 		if (!t->publisher || !t->srtp || !t->have_peer)
@@ -768,8 +792,9 @@ void sfu__nack_tick(struct sfu_worker *w)
 		for (size_t i = 0; i < SFU_MAX_TRACKS; i++)
 			if (t->tracks[i])
 				for (int k = 0; k < t->tracks[i]->nlayers; k++)
-					nack_stream(w, t->tracks[i], k);
+					open |= nack_stream(w, t->tracks[i], k);
 	}
+	return open;
 }
 
 struct nack_ctx {
@@ -947,7 +972,7 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		    !st->nack_tries[h.seq % SFU_NACK_WINDOW]))
 		return; /* a repair of nothing we lost (probes, duplicates) */
 	if (st->cache) {
-		if (note_loss(st, h.seq))
+		if (note_loss(w, st, h.seq))
 			sfu__want_keyframe(w, tr, (int)layer, false);
 		cache_put(st, p, len, h.seq);
 	}

@@ -41,7 +41,12 @@ enum {
 	SFU_JUNK_RATE = 500,
 	SFU_JUNK_BURST = 1000,
 	SFU_JUNK_SLOTS = 4096,
-	SFU_TICK_MS = 10,            /* worker timer tick */
+	SFU_TICK_MS = 10,            /* worker timer tick while a short timer
+				      * waits (a lost packet to ask for, a key
+				      * frame request held back, a probe, a
+				      * DTLS handshake) */
+	SFU_IDLE_TICK_MS = 50,       /* and while none does (the periods below
+				      * are multiples of it) */
 	SFU_DELAY_BUCKETS = 14,      /* conclave_media_forward_delay_seconds */
 	SFU_PLI_INTERVAL_MS = 1000,  /* at most one key frame request per track */
 	SFU_REPORT_MS = 1000,        /* sender/receiver report period */
@@ -156,6 +161,7 @@ struct sfu_stream {
 	struct sfu_cached *cache;        /* cache_slots slots, or NULL */
 	uint16_t cache_slots;            /* power of two, <= SFU_CACHE */
 	uint8_t nack_tries[SFU_NACK_WINDOW]; /* per seq % window: 0 = not missing */
+	bool nack_open;                  /* some nack_tries may be nonzero */
 	uint64_t nack_last_ms;
 	/* key frames */
 	uint64_t last_pli_ms;
@@ -311,6 +317,8 @@ struct sfu_worker {
 	uint64_t now;
 	uint64_t now_us;                 /* arrival time of the current batch */
 	uint64_t next_level_ms, next_twcc_ms, next_alloc_ms;
+	bool tick_soon;                  /* a short timer was armed since the
+					  * last tick (sfu__tick) */
 	int media_timeout_ms;
 	/* retransmission caches: bytes held, and at most (media_cache_mib) */
 	size_t cache_bytes, cache_budget;
@@ -380,7 +388,9 @@ void sfu__transport_ice_restart(struct sfu_worker *w, uint32_t id,
 				const char *ufrag, const char *pwd);
 void sfu__packet(struct sfu_worker *w, const struct sockaddr_storage *from,
 		 socklen_t fromlen, uint8_t *p, size_t len);
-void sfu__transports_tick(struct sfu_worker *w);
+/* The *_tick functions that return bool say whether they still wait for
+ * something due within SFU_TICK_MS's granularity (sfu__tick). */
+bool sfu__transports_tick(struct sfu_worker *w);
 void sfu__transports_free_all(struct sfu_worker *w);
 
 /* forward.c */
@@ -402,11 +412,16 @@ void sfu__reports_tick(struct sfu_worker *w);
 /* The reports that are due: each transport every SFU_REPORT_MS, at a
  * phase of its own (called every tick). */
 void sfu__reports_due(struct sfu_worker *w);
-void sfu__keyframes_tick(struct sfu_worker *w);
-void sfu__nack_tick(struct sfu_worker *w);
+bool sfu__keyframes_tick(struct sfu_worker *w);
+bool sfu__nack_tick(struct sfu_worker *w);
 void sfu__levels_tick(struct sfu_worker *w);
 void sfu__twcc_tick(struct sfu_worker *w);
 uint64_t sfu__now_us(void);
+
+/* worker.c: runs the worker's timers (w->now must be current); returns the
+ * milliseconds until they are due again: SFU_TICK_MS while a short timer
+ * waits, else up to SFU_IDLE_TICK_MS. */
+int sfu__tick(struct sfu_worker *w);
 
 /* simulcast.c */
 void sfu__set_view(struct sfu_worker *w, uint32_t transport, uint32_t track,
@@ -441,6 +456,6 @@ bool sfu__congestion_probe_wanted(struct sfu_worker *w, struct sfu_transport *su
 				  uint32_t *rate_bps);
 void sfu__probe_start(struct sfu_worker *w, struct sfu_transport *sub,
 		      uint32_t bps);
-void sfu__probe_tick(struct sfu_worker *w);
+bool sfu__probe_tick(struct sfu_worker *w);
 
 #endif

@@ -193,8 +193,10 @@ static void set_target(struct sfu_worker *w, struct sfu_out *o, int layer)
 		sfu__want_keyframe(w, o->track, layer, true);
 		if (start >= 0 && start != layer)
 			sfu__want_keyframe(w, o->track, start, true);
-	} else
+	} else {
 		o->track->st[layer].pli_pending = true;
+		w->tick_soon = true;
+	}
 }
 
 static void report(struct sfu_worker *w, struct sfu_out *o)

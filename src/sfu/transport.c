@@ -308,6 +308,8 @@ void sfu__packet(struct sfu_worker *w, const struct sockaddr_storage *from,
 		}
 		dtls_conn_input(t->dtls, p, len);
 		dtls_check(w, t);
+		/* its retransmission timer may run now */
+		w->tick_soon = w->tick_soon || !t->srtp;
 		return;
 	}
 	if (b0 < 128 || b0 > 191 || !t->srtp)
@@ -424,18 +426,21 @@ void sfu__transports_free_all(struct sfu_worker *w)
 		transport_free(w, w->all);
 }
 
-void sfu__transports_tick(struct sfu_worker *w)
+bool sfu__transports_tick(struct sfu_worker *w)
 {
 	struct sfu_transport *t;
+	bool handshaking = false;
 
 	for (t = w->all; t; t = t->next_all) {
 		/* a transport with SRTP keys is past its handshake: its DTLS
 		 * state is not read (a cache miss per transport and tick) */
 		if (t->dtls && !t->srtp &&
-		    dtls_conn_state(t->dtls) == DTLS_STATE_HANDSHAKING &&
-		    dtls_conn_timeout_ms(t->dtls) == 0) {
-			dtls_conn_handle_timeout(t->dtls);
-			dtls_check(w, t);
+		    dtls_conn_state(t->dtls) == DTLS_STATE_HANDSHAKING) {
+			if (dtls_conn_timeout_ms(t->dtls) == 0) {
+				dtls_conn_handle_timeout(t->dtls);
+				dtls_check(w, t);
+			}
+			handshaking = true;
 		}
 		/* consent can only be lost once it was given: a transport that
 		 * never connected (a participant without UDP, or one that has
@@ -449,4 +454,5 @@ void sfu__transports_tick(struct sfu_worker *w)
 			sfu__event(w, SFU_EV_TIMEOUT, t->id);
 		}
 	}
+	return handshaking;
 }

@@ -8,8 +8,10 @@
  *                         each (transport.c), then one sendmmsg for all
  *                         the datagrams they produced
  *     eventfd          -> run the queued commands of the control plane
- *     tick (10 ms)     -> DTLS retransmissions, ICE consent, key frame
- *                         requests, reports, counters
+ *     tick (sfu__tick) -> DTLS retransmissions, ICE consent, key frame
+ *                         requests, NACKs, reports, counters: every
+ *                         10 ms while one of the short timers waits,
+ *                         else every 50 ms
  *
  * Outgoing datagrams are written straight into the next free slot of the
  * send batch (sfu__send_slot / sfu__send_commit), so forwarding copies a
@@ -661,6 +663,52 @@ static void publish_counters(struct sfu_worker *w)
 			      memory_order_relaxed);
 }
 
+/* Every SFU_IDLE_TICK_MS, and every SFU_TICK_MS while a short timer
+ * waits: on this machine a wake-up of the worker costs 10-20 us, and at
+ * low rates the ticks were most of its wake-ups (docs/benchmarks.md). */
+int sfu__tick(struct sfu_worker *w)
+{
+	bool soon;
+	uint64_t next;
+
+	soon = sfu__transports_tick(w);
+	soon |= sfu__keyframes_tick(w);
+	soon |= sfu__nack_tick(w);
+	w->now_us = sfu__now_us();
+	soon |= sfu__probe_tick(w);
+	if (w->now >= w->next_alloc_ms) {
+		w->next_alloc_ms = w->now + SFU_ALLOC_TICK_MS;
+		sfu__alloc_tick(w);
+	}
+	if (w->now >= w->next_twcc_ms) {
+		w->next_twcc_ms = w->now + SFU_TWCC_MS;
+		sfu__twcc_tick(w);
+	}
+	if (w->now >= w->next_level_ms) {
+		w->next_level_ms = w->now + SFU_LEVEL_MS;
+		sfu__levels_tick(w);
+	}
+	sfu__reports_due(w);
+	sfu__flush(w);
+	publish_counters(w);
+	if (w->tap)
+		fflush(w->tap);
+	/* what the periodic work above armed counts as well (a probe the
+	 * allocation started, a key frame request it held back) */
+	soon |= w->tick_soon;
+	w->tick_soon = false;
+	if (soon)
+		return SFU_TICK_MS;
+	next = w->now + SFU_IDLE_TICK_MS;
+	if (w->next_alloc_ms < next)
+		next = w->next_alloc_ms;
+	if (w->next_twcc_ms < next)
+		next = w->next_twcc_ms;
+	if (w->next_level_ms < next)
+		next = w->next_level_ms;
+	return next > w->now + SFU_TICK_MS ? (int)(next - w->now) : SFU_TICK_MS;
+}
+
 static void *worker_main(void *arg)
 {
 	struct sfu_worker *w = arg;
@@ -681,31 +729,11 @@ static void *worker_main(void *arg)
 				run_commands(w);
 		}
 		w->now = now_ms();
-		if (w->now >= next_tick) {
+		/* a packet or a command armed a short timer: tick soon */
+		if (w->tick_soon && next_tick > w->now + SFU_TICK_MS)
 			next_tick = w->now + SFU_TICK_MS;
-			sfu__transports_tick(w);
-			sfu__keyframes_tick(w);
-			sfu__nack_tick(w);
-			w->now_us = sfu__now_us();
-			sfu__probe_tick(w);
-			if (w->now >= w->next_alloc_ms) {
-				w->next_alloc_ms = w->now + SFU_ALLOC_TICK_MS;
-				sfu__alloc_tick(w);
-			}
-			if (w->now >= w->next_twcc_ms) {
-				w->next_twcc_ms = w->now + SFU_TWCC_MS;
-				sfu__twcc_tick(w);
-			}
-			if (w->now >= w->next_level_ms) {
-				w->next_level_ms = w->now + SFU_LEVEL_MS;
-				sfu__levels_tick(w);
-			}
-			sfu__reports_due(w);
-			sfu__flush(w);
-			publish_counters(w);
-			if (w->tap)
-				fflush(w->tap);
-		}
+		if (w->now >= next_tick)
+			next_tick = w->now + (uint64_t)sfu__tick(w);
 	}
 	return NULL;
 }

@@ -1035,14 +1035,17 @@ int test_sfu_nack_publisher_loss(void)
 	/* the pending key frame request of the subscription goes first (read
 	 * with a wait: on a busy machine loopback may hand it over late, and
 	 * it must not be taken for the NACK below) */
-	sfu__keyframes_tick(e.w);
+	TEST_ASSERT(!sfu__keyframes_tick(e.w)); /* sent: nothing waits */
 	sfu__flush(e.w);
 	TEST_EQ(plis_at_pub_wait(&e, 1), 0);
+	e.w->tick_soon = false; /* as sfu__tick leaves it */
 	for (int i = 0; i < 10; i++) {
 		struct scene_rtp r = scene_rtp_video((uint16_t)(200 + i), 0, 30);
 		if (i == 5 || i == 6)
 			continue;
 		TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+		/* the loss arms the short tick */
+		TEST_EQ(e.w->tick_soon, i >= 7);
 	}
 	sfu__flush(e.w);
 	for (int i = 0; i < 8; i++) {
@@ -1051,15 +1054,15 @@ int test_sfu_nack_publisher_loss(void)
 			first_out = h.seq;
 	}
 	e.w->now += 100;
-	sfu__nack_tick(e.w);
+	TEST_ASSERT(sfu__nack_tick(e.w));
 	sfu__flush(e.w);
 	TEST_EQ(nack_at_pub(&e, seqs, 64, &n), 0);
 	TEST_EQ(n, 2);
 	TEST_EQ(seqs[0], 205);
 	TEST_EQ(seqs[1], 206);
 	TEST_EQ(e.w->c.nack_out, 2);
-	/* not again before the retry interval */
-	sfu__nack_tick(e.w);
+	/* not again before the retry interval (but still waited for) */
+	TEST_ASSERT(sfu__nack_tick(e.w));
 	sfu__flush(e.w);
 	TEST_ASSERT(scene_quiet(e.fd[PUB]));
 	/* 205 comes back in the publisher's RTX stream */
@@ -1091,7 +1094,7 @@ int test_sfu_nack_publisher_loss(void)
 	/* 206 only is asked for again, up to SFU_NACK_TRIES times */
 	for (int k = 1; k < SFU_NACK_TRIES; k++) {
 		e.w->now += SFU_NACK_RETRY_MS;
-		sfu__nack_tick(e.w);
+		TEST_ASSERT(sfu__nack_tick(e.w));
 		sfu__flush(e.w);
 		TEST_EQ(nack_at_pub(&e, seqs, 64, &n), 0);
 		TEST_EQ(n, 1);
@@ -1100,13 +1103,16 @@ int test_sfu_nack_publisher_loss(void)
 	/* then a key frame instead (through the throttle: the subscription's
 	 * request went out at T0) */
 	e.w->now += SFU_NACK_RETRY_MS;
-	sfu__nack_tick(e.w);
+	e.w->tick_soon = false;
+	TEST_ASSERT(!sfu__nack_tick(e.w)); /* nothing missing any more */
 	sfu__flush(e.w);
 	TEST_ASSERT(scene_quiet(e.fd[PUB]));
 	TEST_ASSERT(pub->tracks[0]->st[0].pli_pending);
+	TEST_ASSERT(e.w->tick_soon);       /* the held-back request */
+	TEST_ASSERT(sfu__keyframes_tick(e.w));
 	e.w->now = T0 + SFU_PLI_INTERVAL_MS;
 	sfu__nack_tick(e.w);
-	sfu__keyframes_tick(e.w);
+	TEST_ASSERT(!sfu__keyframes_tick(e.w));
 	sfu__flush(e.w);
 	TEST_EQ(plis_at_pub(&e, &count), 0);
 	TEST_EQ(count, 1);
@@ -1127,6 +1133,47 @@ int test_sfu_nack_publisher_loss(void)
 		TEST_EQ(plis_at_pub(&e, &count), 0);
 		TEST_EQ(count, 1);
 	}
+	scene_close(&e);
+	return 0;
+}
+
+/* The worker's pace: the slow tick while nothing short waits, the short
+ * one while a lost packet is asked for, the slow one again once it came. */
+int test_sfu_tick_pace(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub;
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	/* the subscription's key frame request goes out in the first tick */
+	TEST_EQ(sfu__tick(e.w), SFU_TICK_MS);
+	TEST_ASSERT(!pub->tracks[0]->st[0].pli_pending);
+	TEST_EQ(sfu__tick(e.w), SFU_IDLE_TICK_MS);
+	/* and never beyond the next periodic work */
+	e.w->now += SFU_IDLE_TICK_MS - 20;
+	TEST_EQ(sfu__tick(e.w), 20);
+	e.w->now += 20;
+	TEST_EQ(sfu__tick(e.w), SFU_IDLE_TICK_MS);
+	for (int i = 0; i < 4; i++) {
+		struct scene_rtp r = scene_rtp_video((uint16_t)(300 + i), 0, 30);
+		if (i != 2)
+			TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+	}
+	TEST_ASSERT(e.w->tick_soon);
+	e.w->now += 10;
+	TEST_EQ(sfu__tick(e.w), SFU_TICK_MS); /* asked for 302 */
+	TEST_EQ(e.w->c.nack_out, 1);
+	e.w->now += 10;
+	TEST_EQ(sfu__tick(e.w), SFU_TICK_MS); /* waits to ask again */
+	{
+		struct scene_rtp r = scene_rtp_video(302, 0, 30);
+		TEST_EQ(scene_send_rtp(&e, PUB, &r), 0); /* late, not lost */
+	}
+	e.w->now += SFU_NACK_RETRY_MS;
+	e.w->tick_soon = false;
+	TEST_ASSERT(!sfu__nack_tick(e.w));
+	TEST_EQ(e.w->c.nack_out, 1);
+	TEST_EQ(sfu__tick(e.w), SFU_IDLE_TICK_MS);
 	scene_close(&e);
 	return 0;
 }
