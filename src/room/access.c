@@ -255,6 +255,30 @@ int room_end(struct participant *host)
 
 /* ---- periodic checks ---------------------------------------------------- */
 
+/* A guest that knocked on a live meeting while max_meetings were open:
+ * once one is free (and its meeting still live and open) its knock
+ * reaches the hosts as if made now; it has waited since its first. */
+static void knock_again(struct room_mgr *m, struct participant *p, int64_t now)
+{
+	struct meeting_rec rec;
+	int rc;
+
+	if (m->nrooms >= m->lim.max_meetings && !room__find_room(m, p->knock_later))
+		return;
+	rc = store_meeting_get(m->store, p->knock_later, &rec);
+	if (rc == 0 && meeting_is_live(&rec, now) && !rec.locked) {
+		rc = room__knock(m, p, p->knock_later);
+		if (rc == -EBUSY)
+			return; /* at max_meetings still */
+		if (rc == 0)
+			log_info("room", "participant %s knocks once a meeting closed",
+				 p->id);
+	}
+	p->knock_later[0] = '\0';
+	if (p->knock_pending)
+		room_flush_knocks(m);
+}
+
 void room_tick(struct room_mgr *m)
 {
 	int64_t now = (int64_t)time(NULL);
@@ -281,6 +305,8 @@ void room_tick(struct room_mgr *m)
 	 * do not exist, so the two cases still look alike */
 	for (p = m->all; p; p = next) {
 		next = p->all_next;
+		if (p->state == PS_LOBBY && p->knock_later[0])
+			knock_again(m, p, now);
 		if (p->state == PS_LOBBY && now - p->lobby_since >= LOBBY_TIMEOUT_S) {
 			m->lobby_timeouts++;
 			room_leave(p);

@@ -34,7 +34,7 @@ static size_t room_hash(const char *id)
 	return h % ROOM_HASH_BUCKETS;
 }
 
-static struct room *room_find(struct room_mgr *m, const char *id)
+struct room *room__find_room(struct room_mgr *m, const char *id)
 {
 	struct room *r;
 	for (r = m->buckets[room_hash(id)]; r; r = r->hnext)
@@ -45,7 +45,7 @@ static struct room *room_find(struct room_mgr *m, const char *id)
 
 int room__get_or_make(struct room_mgr *m, const char *id, struct room **out)
 {
-	struct room *r = room_find(m, id);
+	struct room *r = room__find_room(m, id);
 	size_t h;
 
 	if (r) {
@@ -421,31 +421,23 @@ knock:
 	p->state = PS_LOBBY;
 	p->lobby_since = (int64_t)time(NULL);
 	if (live && !rec.locked) {
-		rc = room__get_or_make(m, room_id, &r);
+		rc = room__knock(m, p, room_id);
 		if (rc == -EBUSY) {
 			/* the server holds max_meetings: the guest waits like a
 			 * knock on an unknown meeting (it may not learn whether
-			 * this one exists); hosts hear "busy" */
+			 * this one exists) and knocks again once meetings close
+			 * (room_tick); hosts hear "busy" */
 			m->busy_refused++;
-			goto parked;
-		}
-		if (rc)
-			return rc;
-		if (r->nlobby >= m->lim.max_lobby) {
+			snprintf(p->knock_later, sizeof(p->knock_later), "%s", room_id);
+		} else if (rc == -ENOSPC) {
 			/* the newest knocks are refused — earlier guests stay
 			 * visible to the hosts — and refused exactly like a knock
 			 * on an unknown meeting, so a full lobby tells nothing */
-			room__maybe_free(m, r);
 			m->lobby_refused++;
-			goto parked;
+		} else if (rc) {
+			return rc;
 		}
-		p->room = r;
-		list_append(&r->lobby, p);
-		r->nlobby++;
-		m->nlobby++;
-		p->knock_pending = true;
 	}
-parked:
 	room__send_json(p, json_pack("{s:s}", "type", "lobby"));
 	log_info("room", "participant %s waits in a lobby", p->id);
 	if (p->knock_pending) {
@@ -454,6 +446,26 @@ parked:
 		else
 			room_flush_knocks(m);
 	}
+	return 0;
+}
+
+int room__knock(struct room_mgr *m, struct participant *p, const char *room_id)
+{
+	struct room *r;
+	int rc;
+
+	rc = room__get_or_make(m, room_id, &r);
+	if (rc)
+		return rc;
+	if (r->nlobby >= m->lim.max_lobby) {
+		room__maybe_free(m, r);
+		return -ENOSPC;
+	}
+	p->room = r;
+	list_append(&r->lobby, p);
+	r->nlobby++;
+	m->nlobby++;
+	p->knock_pending = true;
 	return 0;
 }
 

@@ -55,6 +55,9 @@ struct participant {
 	int64_t lobby_since;            /* unix s when it started to wait */
 	bool in_group;                  /* in the meeting's MLS group, as commits said */
 	bool knock_pending;             /* hosts not told yet (room_flush_knocks) */
+	char knock_later[ROOM_ID_CHARS + 1]; /* the live meeting it knocked on
+					  * while max_meetings were open ("":
+					  * none); room_tick knocks again */
 	bool mls_create;                /* told to create the group on joining */
 	char *keypackage;               /* latest KeyPackage (base64url), owned */
 	char *proof;                    /* its invite proof (base64url), owned */
@@ -88,7 +91,11 @@ void room__broadcast(struct room *r, json_t *msg, enum room_who who,
 void room__admit(struct room *r, struct participant *p);
 void room__admit_from_lobby(struct room *r, struct participant *t);
 void room__maybe_free(struct room_mgr *m, struct room *r);
+struct room *room__find_room(struct room_mgr *m, const char *id);
 int room__get_or_make(struct room_mgr *m, const char *id, struct room **out);
+/* Puts guest p (PS_LOBBY) in the lobby of room_id, opening the room:
+ * -EBUSY at max_meetings, -ENOSPC when its lobby is full (p stays out). */
+int room__knock(struct room_mgr *m, struct participant *p, const char *room_id);
 struct participant *room__find(struct participant *head, const char *id);
 json_t *room__participant_json(const struct participant *p);
 

@@ -205,7 +205,7 @@ describe('capacity settings (--max-meetings 1 --meeting-max-members 2 --meeting-
 	});
 	after(async () => { await srv?.stop(); });
 
-	test('max_meetings: a second meeting cannot open (busy to its host; its guest waits like at an unknown meeting) until the first closes', async () => {
+	test('max_meetings: a second meeting cannot open (busy to its host; its guest waits like at an unknown meeting, and knocks once it can) until the first closes', async () => {
 		const [a, b] = [await srv.createMeeting(), await srv.createMeeting()];
 		const hostA = await srv.wsHello();
 		hostA.join(a.room, 'Host A', a.hostKey);
@@ -231,12 +231,20 @@ describe('capacity settings (--max-meetings 1 --meeting-max-members 2 --meeting-
 		assert.equal(await srv.metric('conclave_meetings_active'), 1);
 		await hostA.ping();
 		await assertUnaffected(srv, good, 'max_meetings');
-		// the limit counts open meetings: once A is empty, B opens
+		// the limit counts open meetings: once A is empty, B opens — first
+		// for the guest who knocked on it while it could not (the server's
+		// room check, every 2 s, knocks again), then for its host, who sees
+		// that guest waiting; the stranger's unknown meeting never opens
 		await hostA.close();
-		await pollUntil(async () => (await srv.metric('conclave_meetings_active')) === 0, 5000, 'meeting A closed');
+		await pollUntil(async () => (await srv.metric('conclave_meetings_active')) === 1 &&
+			(await srv.metric('conclave_lobby_waiting')) === 1, 10000, 'meeting B opened for its waiting guest');
 		const hostB2 = await srv.wsHello();
 		hostB2.join(b.room, 'Host B', b.hostKey);
-		await hostB2.next('joined');
+		const joined = await hostB2.next('joined');
+		assert.deepEqual(joined.knocks.map((k) => k.name), ['Guest'], joined.raw);
+		hostB2.send({ type: 'admit', participant: joined.knocks[0].participant });
+		await guest.next('joined');
+		assert.equal(await srv.metric('conclave_meetings_active'), 1);
 		for (const c of [hostB, hostB2, guest, stranger]) await c.close();
 		await pollUntil(async () => (await srv.metric('conclave_meetings_active')) === 0, 5000, 'meeting B closed');
 	});
