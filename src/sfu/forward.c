@@ -532,7 +532,7 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 	struct sfu_transport *sub = o->sub;
 	uint8_t *out, pt;
 	size_t len, hl;
-	bool twcc;
+	bool twcc, same_frame;
 
 	if (!sub->srtp || !sub->have_peer)
 		return;
@@ -546,6 +546,8 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 	out[0] = 0x80;
 	out[1] = (uint8_t)((h->marker ? 0x80 : 0) | pt);
 	out_seq = (uint16_t)(h->seq + m->seq_off);
+	same_frame = out_seq == (uint16_t)(o->last_seq + 1) &&
+		     h->ts + m->ts_off == o->last_ts;
 	if (!retransmit && (uint16_t)(out_seq - o->last_seq) < 0x8000) {
 		/* a late packet keeps the newest sequence number and time */
 		o->last_seq = out_seq;
@@ -564,6 +566,26 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 			rewrite_vp8(o, m, vp8, out + hl, retransmit);
 	}
 	len = hl + h->payload_len;
+	if (!retransmit && o->track->kind == SFU_VIDEO) {
+		/* A packetizer cuts a frame into about equal parts, the larger
+		 * first ([n+1, n+1, n, n, n]); UDP GSO sends a subscriber's run
+		 * of equal-size datagrams as one message, but only the last may
+		 * be shorter. So a packet of the frame that is not its last is
+		 * padded (RFC 3550 §5.1) up to the one before it if that is in
+		 * this send batch: one message per frame instead of two. */
+		if (same_frame && !h->marker && !w->gso_off &&
+		    o->gso_flush == w->flushes && len < o->gso_len &&
+		    o->gso_len - len <= SFU_GSO_PAD_MAX) {
+			size_t pad = o->gso_len - len;
+			memset(out + len, 0, pad - 1);
+			out[len + pad - 1] = (uint8_t)pad;
+			out[0] |= 0x20; /* P */
+			len += pad;
+			w->c.gso_pad_bytes += pad;
+		}
+		o->gso_flush = w->flushes;
+		o->gso_len = (uint16_t)len;
+	}
 	if (retransmit) {
 		/* RFC 4588: a retransmission travels in the RTX stream with a
 		 * sequence number of its own, never as a repeat of the original

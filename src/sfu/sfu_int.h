@@ -82,6 +82,9 @@ enum {
 	SFU_LAYER_IDLE_MS = 1500,    /* a layer silent this long is not sent */
 	SFU_PROBE_PKT = 240,         /* padding bytes in one probe packet
 				      * (RTP padding counts in one byte) */
+	SFU_GSO_PAD_MAX = 16,        /* padding added at most to a video
+				      * packet so that it goes in one UDP GSO
+				      * message with the one before (forward.c) */
 };
 
 /* Transport-wide congestion control, receive side (draft-holmer-rmcat-
@@ -151,6 +154,9 @@ struct sfu_out {
 	uint8_t last_tl0;
 	bool have_pic, have_tl0;
 	uint32_t packets, octets;        /* for sender reports */
+	uint32_t gso_flush;              /* the send batch (w->flushes) and */
+	uint16_t gso_len;                /* length before SRTP of the last
+					  * packet sent (forward.c) */
 };
 
 /* One RTP stream of a track, as the publisher sends it: the track itself,
@@ -275,6 +281,8 @@ struct sfu_transport {
 	X(remb_in, "REMB packets received from subscribers")                  \
 	X(cache_refused, "video layers forwarded without a retransmission cache (media_cache_mib reached)") \
 	X(sendmmsg_calls, "sendmmsg system calls")                             \
+	X(send_messages, "messages given to sendmmsg (with UDP GSO one carries a destination's run of equal-size datagrams)") \
+	X(gso_pad_bytes, "RTP padding added to video packets to make a frame's packets one UDP GSO message") \
 	X(send_errors, "datagrams the kernel refused to send")
 
 struct sfu_counters {
@@ -319,6 +327,9 @@ struct sfu_worker {
 	uint64_t next_level_ms, next_twcc_ms, next_alloc_ms;
 	bool tick_soon;                  /* a short timer was armed since the
 					  * last tick (sfu__tick) */
+	uint32_t flushes;                /* send batches flushed */
+	bool gso_off;                    /* UDP GSO unusable: one datagram
+					  * per message */
 	int media_timeout_ms;
 	/* retransmission caches: bytes held, and at most (media_cache_mib) */
 	size_t cache_bytes, cache_budget;

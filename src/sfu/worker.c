@@ -330,6 +330,7 @@ void sfu__flush(struct sfu_worker *w)
 		gso.probed = true;
 		if (setsockopt(w->fd, SOL_UDP, UDP_SEGMENT, &none, sizeof(none)) != 0)
 			gso.off = true;
+		w->gso_off = gso.off;
 	}
 	if (w->nsend > 1 && !gso.off) {
 		nmsg = gso_build(w);
@@ -347,7 +348,7 @@ void sfu__flush(struct sfu_worker *w)
 				 * batches */
 				unsigned k = 0, e;
 
-				gso.off = true;
+				gso.off = w->gso_off = true;
 				log_warn("sfu", "UDP GSO refused; one datagram per message from now on");
 				for (i = off; i < nmsg; i++)
 					for (e = 0; e < gso.segs[i]; e++)
@@ -360,13 +361,16 @@ void sfu__flush(struct sfu_worker *w)
 			/* EAGAIN (socket buffer full) or a bad destination:
 			 * skip one message, keep the rest */
 			w->c.send_errors += msg == gso.msg ? gso.segs[off] : 1;
+			w->c.send_messages++;
 			off++;
 			continue;
 		}
 		off += (unsigned)n;
+		w->c.send_messages += (unsigned)n;
 	}
 	account_delay(w);
 	w->nsend = 0;
+	w->flushes++;
 }
 
 /* ---- events to the control plane ---------------------------------------- */

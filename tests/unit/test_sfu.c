@@ -1178,6 +1178,91 @@ int test_sfu_tick_pace(void)
 	return 0;
 }
 
+/* A frame cut larger first ([n+1, n+1, n, n, n]) reaches a subscriber in
+ * datagrams of one size but the last (one UDP GSO message): the middle
+ * packets carry a byte of RTP padding, the payloads are untouched; a
+ * frame split over two send batches, or a worker without GSO, is not
+ * padded. */
+static int send_frame(struct scene *e, uint16_t seq, uint32_t ts,
+		      const size_t *plen, int n, int flush_after)
+{
+	for (int i = 0; i < n; i++) {
+		struct scene_rtp r = scene_rtp_video((uint16_t)(seq + i), ts, plen[i]);
+		r.marker = i == n - 1;
+		TEST_EQ(scene_send_rtp(e, PUB, &r), 0);
+		if (i == flush_after)
+			sfu__flush(e->w);
+	}
+	sfu__flush(e->w);
+	return 0;
+}
+
+static int recv_frame(struct scene *e, uint16_t seq, const size_t *plen,
+		      int n, size_t *wire, bool *padded)
+{
+	uint8_t b[PKT], want[PKT];
+	struct rtp_hdr h;
+	size_t len;
+
+	for (int i = 0; i < n; i++) {
+		TEST_EQ(scene_recv_rtp(e, SUB, b, &len, &h), 0);
+		TEST_EQ(h.payload_len, plen[i]);
+		scene_payload_fill(want, plen[i], (uint16_t)(seq + i));
+		TEST_MEMEQ(b + h.payload_off, want, plen[i]);
+		TEST_EQ(h.marker, i == n - 1);
+		wire[i] = len;
+		padded[i] = h.padding;
+	}
+	TEST_ASSERT(scene_quiet(e->fd[SUB]));
+	return 0;
+}
+
+int test_sfu_gso_pad(void)
+{
+	static const size_t plen[] = { 1001, 1001, 1000, 1000, 1000 };
+	struct scene e;
+	struct sfu_transport *pub, *sub;
+	size_t wire[5];
+	bool padded[5];
+	uint64_t pads, msgs;
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	sfu__keyframes_tick(e.w);
+	sfu__flush(e.w);
+	TEST_EQ(plis_at_pub_wait(&e, 1), 0);
+
+	pads = e.w->c.gso_pad_bytes;
+	msgs = e.w->c.send_messages;
+	TEST_EQ(send_frame(&e, 500, 9000, plen, 5, -1), 0);
+	TEST_EQ(recv_frame(&e, 500, plen, 5, wire, padded), 0);
+	for (int i = 1; i < 4; i++)
+		TEST_EQ(wire[i], wire[0]);
+	TEST_EQ(wire[4], wire[0] - 1);
+	TEST_ASSERT(!padded[0] && !padded[1] && padded[2] && padded[3] && !padded[4]);
+	TEST_EQ(e.w->c.gso_pad_bytes, pads + 2);
+	if (!e.w->gso_off)
+		TEST_EQ(e.w->c.send_messages, msgs + 1);
+
+	/* split over two batches: nothing to gain, nothing padded */
+	TEST_EQ(send_frame(&e, 505, 12000, plen, 5, 1), 0);
+	TEST_EQ(recv_frame(&e, 505, plen, 5, wire, padded), 0);
+	TEST_EQ(wire[3], wire[2]);
+	TEST_EQ(wire[2], wire[0] - 1);
+	TEST_ASSERT(!padded[2]);
+	TEST_ASSERT(!padded[3]); /* the one before it was not bigger */
+	TEST_EQ(e.w->c.gso_pad_bytes, pads + 2);
+
+	/* without GSO, padding would only cost bytes */
+	e.w->gso_off = true;
+	TEST_EQ(send_frame(&e, 510, 15000, plen, 5, -1), 0);
+	TEST_EQ(recv_frame(&e, 510, plen, 5, wire, padded), 0);
+	for (int i = 0; i < 5; i++)
+		TEST_ASSERT(!padded[i]);
+	TEST_EQ(e.w->c.gso_pad_bytes, pads + 2);
+	scene_close(&e);
+	return 0;
+}
+
 /* Audio levels (RFC 6464) are averaged per track into SFU_EV_LEVEL. */
 int test_sfu_levels(void)
 {
