@@ -536,10 +536,13 @@ static void publish_due(struct ep *e, uint64_t t)
 				s->frame = 0; /* a requested key frame restarts the GOP */
 			e->kf_request = false;
 			int n = key ? VIDEO_KEY_PKTS : VIDEO_PKTS;
-			/* a frame of n x (VIDEO_PAYLOAD + 0..99) bytes, cut about
-			 * equally as WebRTC's VP8 packetizer does: sizes differ by
-			 * at most one byte, the larger packets first */
-			size_t frame = (size_t)n * (VIDEO_PAYLOAD + xrand() % 100);
+			/* a frame of n x (VIDEO_PAYLOAD + 0..99) + 0..n-1 bytes, cut
+			 * about equally as WebRTC's VP8 packetizer does: sizes
+			 * differ by at most one byte, the larger packets first
+			 * (until 2026-11-28 the frame was a multiple of n, all
+			 * its packets of one size) */
+			size_t frame = (size_t)n * (VIDEO_PAYLOAD + xrand() % 100) +
+				       xrand() % (unsigned)n;
 			for (int k = 0; k < n; k++)
 				send_rtp(e, s, k == n - 1, frame / (size_t)n + ((size_t)k < frame % (size_t)n),
 					 (uint8_t)(F_VIDEO | (key ? F_KEY : 0) | (k == 0 ? F_FIRST : 0)));
