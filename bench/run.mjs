@@ -275,7 +275,8 @@ async function runOnce(serverName, sc, rep) {
 		await sleep(cfg.warmup * 1000);
 		const loaded = procStat(srv.pid);
 		// --- the measured window
-		const { forwarded: fwd0, delay: h0, sendErrors: e0 } = await srv.counters();
+		const m0 = await srv.counters();
+		const { forwarded: fwd0, delay: h0, sendErrors: e0 } = m0;
 		const d0 = udpDrops(srv.pid);
 		const k0 = coreTimes();
 		const s0 = procStat(srv.pid), g0 = procStat(lg.pid), n0 = procStat(process.pid);
@@ -293,7 +294,8 @@ async function runOnce(serverName, sc, rep) {
 		if (perf) res.perf = await stopPerf(perf);
 		const s1 = procStat(srv.pid), g1 = procStat(lg.pid), n1 = procStat(process.pid);
 		const q1 = napiCpu();
-		const { forwarded: fwd1, delay: h1, sendErrors: e1 } = await srv.counters();
+		const m1 = await srv.counters();
+		const { forwarded: fwd1, delay: h1, sendErrors: e1 } = m1;
 		const d1 = udpDrops(srv.pid);
 		const k1 = coreTimes();
 		// packets sent before `stop` may still be on their way (a stalled
@@ -378,6 +380,9 @@ async function runOnce(serverName, sc, rep) {
 			udpDropsServer: d1.server - d0.server, udpDropsGen: d1.gen - d0.gen,
 			// datagrams conclave's sendmmsg could not send (socket buffer full)
 			serverSendErrors: e0 != null && e1 != null ? e1 - e0 : null,
+			// the send path (conclave only): datagrams per sendmmsg message
+			// and per call, padding bytes per forwarded packet
+			...sendPath(m0, m1, fwd0 != null && fwd1 != null ? fwd1 - fwd0 : null),
 			// the machine is shared: how busy each core was, and how much of
 			// the server's core went to other processes
 			coreBusy: k1.map((b, i) => (b.busy - k0[i].busy) / (b.total - k0[i].total)),
@@ -546,6 +551,16 @@ function udpDrops(serverPid) {
 	return { server, gen };
 }
 
+function sendPath(m0, m1, forwarded) {
+	const d = (k) => (m0[k] != null && m1[k] != null ? m1[k] - m0[k] : null);
+	const sent = d('sent'), messages = d('messages'), calls = d('calls'), pad = d('padBytes');
+	return {
+		datagramsPerMessage: sent != null && messages ? sent / messages : null,
+		datagramsPerCall: sent != null && calls ? sent / calls : null,
+		padBytesPerPacket: pad != null && forwarded ? pad / forwarded : null,
+	};
+}
+
 function fmt(r) {
 	if (!r.ok) return `FAILED: ${r.error}`;
 	const f = (x, d = 1) => (x == null ? '-' : x.toFixed(d));
@@ -558,6 +573,8 @@ function fmt(r) {
 		`server waited for its core ${f(r.serverRunqWait * 1000, 0)} ms/s` +
 		(r.udpDropsServer || r.udpDropsGen ? `, UDP drops server ${r.udpDropsServer} generator ${r.udpDropsGen}` : '') +
 		(r.serverSendErrors ? `, server send errors ${r.serverSendErrors}` : '') +
+		(r.datagramsPerMessage != null ? `, ${f(r.datagramsPerMessage, 2)} datagrams/message, ${f(r.datagramsPerCall, 0)}/call` +
+			(r.padBytesPerPacket != null ? `, padding ${f(r.padBytesPerPacket, 3)} B/packet` : '') : '') +
 		(r.undelivered ? `, ${r.undelivered} streams never delivered` : '');
 }
 
@@ -705,6 +722,13 @@ function smokeVerdict(results) {
 			check(r.metricsForwarded != null && r.serverDelayCount >= r.metricsForwarded && r.serverDelayP99 > 0,
 				`${id}: the server's delay histogram counted ${r.serverDelayCount} sends (>= ${r.metricsForwarded} forwarded), ` +
 				`p50 ${r.serverDelayP50?.toFixed(3)} ms, p99 ${r.serverDelayP99?.toFixed(3)} ms`);
+		if (r.server === 'conclave')
+			// video flows: some of it goes in UDP GSO messages of several
+			// datagrams, and a sendmmsg call carries several messages
+			check(r.datagramsPerMessage > 1 && r.datagramsPerCall >= r.datagramsPerMessage &&
+				r.padBytesPerPacket >= 0 && r.padBytesPerPacket < 16,
+				`${id}: send path ${r.datagramsPerMessage?.toFixed(2)} datagrams per message, ` +
+				`${r.datagramsPerCall?.toFixed(1)} per sendmmsg call, padding ${r.padBytesPerPacket?.toFixed(3)} bytes per packet`);
 		check(r.undelivered === 0, `${id}: every subscriber receives every stream (${r.undelivered} missing)`);
 		if (!/^audio/.test(r.scenario))
 			check(r.keyframeMs != null && r.keyframeMissing === 0, `${id}: every subscriber got a key frame`);

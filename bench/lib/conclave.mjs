@@ -89,6 +89,11 @@ export class ConclaveServer {
 	 *               (the last is +Inf); the time each datagram spent in the
 	 *               server
 	 *   sendErrors  datagrams the media workers could not send
+	 *   sent, messages, calls, padBytes
+	 *               datagrams sent, the sendmmsg messages they went in
+	 *               (UDP GSO: a subscriber's run of equal-size datagrams
+	 *               is one), the sendmmsg calls, and the RTP padding added
+	 *               to make a frame's packets one run (docs/media.md)
 	 */
 	async counters() {
 		const m = await this.metrics();
@@ -101,6 +106,10 @@ export class ConclaveServer {
 			forwarded: m.get('conclave_media_rtp_forwarded_total') ?? null,
 			delay: b.length ? b.sort((p, q) => p[0] - q[0]) : null,
 			sendErrors: m.get('conclave_media_send_errors_total') ?? null,
+			sent: m.get('conclave_media_tx_packets_total') ?? null,
+			messages: m.get('conclave_media_send_messages_total') ?? null,
+			calls: m.get('conclave_media_sendmmsg_calls_total') ?? null,
+			padBytes: m.get('conclave_media_gso_pad_bytes_total') ?? null,
 		};
 	}
 
