@@ -29,7 +29,12 @@ struct srtps;
 enum {
 	SFU_MTU = 1500,              /* largest datagram handled */
 	SFU_RECV_BATCH = 32,         /* datagrams per recvmmsg */
-	SFU_SEND_BATCH = 256,        /* datagrams per sendmmsg */
+	SFU_SEND_BATCH = 1024,       /* datagrams per sendmmsg (UIO_MAXIOV):
+				      * a frame of 5 packets to 200
+				      * subscribers */
+	SFU_LOOK_AGAIN = 32,         /* datagrams a receive batch must have
+				      * made to read once more before sending
+				      * (worker.c, receive) */
 	SFU_HASH = 4096,             /* buckets of the ufrag and address tables */
 	/* Junk per source address (util/srclimit.h): datagrams a stranger may
 	 * make us look at. A legitimate address sends junk only for a few

@@ -5,8 +5,9 @@
  *
  *   epoll_wait(socket, command eventfd; timeout = next tick)
  *     socket readable  -> recvmmsg up to SFU_RECV_BATCH datagrams, handle
- *                         each (transport.c), then one sendmmsg for all
- *                         the datagrams they produced
+ *                         each (transport.c), read once more if they made
+ *                         many (receive), then one sendmmsg for all the
+ *                         datagrams they produced
  *     eventfd          -> run the queued commands of the control plane
  *     tick (sfu__tick) -> DTLS retransmissions, ICE consent, key frame
  *                         requests, NACKs, reports, counters: every
@@ -149,7 +150,7 @@ void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
  */
 enum {
 	GSO_MAX_SEGS = 32,           /* 32 x SFU_MTU < 64 KiB, one UDP send */
-	GSO_HASH_BITS = 9,
+	GSO_HASH_BITS = 11,
 	GSO_HASH = 1 << GSO_HASH_BITS, /* >= 2 x SFU_SEND_BATCH destinations */
 	GSO_NONE = 0xffff,
 };
@@ -610,11 +611,21 @@ static void run_commands(struct sfu_worker *w)
 
 /* ---- the loop ----------------------------------------------------------- */
 
+/* Reads and handles datagrams, then sends what they made. A publisher's
+ * frame arrives as a few datagrams sent back to back; in a fan-out the
+ * worker is woken by the first and busy copying it to every subscriber
+ * while the rest arrive. So a batch that made many datagrams (at least
+ * SFU_LOOK_AGAIN) is not sent before one more read: the rest of the frame
+ * then joins the same send batch, and each subscriber gets the frame as
+ * one UDP GSO message instead of one message per packet. It costs one
+ * recvmmsg (often empty) per such batch and delays the first packets by
+ * the time the others take to handle. */
 static void receive(struct sfu_worker *w)
 {
 	int n, i, rounds = 0;
+	bool looked_again = false;
 
-	do {
+	for (;;) {
 		for (i = 0; i < SFU_RECV_BATCH; i++) {
 			w->riov[i].iov_base = w->rbuf[i];
 			w->riov[i].iov_len = SFU_MTU;
@@ -641,9 +652,19 @@ static void receive(struct sfu_worker *w)
 				    w->rbuf[i], w->rmsg[i].msg_len);
 		}
 		w->cur_rx_ns = 0;
+		if (n == SFU_RECV_BATCH) {
+			sfu__flush(w);
+			/* yield to commands and timers after a while under load */
+			if (++rounds == 64)
+				break;
+			continue;
+		}
+		if (looked_again || w->nsend < SFU_LOOK_AGAIN)
+			break;
+		looked_again = true;
+	}
+	if (w->nsend)
 		sfu__flush(w);
-		/* yield to commands and timers after a while under load */
-	} while (n == SFU_RECV_BATCH && ++rounds < 64);
 }
 
 uint64_t sfu__now_us(void)
