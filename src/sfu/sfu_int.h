@@ -333,8 +333,9 @@ struct sfu_worker {
 	bool tick_soon;                  /* a short timer was armed since the
 					  * last tick (sfu__tick) */
 	uint32_t flushes;                /* send batches flushed */
-	bool gso_off;                    /* UDP GSO unusable: one datagram
-					  * per message */
+	bool gso_probed;                 /* UDP_SEGMENT support checked */
+	bool gso_off;                    /* UDP GSO unusable (refused or
+					  * unknown): one datagram per message */
 	int media_timeout_ms;
 	/* retransmission caches: bytes held, and at most (media_cache_mib) */
 	size_t cache_bytes, cache_budget;

@@ -173,8 +173,6 @@ static _Thread_local struct {
 	uint16_t next[SFU_SEND_BATCH];   /* next datagram to the same peer */
 	bool first[SFU_SEND_BATCH];      /* the first datagram to its peer */
 	uint16_t head[GSO_HASH], tail[GSO_HASH];
-	bool off;                         /* no GSO: refused or unknown */
-	bool probed;                      /* UDP_SEGMENT support checked */
 } gso;
 
 static size_t gso_hash(const struct sockaddr_storage *a, socklen_t len)
@@ -325,15 +323,14 @@ void sfu__flush(struct sfu_worker *w)
 	unsigned off = 0, nmsg = w->nsend, i;
 	int n;
 
-	if (!gso.probed) {
+	if (!w->gso_probed) {
 		int none = 0;   /* no default segment size for the socket */
 
-		gso.probed = true;
+		w->gso_probed = true;
 		if (setsockopt(w->fd, SOL_UDP, UDP_SEGMENT, &none, sizeof(none)) != 0)
-			gso.off = true;
-		w->gso_off = gso.off;
+			w->gso_off = true;
 	}
-	if (w->nsend > 1 && !gso.off) {
+	if (w->nsend > 1 && !w->gso_off) {
 		nmsg = gso_build(w);
 		msg = gso.msg;
 	}
@@ -349,7 +346,7 @@ void sfu__flush(struct sfu_worker *w)
 				 * batches */
 				unsigned k = 0, e;
 
-				gso.off = w->gso_off = true;
+				w->gso_off = true;
 				log_warn("sfu", "UDP GSO refused; one datagram per message from now on");
 				for (i = off; i < nmsg; i++)
 					for (e = 0; e < gso.segs[i]; e++)
