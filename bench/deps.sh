@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # What `make bench` needs beyond `scripts/deps.sh test`: Debian's Janus (the
-# server compared against), gnuplot-nox (the chart), nftables and ethtool
-# (the sinks of the capacity scenarios; BENCH_NAPI=1), and the npm packages of
-# bench/ (from its lock file). Installs only what is missing; needs root for
-# apt-get.
+# server compared against), gnuplot-nox (the chart), iproute2 (tc: the sinks
+# of the capacity scenarios) and ethtool (their -split kind; BENCH_NAPI=1),
+# and the npm packages of bench/ (from its lock file). Installs only what is
+# missing; needs root for apt-get.
 set -euo pipefail
 cd "$(dirname "$0")"
 missing=()
-for p in janus gnuplot-nox iproute2 util-linux nftables ethtool; do
+for p in janus gnuplot-nox iproute2 util-linux ethtool; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

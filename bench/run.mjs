@@ -2,13 +2,15 @@
 // make bench: forwarding cost and capacity of conclave, side by side with
 // Janus VideoRoom, on this machine, in one run.
 //
-//   node bench/run.mjs                  the full run (about 25 minutes):
+//   node bench/run.mjs                  the full run (about 35 minutes):
 //                                       build/bench/results.json, then
 //                                       docs/benchmarks.md and
 //                                       docs/benchmarks-cpu.png
 //   BENCH_SMOKE=1 node bench/run.mjs    a ~20 s end-to-end check (conclave,
 //                                       1 publisher -> 5 subscribers, and
-//                                       1 -> 80 with 79 sinks): no
+//                                       1 -> 80 with 79 sinks, with and
+//                                       without the server splitting its
+//                                       GSO messages itself): no
 //                                       thresholds, only that every packet
 //                                       sent was received by every
 //                                       subscriber (or counted at the
@@ -20,7 +22,8 @@
 // BENCH_CAPACITY=8,12,... (the capacity sweep's meeting counts; "" none)
 // BENCH_KEEP_LOGS=1 (keep every server log under build/bench/logs).
 // BENCH_PERF=1: profile the server over each measured window (perf record,
-// build/bench/perf-*.data; node bench/perf-summary.mjs FILE sorts it).
+// build/bench/perf-*.data; node bench/perf-summary.mjs FILE sorts it;
+// BENCH_PERF_HZ=1000 its sampling rate).
 // BENCH_SRTP=cm: the load generator offers only AES_CM_128_HMAC_SHA1_80
 // instead of AES-GCM first (the results say which ran).
 // A run narrowed by BENCH_SERVERS, BENCH_SCENARIOS or BENCH_REPS < 3 (or
@@ -93,8 +96,11 @@ const LOGS = path.join(BUILD, 'bench/logs');
 
 const DEFAULT_FANOUT = [5, 10, 20, 40, 80, 160, 320, 640];
 // capacity-K: K meetings of one publisher to 80 subscribers, 79 of them
-// sinks (see scenario()); the sweep goes on until loss or saturation
-const DEFAULT_CAPACITY = [8, 12, 16, 20, 24];
+// sinks (see scenario()); the sweep goes on until loss or saturation.
+// capacity-K-split: the same with the server's kernel splitting its UDP GSO
+// messages itself (BENCH_CAPACITY_SPLIT, its own sweep)
+const DEFAULT_CAPACITY = [8, 12, 16, 20, 24, 28];
+const DEFAULT_CAPACITY_SPLIT = [8, 12, 16, 20, 24];
 const cfg = {
 	servers: (env.BENCH_SERVERS || (SMOKE ? 'conclave' : 'conclave,janus')).split(',').filter(Boolean),
 	reps: Number(env.BENCH_REPS || (SMOKE ? 1 : 3)),
@@ -102,13 +108,15 @@ const cfg = {
 	warmup: SMOKE ? 1 : 2,
 	fanout: env.BENCH_FANOUT ? env.BENCH_FANOUT.split(',').map(Number) : DEFAULT_FANOUT,
 	capacity: env.BENCH_CAPACITY != null ? env.BENCH_CAPACITY.split(',').filter(Boolean).map(Number) : DEFAULT_CAPACITY,
+	capacitySplit: env.BENCH_CAPACITY_SPLIT != null ? env.BENCH_CAPACITY_SPLIT.split(',').filter(Boolean).map(Number)
+		: DEFAULT_CAPACITY_SPLIT,
 };
 const PARTIAL = !SMOKE && (env.BENCH_PARTIAL === '1' || Boolean(env.BENCH_SERVERS) ||
 	Boolean(env.BENCH_SCENARIOS) || cfg.reps < 3);
 cfg.scenarios = env.BENCH_SCENARIOS ? env.BENCH_SCENARIOS.split(',')
-	: SMOKE ? ['fanout-5', 'capacity-1']
+	: SMOKE ? ['fanout-5', 'capacity-1', 'capacity-1-split']
 		: [...cfg.fanout.map((n) => `fanout-${n}`), ...cfg.capacity.map((k) => `capacity-${k}`),
-			'meeting-6', 'meeting-12', 'meetings-50x4', 'audio-100'];
+			...cfg.capacitySplit.map((k) => `capacity-${k}-split`), 'meeting-6', 'meeting-12', 'meetings-50x4', 'audio-100'];
 
 const FANOUT_PER_MEETING = 80; // conclave admits 100 members per meeting
 const DTX_PERIOD_US = 400000;  // a muted microphone on Opus DTX
@@ -132,24 +140,26 @@ function scenario(name) {
 			about: k === 1 ? `one publisher (audio+video) fanned out to ${n} subscribers`
 				: `${k} meetings, each one publisher fanned out to ${n / k} subscribers (${n} in all; a meeting holds at most 100)` };
 	}
-	if ((m = /^capacity-(\d+)$/.exec(name))) {
+	if ((m = /^capacity-(\d+)(-split)?$/.exec(name))) {
 		// Capacity beyond what the load generator can receive: in each
 		// meeting one subscriber receives and checks everything, the other
 		// 79 are sinks, real transports (ICE, DTLS-SRTP, consent) whose
 		// RTP from the server the generator's kernel counts and drops before
 		// any socket (installSinks).
 		// The server cannot tell them apart and does the same work for each.
-		const k = Number(m[1]);
+		const k = Number(m[1]), split = Boolean(m[2]);
 		const sink = { ...viewer, sink: true };
 		const meetings = Array.from({ length: k }, () =>
 			[pubAV, viewer, ...Array.from({ length: FANOUT_PER_MEETING - 1 }, () => sink)]);
-		return { name, kind: 'capacity', n: k * FANOUT_PER_MEETING, meetings,
-			label: `${k} × (1 → ${FANOUT_PER_MEETING}), sinks`,
+		return { name, kind: 'capacity', split, n: k * FANOUT_PER_MEETING, meetings,
+			label: `${k} × (1 → ${FANOUT_PER_MEETING}), sinks${split ? ', split by the server' : ''}`,
 			about: `${k} meetings, each one publisher fanned out to ${FANOUT_PER_MEETING} subscribers (${k * FANOUT_PER_MEETING} in all), ` +
 				`of which one receives and checks every packet and ${FANOUT_PER_MEETING - 1} are sinks: real transports whose RTP ` +
-				'the load generator\'s kernel counts and drops before any socket (nftables), as it could not receive it all; the ' +
-				'server does the same work for a sink as for any subscriber, but splits its UDP GSO messages itself in these runs ' +
-				'(no segmentation offload on its veth end, so that every datagram is counted)' };
+				'the load generator\'s kernel counts, datagram by datagram, and drops before any socket (tc), as it could not ' +
+				'receive it all; the server does the same work for a sink as for any subscriber' +
+				(split ? '. Its veth end offers no UDP segmentation offload in these runs: the server\'s kernel splits each UDP GSO ' +
+					'message into datagrams itself, in software, as for a NIC without USO'
+					: '; its UDP GSO messages cross the veth whole, as to a NIC with UDP segmentation offload (USO), like in the other scenarios') };
 	}
 	if ((m = /^meeting-(\d+)$/.exec(name))) {
 		const n = Number(m[1]);
@@ -204,9 +214,9 @@ async function runOnce(serverName, sc, rep) {
 	const res = { server: serverName, scenario: sc.name, rep, ok: false };
 	let lg = null;
 	const parts = [];
-	const uso = sc.kind === 'capacity' && SERVER_NS !== '';
+	const uso = sc.kind === 'capacity' && sc.split;
 	try {
-		if (sc.kind === 'capacity' && !uso) throw new Error('the capacity scenarios need the two-namespace topology');
+		if (sc.kind === 'capacity' && SERVER_NS === '') throw new Error('the capacity scenarios need the two-namespace topology');
 		if (uso) serverUso(false);
 		await srv.start();
 		await sleep(300);
@@ -220,7 +230,8 @@ async function runOnce(serverName, sc, rep) {
 		const meetings = [];
 		for (const spec of sc.meetings) {
 			const meeting = await srv.newMeeting();
-			const ps = spec.map((o, i) => ({ o, part: srv.participant(lg, meeting, { ...o, name: `p${i}`, ids, clientIp: CLIENT_IP }) }));
+			const ps = spec.map((o, i) => ({ o, part: srv.participant(lg, meeting,
+				{ ...o, name: `p${i}`, ids, clientIp: o.sink ? SINK_IP : CLIENT_IP }) }));
 			meetings.push({ meeting, ps });
 			parts.push(...ps);
 		}
@@ -244,7 +255,7 @@ async function runOnce(serverName, sc, rep) {
 		await waitFor(() => subs.every((p) => p.part.subId !== null), 30000, 'every subscriber has a subscribe offer');
 		await Promise.all(subs.map((p) => lg.waitUp(p.part.subId, 30000)));
 		const sinks = subs.filter((p) => p.o.sink);
-		if (sinks.length) installSinks(sinks.map((p) => p.part.subEp.port));
+		if (sinks.length) installSinks();
 		// every subscriber receives every stream it should
 		const expect = new Map(); // subId -> [stream keys]
 		for (const { ps } of meetings)
@@ -370,6 +381,9 @@ async function runOnce(serverName, sc, rep) {
 			// seconds per second the server's threads were runnable but not
 			// running (the core was given to something else)
 			serverRunqWait: (s1.runqWait - s0.runqWait) / wall,
+			// share of the server's CPU in its media workers (the rest:
+			// signaling, its timers); null when no thread is named media*
+			mediaShare: s1.cpu > s0.cpu && s1.mediaCpu > s0.mediaCpu ? (s1.mediaCpu - s0.mediaCpu) / (s1.cpu - s0.cpu) : null,
 			usPerPacket: received ? (cpu * 1e6) / received : null,
 			// share of the server's CPU spent in the kernel (system calls, UDP)
 			serverSysShare: s1.ticksCpu > s0.ticksCpu ? (s1.stime - s0.stime) / (s1.ticksCpu - s0.ticksCpu) : null,
@@ -424,13 +438,15 @@ async function runOnce(serverName, sc, rep) {
 
 /**
  * BENCH_PERF=1: a call-graph profile of the server's threads over the
- * measured window (perf record, 1 kHz), to build/bench/perf-<run>.data; the
+ * measured window (perf record, BENCH_PERF_HZ samples per second of CPU,
+ * 1000 unless set: a lightly loaded server needs more), to
+ * build/bench/perf-<run>.data; the
  * CPU figures of a profiled run include perf's own sampling cost.
  * bench/perf-summary.mjs sorts a profile into where the time goes.
  */
 function startPerf(pid, name) {
 	const file = path.join(BUILD, 'bench', `perf-${name}.data`);
-	const proc = spawn('perf', ['record', '-q', '-F', '1000', '-g', '-p', String(pid), '-o', file],
+	const proc = spawn('perf', ['record', '-q', '-F', env.BENCH_PERF_HZ ?? '1000', '-g', '-p', String(pid), '-o', file],
 		{ stdio: ['ignore', 'ignore', 'inherit'] });
 	return { proc, file, done: new Promise((r) => proc.on('exit', r)) };
 }
@@ -455,43 +471,45 @@ function jitterProbe(seconds) {
 }
 
 /** Busy and total jiffies per core, from /proc/stat. */
-// The capacity scenarios' sinks (scenario()): an nftables table in the
-// load generator's namespace counts and drops, before any socket, the RTP
-// the server sends to the sinks' ports (UDP payload of RTP version 2 whose
-// second octet is not an RTCP packet type, 200-206). STUN, DTLS and RTCP
-// pass, so the sinks' transports live on like any subscriber's.
-//
-// nftables sees each packet that enters the namespace once, but a UDP GSO
-// message (several datagrams to one destination in one send, which
-// conclave uses) crosses a veth as one packet and is split only at the
-// receiving socket. For the count to be one per datagram, the server's
-// veth end does not offer UDP segmentation offload during these runs
-// (ethtool tx-udp-segmentation off): the server's kernel splits such
-// messages itself, in software, as it would for a NIC without USO. That
-// costs the server a little more than the other scenarios, where the veth
-// hands the split to the receiving side as a USO-capable NIC would.
-const SINK_TABLE = 'bench_sink';
+// The capacity scenarios' sinks (scenario()): their transports use an
+// address of their own on the load generator's veth end (SINK_IP), and a tc
+// filter on its ingress takes the RTP the server sends there (UDP payload
+// of RTP version 2 with a dynamic payload type, 96-127: the second octet's
+// bit 0x20 is set, which no RTCP packet type, 200-206, has) before any socket
+// and redirects it to a veth end whose peer is down, where it is dropped.
+// STUN, DTLS and RTCP pass, so the sinks' transports live on like any
+// subscriber's. The redirect action counts datagrams, not packets: a UDP
+// GSO message, which crosses the veth whole and would be split only at the
+// receiving socket, counts as the datagrams it carries (tc's byte and
+// packet statistics count a GSO packet's segments). nftables could not do
+// that, so until 2026-11-28 the server's veth end had to split the messages
+// itself for the sinks to be counted (now the -split scenarios).
+const SINK_IP = '10.77.0.4';
+const SINK_DEV = 'cvsink0';
+const SINK_ACTION = 4077;
 
-function installSinks(ports) {
+function installSinks() {
 	removeSinks();
-	execFileSync('nft', ['-f', '-'], { input:
-		`table ip ${SINK_TABLE} {\n` +
-		`\tset ports { type inet_service; elements = { ${ports.join(', ')} } }\n` +
-		'\tchain pre {\n\t\ttype filter hook prerouting priority raw;\n' +
-		`\t\tip saddr ${SERVER_IP} udp dport @ports @th,64,2 2 @th,72,8 != 200-206 counter drop\n\t}\n}\n` });
+	const sh = (cmd) => execFileSync('sh', ['-c', cmd], { stdio: ['ignore', 'ignore', 'inherit'] });
+	sh(`ip link add ${SINK_DEV} type veth peer name cvsink1 && ip link set ${SINK_DEV} up && tc qdisc add dev cv1 clsact && ` +
+		`tc filter add dev cv1 ingress prio 1 protocol ip u32 match ip src ${SERVER_IP}/32 match ip dst ${SINK_IP}/32 ` +
+		'match ip protocol 17 0xff match u8 0x80 0xc0 at 28 match u8 0x20 0x20 at 29 ' +
+		`action mirred egress redirect dev ${SINK_DEV} index ${SINK_ACTION}`);
 }
 
-/** RTP packets the sinks' rule has dropped so far. */
+/** RTP datagrams the sinks' filter has taken so far. */
 function sinkCount() {
-	const j = JSON.parse(execFileSync('nft', ['-j', 'list', 'chain', 'ip', SINK_TABLE, 'pre'], { encoding: 'utf8' }));
-	for (const item of j.nftables)
-		for (const e of item.rule?.expr ?? [])
-			if (e.counter) return e.counter.packets;
-	throw new Error('no counter in the sinks\' rule');
+	const j = JSON.parse(execFileSync('tc', ['-s', '-j', 'actions', 'get', 'action', 'mirred', 'index', String(SINK_ACTION)],
+		{ encoding: 'utf8' }));
+	for (const item of j)
+		for (const a of item.actions ?? [])
+			if (a.index === SINK_ACTION && a.stats) return a.stats.packets;
+	throw new Error('no statistics for the sinks\' filter');
 }
 
 function removeSinks() {
-	spawnSync('nft', ['delete', 'table', 'ip', SINK_TABLE], { stdio: 'ignore' });
+	spawnSync('tc', ['qdisc', 'del', 'dev', 'cv1', 'clsact'], { stdio: 'ignore' });
+	spawnSync('ip', ['link', 'del', SINK_DEV], { stdio: 'ignore' });
 }
 
 /** UDP segmentation offload of the server's veth end, on or off. */
@@ -571,6 +589,7 @@ function fmt(r) {
 		`key frame ${r.keyframeMs ? f(r.keyframeMs.median, 0) : '-'} ms, ${f(r.memPerParticipant / 1024, 0)} KiB/participant, ` +
 		`generator ${f(r.genCpu * 100)}% CPU, others on server core ${f(r.otherOnServerCore * 100)}%, ` +
 		`server waited for its core ${f(r.serverRunqWait * 1000, 0)} ms/s` +
+		(r.mediaShare != null ? `, media workers ${f(r.mediaShare * 100, 0)}% of server CPU` : '') +
 		(r.udpDropsServer || r.udpDropsGen ? `, UDP drops server ${r.udpDropsServer} generator ${r.udpDropsGen}` : '') +
 		(r.serverSendErrors ? `, server send errors ${r.serverSendErrors}` : '') +
 		(r.datagramsPerMessage != null ? `, ${f(r.datagramsPerMessage, 2)} datagrams/message, ${f(r.datagramsPerCall, 0)}/call` +
@@ -637,6 +656,8 @@ async function main() {
 			'net.ipv4.conf.cv1.accept_local=1', 'net.ipv4.conf.all.rp_filter=0', 'net.ipv4.conf.cv0.rp_filter=0',
 			'net.ipv4.conf.cv1.rp_filter=0']);
 	}
+	// the capacity scenarios' sinks have an address of their own
+	if (SERVER_NS) execFileSync('ip', ['addr', 'replace', `${SINK_IP}/24`, 'dev', 'cv1']);
 	execFileSync('taskset', ['-p', '-c', String(GEN_CPU), String(process.pid)], { stdio: 'ignore' });
 	try { os.setPriority(-20); } catch { /* not root: keep going */ }
 	const jitter = {};
@@ -644,13 +665,17 @@ async function main() {
 	const started = new Date();
 	log(`${SMOKE ? 'smoke' : PARTIAL ? 'partial' : 'full'} run: servers ${cfg.servers.join(', ')}; ${cfg.reps} repetition(s) of ${cfg.duration} s; scenarios ${cfg.scenarios.join(', ')}`);
 	const results = [];
-	const stopped = new Map(); // server -> reason the fan-out sweep stopped
+	// server (or "server, split by the server" for the capacity sweep whose
+	// server splits its messages) -> why its sweep stopped
+	const stopped = new Map();
+	const fanoutStopped = new Map(); // server -> why (no capacity sweep then)
 	for (const name of cfg.scenarios) {
 		const sc = scenario(name);
 		for (const server of cfg.servers) {
 			const sweep = sc.kind === 'fanout' || sc.kind === 'capacity';
-			if (sweep && stopped.has(server)) {
-				results.push({ server, scenario: name, skipped: stopped.get(server) });
+			const key = sc.split ? `${server}, split by the server` : server;
+			if (sweep && (stopped.has(key) || (sc.kind === 'capacity' && fanoutStopped.has(server)))) {
+				results.push({ server, scenario: name, skipped: stopped.get(key) ?? fanoutStopped.get(server) });
 				continue;
 			}
 			const runs = [];
@@ -663,20 +688,21 @@ async function main() {
 			const ok = runs.filter((r) => r.ok);
 			if (sweep && !SMOKE) {
 				const med = (k) => quantiles(ok.map((r) => r[k])).median;
-				if (!ok.length) stopped.set(server, `${name} failed`);
+				if (!ok.length) stopped.set(key, `${name} failed`);
 				// loss counts only where the server had its core: on a shared
 				// machine another process's burst can cause it at any size
 				else if (med('loss') > 0.01 && med('otherOnServerCore') < 0.3)
-					stopped.set(server, `loss ${(med('loss') * 100).toFixed(1)}% at ${name}`);
-				else if (med('serverCpu') > 0.95) stopped.set(server, `server saturated (${(med('serverCpu') * 100).toFixed(0)}% of a core) at ${name}`);
-				else if (med('genCpu') > 0.9) stopped.set(server, `load generator saturated at ${name}`);
+					stopped.set(key, `loss ${(med('loss') * 100).toFixed(1)}% at ${name}`);
+				else if (med('serverCpu') > 0.95) stopped.set(key, `server saturated (${(med('serverCpu') * 100).toFixed(0)}% of a core) at ${name}`);
+				else if (med('genCpu') > 0.9) stopped.set(key, `load generator saturated at ${name}`);
+				if (sc.kind === 'fanout' && stopped.has(key)) fanoutStopped.set(server, stopped.get(key));
 			}
 		}
 	}
 	if (!SMOKE) jitter.after = jitterProbe(5);
 	const topology = !SERVER_NS ? 'shared' : NAPI ? 'veth+napi' : env.BENCH_RPS === '0' ? 'veth' : 'veth+rps';
 	const out = { smoke: SMOKE, partial: PARTIAL, jitter, topology, started: started.toISOString(), finished: new Date().toISOString(), cfg, machine: machine(),
-		scenarios: Object.fromEntries(cfg.scenarios.map((n) => { const s = scenario(n); return [n, { label: s.label, about: s.about, kind: s.kind, n: s.n }]; })),
+		scenarios: Object.fromEntries(cfg.scenarios.map((n) => { const s = scenario(n); return [n, { label: s.label, about: s.about, kind: s.kind, split: s.split, n: s.n }]; })),
 		stopped: Object.fromEntries(stopped), results };
 	fs.mkdirSync(path.join(BUILD, 'bench'), { recursive: true });
 	const file = path.join(BUILD, 'bench', SMOKE ? 'smoke.json' : PARTIAL ? 'partial.json' : 'results.json');

@@ -11,7 +11,7 @@ what=${1:-test}
 run_pkgs=(build-essential pkg-config libwebsockets-dev libjansson-dev
           libsrtp2-dev libsqlite3-dev libssl-dev zlib1g-dev ca-certificates
           openssl curl)
-test_pkgs=(clang libclang-rt-14-dev chromium iproute2 nftables ethtool gnuplot-nox sqlite3)
+test_pkgs=(clang libclang-rt-14-dev chromium iproute2 ethtool gnuplot-nox sqlite3)
 
 pkgs=("${run_pkgs[@]}")
 [ "$what" = test ] && pkgs+=("${test_pkgs[@]}")

@@ -65,15 +65,18 @@ export function procStat(pid) {
 	// run time of every thread in ns (schedstat): the 10 ms ticks of
 	// utime+stime are too coarse for a lightly loaded server
 	// (its second field: time runnable but waiting for a CPU)
-	let ns = 0, waitNs = 0;
+	// (mediaNs: conclave's media workers, threads named media0, media1, ...)
+	let ns = 0, waitNs = 0, mediaNs = 0;
 	for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
 		try {
 			const v = fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
 			ns += Number(v[0]);
 			waitNs += Number(v[1]);
+			if (/^media\d+$/.test(fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()))
+				mediaNs += Number(v[0]);
 		} catch { /* thread gone */ }
 	}
-	return { cpu: ns / 1e9, runqWait: waitNs / 1e9, ticksCpu: (utime + stime) / TICK, stime: stime / TICK, rss: rssPages * 4096, t: performance.now() / 1000 };
+	return { cpu: ns / 1e9, runqWait: waitNs / 1e9, mediaCpu: mediaNs / 1e9, ticksCpu: (utime + stime) / TICK, stime: stime / TICK, rss: rssPages * 4096, t: performance.now() / 1000 };
 }
 
 export function quantiles(xs) {

@@ -956,6 +956,10 @@ int sfu_new(const struct conf *c, sfu_event_h *h, void *arg,
 			}
 			goto fail_nojoin;
 		}
+		/* so that top -H, perf and /proc/PID/task tell them apart */
+		char name[16];
+		snprintf(name, sizeof(name), "media%u", i);
+		pthread_setname_np(s->w[i]->thread, name);
 	}
 	log_info("sfu", "%u media worker(s) on UDP ports %u-%u, candidates: %s%s",
 		 s->n, s->w[0]->port, s->w[s->n - 1]->port, s->addrs[0],
