@@ -23,7 +23,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c17 $(WARN) -D_GNU_SOURCE -DCONCLAVE_VERSION='"$(VERSION)"' \
               -Isrc $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS   := $(PKG_LIBS) -lz -lpthread
+LDLIBS   := $(PKG_LIBS) -lev -lz -lpthread
 
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-omit-frame-pointer

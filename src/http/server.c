@@ -33,6 +33,12 @@
  * then the connection is dropped as it was before. (lws's own close
  * handshake hides the discarded input and has fixed 5 s timers, hence
  * our own.)
+ *
+ * The loop: libwebsockets runs in a libev loop of ours (epoll), so a
+ * wake-up costs the descriptors that are ready, not the poll() over every
+ * connection that lws's own loop makes (0.2 ms at 1,300 connections,
+ * docs/benchmarks.md). If lws cannot load its libev plugin
+ * (libwebsockets-evlib-ev), the server says so and uses lws's own loop.
  */
 #include "http/server.h"
 
@@ -50,6 +56,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ev.h>
 #include <jansson.h>
 #include <libwebsockets.h>
 
@@ -156,10 +163,12 @@ struct http_server {
 	lws_sorted_usec_list_t room_timer;   /* room_tick every ROOM_CHECK_MS */
 	lws_sorted_usec_list_t knock_timer;  /* room_flush_knocks, KNOCK_DEFER_US */
 	char cert_path[1024], key_path[1024];
+	struct ev_loop *loop;                /* NULL: lws's own poll() loop */
 	volatile sig_atomic_t stop;
 	/* counters (signaling thread only) */
 	uint64_t ws_open, ws_total, ws_refused, ws_slow_cut, ws_no_hello;
 	uint64_t http_requests, http_errors, meetings_created, api_limited;
+	uint64_t loop_passes;
 };
 
 static const struct sig_transport ws_ops;
@@ -884,6 +893,9 @@ static void render_metrics(struct http_server *s, struct wbuf *b)
 	metrics_counter(b, "conclave_api_rate_limited_total",
 			"API requests refused by the per-address limit",
 			s->api_limited);
+	metrics_counter(b, "conclave_control_loop_passes_total",
+			"passes of the control loop (signaling, rooms, media events)",
+			s->loop_passes);
 	sig_metrics(s->sig, b);
 	room_metrics(s->rooms, b);
 	if (s->sfu)
@@ -1045,7 +1057,25 @@ int http_server_new(const struct conf *c, struct http_server **out)
 		"TLS_CHACHA20_POLY1305_SHA256";
 	info.ssl_options_set = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
 
-	s->ctx = lws_create_context(&info);
+	s->loop = ev_loop_new(EVBACKEND_EPOLL);
+	if (s->loop) {
+		void *loops[1] = { s->loop };
+		info.options |= LWS_SERVER_OPTION_LIBEV;
+		info.foreign_loops = loops;
+		s->ctx = lws_create_context(&info);
+		info.options &= ~(uint64_t)LWS_SERVER_OPTION_LIBEV;
+		info.foreign_loops = NULL;
+		if (!s->ctx) {
+			ev_loop_destroy(s->loop);
+			s->loop = NULL;
+		}
+	}
+	if (!s->ctx) {
+		s->ctx = lws_create_context(&info);
+		if (s->ctx)
+			log_warn("http", "no libev event loop (is libwebsockets-evlib-ev "
+				 "installed?): polling every connection instead");
+	}
 	if (!s->ctx) {
 		log_error("http", "cannot listen on %s", c->listen);
 		rc = -EADDRINUSE;
@@ -1064,7 +1094,8 @@ int http_server_new(const struct conf *c, struct http_server **out)
 	room_mgr_set_defer(s->rooms, defer_knocks, s);
 	lws_sul_schedule(s->ctx, 0, &s->room_timer, room_timer_cb,
 			 (lws_usec_t)ROOM_CHECK_MS * 1000);
-	log_info("http", "listening on https://%s", c->listen);
+	log_info("http", "listening on https://%s (event loop: %s)", c->listen,
+		 s->loop ? "libev, epoll" : "libwebsockets, poll");
 	*out = s;
 	return 0;
 fail:
@@ -1074,9 +1105,13 @@ fail:
 
 int http_server_run(struct http_server *s)
 {
-	while (!s->stop)
-		if (lws_service(s->ctx, 0) < 0)
+	while (!s->stop) {
+		if (s->loop)
+			ev_run(s->loop, EVRUN_ONCE);
+		else if (lws_service(s->ctx, 0) < 0)
 			break;
+		s->loop_passes++;
+	}
 	log_info("http", "stopping");
 	return 0;
 }
@@ -1094,6 +1129,8 @@ void http_server_free(struct http_server *s)
 		return;
 	if (s->ctx)
 		lws_context_destroy(s->ctx);   /* closes every connection first */
+	if (s->loop)
+		ev_loop_destroy(s->loop);
 	sfu_free(s->sfu);
 	for (size_t i = 0; i < IPTAB_BUCKETS; i++) {
 		struct ipcount *e, *n;

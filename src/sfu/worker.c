@@ -98,7 +98,7 @@ struct sfu {
 	pthread_mutex_t ev_lock;
 	struct sfu_event ev[SFU_EVENTS_MAX];
 	size_t nev;
-	uint64_t ev_dropped;
+	uint64_t events, ev_dropped, wakes;   /* under ev_lock */
 };
 
 /* ---- sending ------------------------------------------------------------ */
@@ -394,14 +394,22 @@ void sfu__event_level(struct sfu_worker *w, enum sfu_event_type type,
 void sfu__event_post(struct sfu_worker *w, const struct sfu_event *ev)
 {
 	struct sfu *s = w->sfu;
+	bool first;
 
+	/* Only the event that finds the queue empty wakes the control loop:
+	 * until it drains the queue (sfu_poll_events), a wake-up is already
+	 * on its way, and each one costs that thread a pass over its loop. */
 	pthread_mutex_lock(&s->ev_lock);
+	first = s->nev == 0;
+	s->events++;
 	if (s->nev < SFU_EVENTS_MAX)
 		s->ev[s->nev++] = *ev;
 	else
 		s->ev_dropped++;
+	if (first)
+		s->wakes++;
 	pthread_mutex_unlock(&s->ev_lock);
-	if (s->wake)
+	if (first && s->wake)
 		s->wake(s->arg);
 }
 
@@ -1071,6 +1079,21 @@ void sfu_metrics(struct sfu *s, struct wbuf *b)
 			snprintf(full, sizeof(full), "conclave_media_%s", gnames[i]);
 			metrics_gauge(b, full, ghelps[i], v);
 		}
+	}
+	{
+		uint64_t ev, drop, wakes;
+
+		pthread_mutex_lock(&s->ev_lock);
+		ev = s->events;
+		drop = s->ev_dropped;
+		wakes = s->wakes;
+		pthread_mutex_unlock(&s->ev_lock);
+		metrics_counter(b, "conclave_media_events_total",
+				"Events the media workers posted to the control loop", ev);
+		metrics_counter(b, "conclave_media_events_dropped_total",
+				"Events lost because the control loop's queue was full", drop);
+		metrics_counter(b, "conclave_media_control_wakes_total",
+				"Times a media worker woke the control loop", wakes);
 	}
 	{
 		uint64_t counts[SFU_DELAY_BUCKETS + 1] = { 0 }, sum_ns = 0;
