@@ -246,15 +246,22 @@ describe('media quality through a lossy, capped relay', { skip: inNamespace ? fa
         const f = await frameProbe(bert.page);
         return f.width > 0 && f.width <= 320 ? f : null;
       }, { timeout: 15_000 });
-      const m = await metrics(server);
-      assert.ok(m.get('conclave_media_estimate_min_bps') <= 400_000, `an estimate near the cap: ${m.get('conclave_media_estimate_min_bps')}`);
       // it stays there while the cap lasts (probes that fail move nothing):
-      // 6 s more, watched through the page's own frame counter
+      // 6 s more, watched through the page's own frame counter, and the
+      // server's estimate sampled meanwhile (an estimator probes upwards and
+      // backs off, so one sample may catch the top of its saw-tooth: the
+      // median of the samples is what must sit near the cap)
       const holdFrom = Date.now();
+      const estimates = [];
       await until('6 s at the cap', async () => {
         const f = await frameProbe(bert.page);
+        estimates.push((await metrics(server)).get('conclave_media_estimate_min_bps'));
         return Date.now() - holdFrom >= 6000 ? f : null;
       }, { timeout: 20_000, interval: 500 });
+      const sorted = [...estimates].sort((a, b) => a - b);
+      const median = sorted[Math.floor(sorted.length / 2)];
+      t.diagnostic(`estimate while capped (${sorted.length} samples): min ${sorted[0]}, median ${median}, max ${sorted.at(-1)} bit/s`);
+      assert.ok(median <= 400_000, `an estimate near the 250 kbit/s cap: median ${median} of ${JSON.stringify(estimates)}`);
       // (an estimate that overshoots may try a higher layer; it must not
       // stay there: nothing above the lowest layer for more than 2 s)
       const during = qualityMessages(bert).filter((q) => q.mid === mid && q.at > low.at);
