@@ -127,8 +127,9 @@ typedef void (sfu_event_h)(const struct sfu_event *ev, void *arg);
 /*
  * Starts the media workers (conf media_workers, 0 = one per core), each on
  * UDP port media_port + index. Events are delivered by sfu_poll_events on
- * the caller's thread; `wake` is called (from a worker thread) when events
- * are waiting, so the control loop can run sfu_poll_events soon.
+ * the caller's thread; `wake` is called (from a worker thread) when an
+ * event finds the queue empty, so the control loop can run sfu_poll_events
+ * soon (until it has, later events need no wake-up of their own).
  */
 int sfu_new(const struct conf *c, sfu_event_h *h, void *arg,
 	    void (*wake)(void *arg), struct sfu **out);

@@ -444,7 +444,7 @@ describe('the meeting app at laptop and phone size', { skip: inNamespace ? false
       const others = [];
       others.push(await enter(meeting, 'Hanna Host', small, { link: meeting.host_link, query: quiet }));
       for (const name of ['Anton', 'Berta', 'Carla', 'Dora']) others.push(await enter(meeting, name, small, { query: quiet }));
-      const viewer = await enter(meeting, 'Paula Phone', phone, { query: { mic: '0', cam: '0' } });
+      const viewer = await enter(meeting, 'Paula Phone', phone, { query: { ...quiet, cam: '0' } });
       const otherIds = [];
       for (const w of others) otherIds.push(await selfId(w.page));
       await until('six tiles on the phone', () => viewer.page.locator('[data-testid=tile]').count().then((n) => n === 6));

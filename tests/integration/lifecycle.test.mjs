@@ -38,7 +38,7 @@ test('first start makes a self-signed certificate; a restart keeps it and the me
 		}
 		assert.doesNotMatch(a.stderr, /making a self-signed certificate[\s\S]*making a self-signed certificate/);
 		// the signaling loop is libev's epoll, not lws's poll() over every
-		// connection (a missing libwebsockets-evlib-ev would fall back quietly)
+		// connection (without libwebsockets-evlib-ev it falls back, with only a warning)
 		assert.match(a.stderr, /listening on https:\S+ \(event loop: libev, epoll\)/);
 
 		const b = await startServer({ dataDir });
