@@ -136,8 +136,6 @@ int sfu_new(const struct conf *c, sfu_event_h *h, void *arg,
 void sfu_free(struct sfu *s);
 
 unsigned sfu_workers(const struct sfu *s);
-/* The worker a meeting should live on (by a hash of its id). */
-unsigned sfu_worker_for(const struct sfu *s, const char *room);
 uint16_t sfu_worker_port(const struct sfu *s, unsigned worker);
 /* "sha-256" fingerprint text of the worker's DTLS certificate. */
 const char *sfu_worker_fingerprint(const struct sfu *s, unsigned worker);

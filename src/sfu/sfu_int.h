@@ -285,6 +285,8 @@ struct sfu_transport {
 	X(twcc_in, "transport-cc feedback packets received from subscribers") \
 	X(remb_in, "REMB packets received from subscribers")                  \
 	X(cache_refused, "video layers forwarded without a retransmission cache (media_cache_mib reached)") \
+	X(wakeups, "times the media worker woke (epoll_wait returned)")          \
+	X(recv_calls, "recvmmsg system calls that returned datagrams")         \
 	X(sendmmsg_calls, "sendmmsg system calls")                             \
 	X(send_messages, "messages given to sendmmsg (with UDP GSO one carries a destination's run of equal-size datagrams)") \
 	X(gso_pad_bytes, "RTP padding added to video packets to make a frame's packets one UDP GSO message") \

@@ -645,6 +645,7 @@ static void receive(struct sfu_worker *w)
 		n = recvmmsg(w->fd, w->rmsg, SFU_RECV_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			break;
+		w->c.recv_calls++;
 		w->now_us = sfu__now_us();
 		w->now = w->now_us / 1000;
 		for (i = 0; i < n; i++) {
@@ -752,6 +753,7 @@ static void *worker_main(void *arg)
 		n = epoll_wait(w->epfd, evs, 4, timeout);
 		if (n < 0 && errno != EINTR)
 			break;
+		w->c.wakeups++;
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == w->fd)
 				receive(w);
@@ -1006,14 +1008,6 @@ void sfu_free(struct sfu *s)
 unsigned sfu_workers(const struct sfu *s)
 {
 	return s->n;
-}
-
-unsigned sfu_worker_for(const struct sfu *s, const char *room)
-{
-	uint32_t h = 2166136261u;
-	while (*room)
-		h = (h ^ (uint8_t)*room++) * 16777619u;
-	return h % s->n;
 }
 
 uint16_t sfu_worker_port(const struct sfu *s, unsigned worker)
