@@ -26,6 +26,10 @@
 // BENCH_PERF_HZ=1000 its sampling rate).
 // BENCH_SRTP=cm: the load generator offers only AES_CM_128_HMAC_SHA1_80
 // instead of AES-GCM first (the results say which ran).
+// BENCH_WORKERS=2: conclave runs two media workers on cores 0 and 1 (the
+// load generator keeps core 1 as well: on two cores the comparison with
+// one worker is a lower bound; conclave only; bench/README.md, "Media
+// workers").
 // A run narrowed by BENCH_SERVERS, BENCH_SCENARIOS or BENCH_REPS < 3 (or
 // with BENCH_PARTIAL=1) is a partial run: it writes
 // build/bench/partial.json and prints its tables (bench/report.mjs
@@ -82,6 +86,9 @@ if (!env.CONCLAVE_NETNS) {
 const SERVER_IP = env.CONCLAVE_TEST_ADDR ?? '10.77.0.1';
 const CLIENT_IP = '10.77.0.2';
 const SERVER_CPU = 0, GEN_CPU = 1;
+// conclave's media workers, on cores SERVER_CPU.. (BENCH_WORKERS)
+const WORKERS = Number(env.BENCH_WORKERS || 1);
+const SERVER_CPUS = Array.from({ length: WORKERS }, (_, i) => SERVER_CPU + i);
 // the server's own namespace (scripts/netns.sh NETNS_SERVER=1), or '' when
 // the server shares the load generator's (BENCH_TOPOLOGY=shared)
 const SERVER_NS = env.CONCLAVE_SERVER_NETNS ?? '';
@@ -110,6 +117,7 @@ const cfg = {
 	capacity: env.BENCH_CAPACITY != null ? env.BENCH_CAPACITY.split(',').filter(Boolean).map(Number) : DEFAULT_CAPACITY,
 	capacitySplit: env.BENCH_CAPACITY_SPLIT != null ? env.BENCH_CAPACITY_SPLIT.split(',').filter(Boolean).map(Number)
 		: DEFAULT_CAPACITY_SPLIT,
+	workers: WORKERS,
 };
 const PARTIAL = !SMOKE && (env.BENCH_PARTIAL === '1' || Boolean(env.BENCH_SERVERS) ||
 	Boolean(env.BENCH_SCENARIOS) || cfg.reps < 3);
@@ -185,7 +193,7 @@ function scenario(name) {
 
 function makeServer(name, logFile) {
 	if (name === 'conclave')
-		return new ConclaveServer({ bin: CONCLAVE, host: SERVER_IP, port: 8443, cpus: SERVER_CPU, workers: 1, logFile });
+		return new ConclaveServer({ bin: CONCLAVE, host: SERVER_IP, port: 8443, cpus: SERVER_CPUS.join(','), workers: WORKERS, logFile });
 	if (name === 'janus')
 		return new JanusServer({ bin: janusBinary(), host: SERVER_IP, port: 8188, cpus: SERVER_CPU, iface: 'cv0', logFile });
 	throw new Error(`unknown server ${name}`);
@@ -400,7 +408,9 @@ async function runOnce(serverName, sc, rep) {
 			// the machine is shared: how busy each core was, and how much of
 			// the server's core went to other processes
 			coreBusy: k1.map((b, i) => (b.busy - k0[i].busy) / (b.total - k0[i].total)),
-			otherOnServerCore: Math.max(0, (k1[SERVER_CPU].busy - k0[SERVER_CPU].busy) / (k1[SERVER_CPU].total - k0[SERVER_CPU].total) - cpu / wall),
+			// (with BENCH_WORKERS=2, of its two cores, per core)
+			otherOnServerCore: Math.max(0, SERVER_CPUS.reduce((a, c) => a + (k1[c].busy - k0[c].busy) / (k1[c].total - k0[c].total), 0) / WORKERS -
+				cpu / wall / WORKERS),
 			genCpu: (g1.cpu - g0.cpu + napiGen) / (g1.t - g0.t),
 			// of serverCpu: the NAPI thread receiving the server's datagrams
 			serverNapiCpu: NAPI ? napiSrv / wall : null,
@@ -572,7 +582,12 @@ function udpDrops(serverPid) {
 function sendPath(m0, m1, forwarded) {
 	const d = (k) => (m0[k] != null && m1[k] != null ? m1[k] - m0[k] : null);
 	const sent = d('sent'), messages = d('messages'), calls = d('calls'), pad = d('padBytes');
+	const wakeups = d('wakeups'), reads = d('reads'), received = d('received');
 	return {
+		// the media worker's wake-ups: what each one carries, and what each
+		// read brings in
+		forwardedPerWakeup: wakeups && forwarded ? forwarded / wakeups : null,
+		datagramsPerRead: received != null && reads ? received / reads : null,
 		datagramsPerMessage: sent != null && messages ? sent / messages : null,
 		datagramsPerCall: sent != null && calls ? sent / calls : null,
 		padBytesPerPacket: pad != null && forwarded ? pad / forwarded : null,
@@ -594,6 +609,7 @@ function fmt(r) {
 		(r.serverSendErrors ? `, server send errors ${r.serverSendErrors}` : '') +
 		(r.datagramsPerMessage != null ? `, ${f(r.datagramsPerMessage, 2)} datagrams/message, ${f(r.datagramsPerCall, 0)}/call` +
 			(r.padBytesPerPacket != null ? `, padding ${f(r.padBytesPerPacket, 3)} B/packet` : '') : '') +
+		(r.forwardedPerWakeup != null ? `, ${f(r.forwardedPerWakeup, 1)} forwarded/wake-up, ${f(r.datagramsPerRead, 2)} datagrams/read` : '') +
 		(r.undelivered ? `, ${r.undelivered} streams never delivered` : '');
 }
 
@@ -616,6 +632,8 @@ function machine() {
 async function main() {
 	for (const [what, p] of [['server', CONCLAVE], ['load generator', LOADGEN]])
 		if (!fs.existsSync(p)) throw new Error(`no ${what} at ${p}: run make build/conclave build/bench/loadgen`);
+	if (WORKERS !== 1 && (cfg.servers.join() !== 'conclave' || WORKERS < 1 || SERVER_CPU + WORKERS > os.cpus().length))
+		throw new Error(`BENCH_WORKERS=${env.BENCH_WORKERS}: conclave only (BENCH_SERVERS=conclave), one core per worker`);
 	if (cfg.servers.includes('janus') && !janusBinary())
 		throw new Error('Janus is not installed: apt-get install janus (make bench installs it through scripts/deps.sh bench)');
 	if (SERVER_NS) {
@@ -644,7 +662,7 @@ async function main() {
 		} else if (env.BENCH_RPS !== '0') {
 			// (a veth has a receive queue per CPU: every one of them)
 			execFileSync('ip', ['netns', 'exec', SERVER_NS, 'sh', '-c',
-				`for q in /sys/class/net/cv0/queues/rx-*; do echo ${1 << SERVER_CPU} > $q/rps_cpus; done`]);
+				`for q in /sys/class/net/cv0/queues/rx-*; do echo ${SERVER_CPUS.reduce((a, c) => a | (1 << c), 0).toString(16)} > $q/rps_cpus; done`]);
 			for (const q of fs.readdirSync('/sys/class/net/cv1/queues').filter((d) => d.startsWith('rx-')))
 				fs.writeFileSync(`/sys/class/net/cv1/queues/${q}/rps_cpus`, `${1 << GEN_CPU}\n`);
 		}
@@ -663,17 +681,18 @@ async function main() {
 	const jitter = {};
 	if (!SMOKE) jitter.before = jitterProbe(5);
 	const started = new Date();
-	log(`${SMOKE ? 'smoke' : PARTIAL ? 'partial' : 'full'} run: servers ${cfg.servers.join(', ')}; ${cfg.reps} repetition(s) of ${cfg.duration} s; scenarios ${cfg.scenarios.join(', ')}`);
+	log(`${SMOKE ? 'smoke' : PARTIAL ? 'partial' : 'full'} run: servers ${cfg.servers.join(', ')}${WORKERS > 1 ? ` (${WORKERS} media workers on cores ${SERVER_CPUS.join(', ')})` : ''}; ${cfg.reps} repetition(s) of ${cfg.duration} s; scenarios ${cfg.scenarios.join(', ')}`);
 	const results = [];
-	// server (or "server, split by the server" for the capacity sweep whose
-	// server splits its messages) -> why its sweep stopped
+	// each sweep -> why it stopped: "server, fan-out", "server" (the
+	// capacity sweep) and "server, split by the server" (the capacity sweep
+	// whose server splits its messages)
 	const stopped = new Map();
 	const fanoutStopped = new Map(); // server -> why (no capacity sweep then)
 	for (const name of cfg.scenarios) {
 		const sc = scenario(name);
 		for (const server of cfg.servers) {
 			const sweep = sc.kind === 'fanout' || sc.kind === 'capacity';
-			const key = sc.split ? `${server}, split by the server` : server;
+			const key = sc.kind === 'fanout' ? `${server}, fan-out` : sc.split ? `${server}, split by the server` : server;
 			if (sweep && (stopped.has(key) || (sc.kind === 'capacity' && fanoutStopped.has(server)))) {
 				results.push({ server, scenario: name, skipped: stopped.get(key) ?? fanoutStopped.get(server) });
 				continue;
@@ -693,9 +712,14 @@ async function main() {
 				// machine another process's burst can cause it at any size
 				else if (med('loss') > 0.01 && med('otherOnServerCore') < 0.3)
 					stopped.set(key, `loss ${(med('loss') * 100).toFixed(1)}% at ${name}`);
-				else if (med('serverCpu') > 0.95) stopped.set(key, `server saturated (${(med('serverCpu') * 100).toFixed(0)}% of a core) at ${name}`);
+				else if (med('serverCpu') > 0.95 * WORKERS)
+					stopped.set(key, `server saturated (${(med('serverCpu') * 100).toFixed(0)}% of a core) at ${name}`);
 				else if (med('genCpu') > 0.9) stopped.set(key, `load generator saturated at ${name}`);
-				if (sc.kind === 'fanout' && stopped.has(key)) fanoutStopped.set(server, stopped.get(key));
+				// the capacity sweep starts where the fan-out stopped, unless
+				// what stopped it was the load generator, which the sinks
+				// relieve (that is what they are for)
+				if (sc.kind === 'fanout' && stopped.has(key) && !/load generator/.test(stopped.get(key)))
+					fanoutStopped.set(server, stopped.get(key));
 			}
 		}
 	}
@@ -755,6 +779,11 @@ function smokeVerdict(results) {
 				r.padBytesPerPacket >= 0 && r.padBytesPerPacket < 16,
 				`${id}: send path ${r.datagramsPerMessage?.toFixed(2)} datagrams per message, ` +
 				`${r.datagramsPerCall?.toFixed(1)} per sendmmsg call, padding ${r.padBytesPerPacket?.toFixed(3)} bytes per packet`);
+		if (r.server === 'conclave')
+			// every forwarded packet came in on a wake-up and a read
+			check(r.forwardedPerWakeup > 0 && r.datagramsPerRead >= 1,
+				`${id}: ${r.forwardedPerWakeup?.toFixed(1)} packets forwarded per wake-up of the media worker, ` +
+				`${r.datagramsPerRead?.toFixed(2)} datagrams per read`);
 		check(r.undelivered === 0, `${id}: every subscriber receives every stream (${r.undelivered} missing)`);
 		if (!/^audio/.test(r.scenario))
 			check(r.keyframeMs != null && r.keyframeMissing === 0, `${id}: every subscriber got a key frame`);

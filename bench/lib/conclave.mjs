@@ -94,6 +94,9 @@ export class ConclaveServer {
 	 *               (UDP GSO: a subscriber's run of equal-size datagrams
 	 *               is one), the sendmmsg calls, and the RTP padding added
 	 *               to make a frame's packets one run (docs/media.md)
+	 *   wakeups, reads, received
+	 *               the media workers' wake-ups, their recvmmsg calls that
+	 *               returned datagrams, and the datagrams received
 	 */
 	async counters() {
 		const m = await this.metrics();
@@ -110,6 +113,9 @@ export class ConclaveServer {
 			messages: m.get('conclave_media_send_messages_total') ?? null,
 			calls: m.get('conclave_media_sendmmsg_calls_total') ?? null,
 			padBytes: m.get('conclave_media_gso_pad_bytes_total') ?? null,
+			wakeups: m.get('conclave_media_wakeups_total') ?? null,
+			reads: m.get('conclave_media_recv_calls_total') ?? null,
+			received: m.get('conclave_media_rx_packets_total') ?? null,
 		};
 	}
 
