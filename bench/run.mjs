@@ -404,7 +404,7 @@ async function runOnce(serverName, sc, rep) {
 			serverSendErrors: e0 != null && e1 != null ? e1 - e0 : null,
 			// the send path (conclave only): datagrams per sendmmsg message
 			// and per call, padding bytes per forwarded packet
-			...sendPath(m0, m1, fwd0 != null && fwd1 != null ? fwd1 - fwd0 : null),
+			...sendPath(m0, m1, fwd0 != null && fwd1 != null ? fwd1 - fwd0 : null, wall),
 			// the machine is shared: how busy each core was, and how much of
 			// the server's core went to other processes
 			coreBusy: k1.map((b, i) => (b.busy - k0[i].busy) / (b.total - k0[i].total)),
@@ -579,13 +579,17 @@ function udpDrops(serverPid) {
 	return { server, gen };
 }
 
-function sendPath(m0, m1, forwarded) {
+function sendPath(m0, m1, forwarded, wall) {
 	const d = (k) => (m0[k] != null && m1[k] != null ? m1[k] - m0[k] : null);
 	const sent = d('sent'), messages = d('messages'), calls = d('calls'), pad = d('padBytes');
 	const wakeups = d('wakeups'), reads = d('reads'), received = d('received');
+	const early = d('ticksEarly');
 	return {
-		// the media worker's wake-ups: what each one carries, and what each
-		// read brings in
+		// the media worker's wake-ups: how many, what each one carries, and
+		// what each read brings in; the idle ticks that ran early, in a
+		// wake-up for datagrams, instead of waking the worker on their own
+		wakeupsPerSec: wakeups != null ? wakeups / wall : null,
+		ticksEarlyPerSec: early != null ? early / wall : null,
 		forwardedPerWakeup: wakeups && forwarded ? forwarded / wakeups : null,
 		datagramsPerRead: received != null && reads ? received / reads : null,
 		datagramsPerMessage: sent != null && messages ? sent / messages : null,
@@ -609,7 +613,8 @@ function fmt(r) {
 		(r.serverSendErrors ? `, server send errors ${r.serverSendErrors}` : '') +
 		(r.datagramsPerMessage != null ? `, ${f(r.datagramsPerMessage, 2)} datagrams/message, ${f(r.datagramsPerCall, 0)}/call` +
 			(r.padBytesPerPacket != null ? `, padding ${f(r.padBytesPerPacket, 3)} B/packet` : '') : '') +
-		(r.forwardedPerWakeup != null ? `, ${f(r.forwardedPerWakeup, 1)} forwarded/wake-up, ${f(r.datagramsPerRead, 2)} datagrams/read` : '') +
+		(r.forwardedPerWakeup != null ? `, ${f(r.wakeupsPerSec, 0)} wake-ups/s, ${f(r.forwardedPerWakeup, 1)} forwarded/wake-up, ${f(r.datagramsPerRead, 2)} datagrams/read` : '') +
+		(r.ticksEarlyPerSec != null ? `, ${f(r.ticksEarlyPerSec, 1)} ticks early/s` : '') +
 		(r.undelivered ? `, ${r.undelivered} streams never delivered` : '');
 }
 
@@ -784,6 +789,12 @@ function smokeVerdict(results) {
 			check(r.forwardedPerWakeup > 0 && r.datagramsPerRead >= 1,
 				`${id}: ${r.forwardedPerWakeup?.toFixed(1)} packets forwarded per wake-up of the media worker, ` +
 				`${r.datagramsPerRead?.toFixed(2)} datagrams per read`);
+		if (r.server === 'conclave')
+			// media flows all through the window: the idle ticks run in
+			// wake-ups for datagrams (docs/media.md, Timers)
+			check(r.ticksEarlyPerSec > 0,
+				`${id}: ${r.ticksEarlyPerSec?.toFixed(1)} idle ticks a second run early, in wake-ups for datagrams ` +
+				`(${r.wakeupsPerSec?.toFixed(0)} wake-ups a second)`);
 		check(r.undelivered === 0, `${id}: every subscriber receives every stream (${r.undelivered} missing)`);
 		if (!/^audio/.test(r.scenario))
 			check(r.keyframeMs != null && r.keyframeMissing === 0, `${id}: every subscriber got a key frame`);

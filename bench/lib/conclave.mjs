@@ -97,6 +97,7 @@ export class ConclaveServer {
 	 *   wakeups, reads, received
 	 *               the media workers' wake-ups, their recvmmsg calls that
 	 *               returned datagrams, and the datagrams received
+	 *   ticksEarly  idle ticks run early, in a wake-up for datagrams
 	 */
 	async counters() {
 		const m = await this.metrics();
@@ -116,6 +117,7 @@ export class ConclaveServer {
 			wakeups: m.get('conclave_media_wakeups_total') ?? null,
 			reads: m.get('conclave_media_recv_calls_total') ?? null,
 			received: m.get('conclave_media_rx_packets_total') ?? null,
+			ticksEarly: m.get('conclave_media_ticks_early_total') ?? null,
 		};
 	}
 

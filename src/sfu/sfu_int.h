@@ -52,6 +52,8 @@ enum {
 				      * DTLS handshake) */
 	SFU_IDLE_TICK_MS = 50,       /* and while none does (the periods below
 				      * are multiples of it) */
+	SFU_TICK_AHEAD_MS = 25,      /* how early an idle tick may run in a
+				      * wake-up for datagrams (worker.c) */
 	SFU_DELAY_BUCKETS = 14,      /* conclave_media_forward_delay_seconds */
 	SFU_PLI_INTERVAL_MS = 1000,  /* at most one key frame request per track */
 	SFU_REPORT_MS = 1000,        /* sender/receiver report period */
@@ -287,6 +289,7 @@ struct sfu_transport {
 	X(cache_refused, "video layers forwarded without a retransmission cache (media_cache_mib reached)") \
 	X(wakeups, "times the media worker woke (epoll_wait returned)")          \
 	X(recv_calls, "recvmmsg system calls that returned datagrams")         \
+	X(ticks_early, "idle ticks run early, in a wake-up for datagrams")     \
 	X(sendmmsg_calls, "sendmmsg system calls")                             \
 	X(send_messages, "messages given to sendmmsg (with UDP GSO one carries a destination's run of equal-size datagrams)") \
 	X(gso_pad_bytes, "RTP padding added to video packets to make a frame's packets one UDP GSO message") \
@@ -437,10 +440,11 @@ void sfu__levels_tick(struct sfu_worker *w);
 void sfu__twcc_tick(struct sfu_worker *w);
 uint64_t sfu__now_us(void);
 
-/* worker.c: runs the worker's timers (w->now must be current); returns the
- * milliseconds until they are due again: SFU_TICK_MS while a short timer
- * waits, else up to SFU_IDLE_TICK_MS. */
-int sfu__tick(struct sfu_worker *w);
+/* worker.c: runs the worker's timers (w->now must be current), the
+ * periodic ones that are due by w->now + ahead; returns the milliseconds
+ * until they are due again: SFU_TICK_MS while a short timer waits, else
+ * up to SFU_IDLE_TICK_MS. */
+int sfu__tick(struct sfu_worker *w, uint64_t ahead);
 
 /* simulcast.c */
 void sfu__set_view(struct sfu_worker *w, uint32_t transport, uint32_t track,

@@ -625,9 +625,10 @@ static void run_commands(struct sfu_worker *w)
  * one UDP GSO message instead of one message per packet. It costs one
  * recvmmsg (often empty) per such batch and delays the first packets by
  * the time the others take to handle. */
-static void receive(struct sfu_worker *w)
+static unsigned receive(struct sfu_worker *w)
 {
 	int n, i, rounds = 0;
+	unsigned got = 0;
 	bool looked_again = false;
 
 	for (;;) {
@@ -646,6 +647,7 @@ static void receive(struct sfu_worker *w)
 		if (n <= 0)
 			break;
 		w->c.recv_calls++;
+		got += (unsigned)n;
 		w->now_us = sfu__now_us();
 		w->now = w->now_us / 1000;
 		for (i = 0; i < n; i++) {
@@ -671,6 +673,7 @@ static void receive(struct sfu_worker *w)
 	}
 	if (w->nsend)
 		sfu__flush(w);
+	return got;
 }
 
 uint64_t sfu__now_us(void)
@@ -694,29 +697,42 @@ static void publish_counters(struct sfu_worker *w)
 			      memory_order_relaxed);
 }
 
+/* The next time of a periodic timer that fired at `now` (perhaps early,
+ * perhaps late): one period after the time it was due, so that early and
+ * late runs keep its rate, but never at once again. */
+static uint64_t next_period(uint64_t due, uint64_t now, uint64_t period)
+{
+	return due + period > now ? due + period : now + period;
+}
+
 /* Every SFU_IDLE_TICK_MS, and every SFU_TICK_MS while a short timer
  * waits: on this machine a wake-up of the worker costs 10-20 us, and at
- * low rates the ticks were most of its wake-ups (docs/benchmarks.md). */
-int sfu__tick(struct sfu_worker *w)
+ * low rates the ticks were most of its wake-ups (docs/benchmarks.md).
+ * `ahead` > 0 runs it that many milliseconds early: the periodic work due
+ * by then is done now. */
+int sfu__tick(struct sfu_worker *w, uint64_t ahead)
 {
 	bool soon;
-	uint64_t next;
+	uint64_t next, due;
 
 	soon = sfu__transports_tick(w);
 	soon |= sfu__keyframes_tick(w);
 	soon |= sfu__nack_tick(w);
 	w->now_us = sfu__now_us();
 	soon |= sfu__probe_tick(w);
-	if (w->now >= w->next_alloc_ms) {
-		w->next_alloc_ms = w->now + SFU_ALLOC_TICK_MS;
+	due = w->now + ahead;
+	if (due >= w->next_alloc_ms) {
+		w->next_alloc_ms = next_period(w->next_alloc_ms, w->now,
+					       SFU_ALLOC_TICK_MS);
 		sfu__alloc_tick(w);
 	}
-	if (w->now >= w->next_twcc_ms) {
-		w->next_twcc_ms = w->now + SFU_TWCC_MS;
+	if (due >= w->next_twcc_ms) {
+		w->next_twcc_ms = next_period(w->next_twcc_ms, w->now, SFU_TWCC_MS);
 		sfu__twcc_tick(w);
 	}
-	if (w->now >= w->next_level_ms) {
-		w->next_level_ms = w->now + SFU_LEVEL_MS;
+	if (due >= w->next_level_ms) {
+		w->next_level_ms = next_period(w->next_level_ms, w->now,
+					       SFU_LEVEL_MS);
 		sfu__levels_tick(w);
 	}
 	sfu__reports_due(w);
@@ -730,7 +746,9 @@ int sfu__tick(struct sfu_worker *w)
 	w->tick_soon = false;
 	if (soon)
 		return SFU_TICK_MS;
-	next = w->now + SFU_IDLE_TICK_MS;
+	/* an early tick stands for the one it was due: the idle period
+	 * counts from then (else every early tick would add one) */
+	next = due + SFU_IDLE_TICK_MS;
 	if (w->next_alloc_ms < next)
 		next = w->next_alloc_ms;
 	if (w->next_twcc_ms < next)
@@ -745,7 +763,8 @@ static void *worker_main(void *arg)
 	struct sfu_worker *w = arg;
 	struct epoll_event evs[4];
 	uint64_t next_tick = now_ms();
-	int n, i, timeout;
+	int n, i, timeout, period = SFU_TICK_MS;
+	unsigned got;
 
 	while (!atomic_load(&w->stop)) {
 		w->now = now_ms();
@@ -754,9 +773,10 @@ static void *worker_main(void *arg)
 		if (n < 0 && errno != EINTR)
 			break;
 		w->c.wakeups++;
+		got = 0;
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == w->fd)
-				receive(w);
+				got += receive(w);
 			else if (evs[i].data.fd == w->evfd)
 				run_commands(w);
 		}
@@ -764,8 +784,15 @@ static void *worker_main(void *arg)
 		/* a packet or a command armed a short timer: tick soon */
 		if (w->tick_soon && next_tick > w->now + SFU_TICK_MS)
 			next_tick = w->now + SFU_TICK_MS;
-		if (w->now >= next_tick)
-			next_tick = w->now + (uint64_t)sfu__tick(w);
+		if (w->now >= next_tick) {
+			period = sfu__tick(w, 0);
+			next_tick = w->now + (uint64_t)period;
+		} else if (got && period > SFU_TICK_MS && !w->tick_soon &&
+			   next_tick - w->now <= SFU_TICK_AHEAD_MS) {
+			w->c.ticks_early++;
+			period = sfu__tick(w, next_tick - w->now);
+			next_tick = w->now + (uint64_t)period;
+		}
 	}
 	return NULL;
 }

@@ -1146,14 +1146,14 @@ int test_sfu_tick_pace(void)
 
 	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
 	/* the subscription's key frame request goes out in the first tick */
-	TEST_EQ(sfu__tick(e.w), SFU_TICK_MS);
+	TEST_EQ(sfu__tick(e.w, 0), SFU_TICK_MS);
 	TEST_ASSERT(!pub->tracks[0]->st[0].pli_pending);
-	TEST_EQ(sfu__tick(e.w), SFU_IDLE_TICK_MS);
+	TEST_EQ(sfu__tick(e.w, 0), SFU_IDLE_TICK_MS);
 	/* and never beyond the next periodic work */
 	e.w->now += SFU_IDLE_TICK_MS - 20;
-	TEST_EQ(sfu__tick(e.w), 20);
+	TEST_EQ(sfu__tick(e.w, 0), 20);
 	e.w->now += 20;
-	TEST_EQ(sfu__tick(e.w), SFU_IDLE_TICK_MS);
+	TEST_EQ(sfu__tick(e.w, 0), SFU_IDLE_TICK_MS);
 	for (int i = 0; i < 4; i++) {
 		struct scene_rtp r = scene_rtp_video((uint16_t)(300 + i), 0, 30);
 		if (i != 2)
@@ -1161,10 +1161,10 @@ int test_sfu_tick_pace(void)
 	}
 	TEST_ASSERT(e.w->tick_soon);
 	e.w->now += 10;
-	TEST_EQ(sfu__tick(e.w), SFU_TICK_MS); /* asked for 302 */
+	TEST_EQ(sfu__tick(e.w, 0), SFU_TICK_MS); /* asked for 302 */
 	TEST_EQ(e.w->c.nack_out, 1);
 	e.w->now += 10;
-	TEST_EQ(sfu__tick(e.w), SFU_TICK_MS); /* waits to ask again */
+	TEST_EQ(sfu__tick(e.w, 0), SFU_TICK_MS); /* waits to ask again */
 	{
 		struct scene_rtp r = scene_rtp_video(302, 0, 30);
 		TEST_EQ(scene_send_rtp(&e, PUB, &r), 0); /* late, not lost */
@@ -1173,7 +1173,44 @@ int test_sfu_tick_pace(void)
 	e.w->tick_soon = false;
 	TEST_ASSERT(!sfu__nack_tick(e.w));
 	TEST_EQ(e.w->c.nack_out, 1);
-	TEST_EQ(sfu__tick(e.w), SFU_IDLE_TICK_MS);
+	/* the slow pace again; the periodic work, due 30 ms ago, keeps its
+	 * phase */
+	TEST_EQ(sfu__tick(e.w, 0), SFU_IDLE_TICK_MS - 30);
+	scene_close(&e);
+	return 0;
+}
+
+/* An idle tick run early (in a wake-up for datagrams) does the periodic
+ * work due by then, and the next one comes a period after it was due, so
+ * early and late runs keep the rate. */
+int test_sfu_tick_ahead(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub;
+	uint64_t due;
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	TEST_EQ(sfu__tick(e.w, 0), SFU_TICK_MS);
+	TEST_EQ(sfu__tick(e.w, 0), SFU_IDLE_TICK_MS);
+	due = e.w->next_twcc_ms;
+	TEST_EQ(e.w->next_alloc_ms, due);
+	e.w->now = due - 20;
+	/* not early enough: nothing is done, 20 ms still to go */
+	TEST_EQ(sfu__tick(e.w, 10), 20);
+	TEST_EQ(e.w->next_twcc_ms, due);
+	TEST_EQ(e.w->next_alloc_ms, due);
+	/* early enough: done now, the next a period after `due` */
+	TEST_EQ(sfu__tick(e.w, 20), 20 + SFU_IDLE_TICK_MS);
+	TEST_EQ(e.w->next_twcc_ms, due + SFU_TWCC_MS);
+	TEST_EQ(e.w->next_alloc_ms, due + SFU_ALLOC_TICK_MS);
+	/* late by 30 ms: the phase is kept */
+	e.w->now = due + SFU_TWCC_MS + 30;
+	TEST_EQ(sfu__tick(e.w, 0), SFU_TWCC_MS - 30);
+	TEST_EQ(e.w->next_twcc_ms, due + 2 * SFU_TWCC_MS);
+	/* late by more than a period: a period from now, not at once again */
+	e.w->now = due + 6 * SFU_TWCC_MS;
+	sfu__tick(e.w, 0);
+	TEST_EQ(e.w->next_twcc_ms, e.w->now + SFU_TWCC_MS);
 	scene_close(&e);
 	return 0;
 }
