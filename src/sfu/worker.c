@@ -625,10 +625,9 @@ static void run_commands(struct sfu_worker *w)
  * one UDP GSO message instead of one message per packet. It costs one
  * recvmmsg (often empty) per such batch and delays the first packets by
  * the time the others take to handle. */
-static unsigned receive(struct sfu_worker *w)
+static void receive(struct sfu_worker *w)
 {
 	int n, i, rounds = 0;
-	unsigned got = 0;
 	bool looked_again = false;
 
 	for (;;) {
@@ -647,7 +646,6 @@ static unsigned receive(struct sfu_worker *w)
 		if (n <= 0)
 			break;
 		w->c.recv_calls++;
-		got += (unsigned)n;
 		w->now_us = sfu__now_us();
 		w->now = w->now_us / 1000;
 		for (i = 0; i < n; i++) {
@@ -673,7 +671,6 @@ static unsigned receive(struct sfu_worker *w)
 	}
 	if (w->nsend)
 		sfu__flush(w);
-	return got;
 }
 
 uint64_t sfu__now_us(void)
@@ -764,7 +761,7 @@ static void *worker_main(void *arg)
 	struct epoll_event evs[4];
 	uint64_t next_tick = now_ms();
 	int n, i, timeout, period = SFU_TICK_MS;
-	unsigned got;
+	uint64_t rx, ahead;
 
 	while (!atomic_load(&w->stop)) {
 		w->now = now_ms();
@@ -773,10 +770,10 @@ static void *worker_main(void *arg)
 		if (n < 0 && errno != EINTR)
 			break;
 		w->c.wakeups++;
-		got = 0;
+		rx = w->c.rx_packets;
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == w->fd)
-				got += receive(w);
+				receive(w);
 			else if (evs[i].data.fd == w->evfd)
 				run_commands(w);
 		}
@@ -784,15 +781,16 @@ static void *worker_main(void *arg)
 		/* a packet or a command armed a short timer: tick soon */
 		if (w->tick_soon && next_tick > w->now + SFU_TICK_MS)
 			next_tick = w->now + SFU_TICK_MS;
-		if (w->now >= next_tick) {
-			period = sfu__tick(w, 0);
-			next_tick = w->now + (uint64_t)period;
-		} else if (got && period > SFU_TICK_MS && !w->tick_soon &&
-			   next_tick - w->now <= SFU_TICK_AHEAD_MS) {
+		/* due, or an idle tick close enough to run in this wake-up
+		 * for datagrams */
+		ahead = next_tick > w->now ? next_tick - w->now : 0;
+		if (ahead && (w->c.rx_packets == rx || period <= SFU_TICK_MS ||
+			      w->tick_soon || ahead > SFU_TICK_AHEAD_MS))
+			continue;
+		if (ahead)
 			w->c.ticks_early++;
-			period = sfu__tick(w, next_tick - w->now);
-			next_tick = w->now + (uint64_t)period;
-		}
+		period = sfu__tick(w, ahead);
+		next_tick = w->now + (uint64_t)period;
 	}
 	return NULL;
 }
