@@ -181,6 +181,15 @@ describe('end-to-end encryption', { skip: inNamespace ? false : 'needs the netwo
           const s = await e2ee(w.page);
           lines.push(`${who}: ice ${JSON.stringify(await iceStates(w.page))} stats ${JSON.stringify(await mediaStats(w.page))}`);
           lines.push(`${who}: e2ee ${JSON.stringify({ ...s, sframe: { ...(s?.sframe ?? {}), transforms: undefined } })}`);
+          // the chat form as the member sees it: a message still in the
+          // input was not sent; what the page last announced (aria-live)
+          const chat = await w.page.evaluate(() => ({
+            input: document.querySelector('[data-testid=chat-input]')?.value,
+            sendDisabled: document.querySelector('[data-testid=chat-send]')?.disabled,
+            shown: document.querySelectorAll('[data-testid=chat-message]').length,
+            announced: [...document.querySelectorAll('[aria-live]')].map((e) => e.textContent).filter(Boolean),
+          }));
+          lines.push(`${who}: chat ${JSON.stringify(chat)}`);
         } catch (err) {
           lines.push(`${who}: ${err.message}`);
         }
