@@ -14,7 +14,7 @@
 
 CC       ?= cc
 CLANG    ?= clang
-PKGS     := libwebsockets jansson libsrtp2 sqlite3 openssl
+PKGS     := libwebsockets jansson libsrtp2 sqlite3 openssl nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

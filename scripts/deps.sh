@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 what=${1:-test}
 
 run_pkgs=(build-essential pkg-config libwebsockets-dev libwebsockets-evlib-ev libev-dev libjansson-dev
-          libsrtp2-dev libsqlite3-dev libssl-dev zlib1g-dev ca-certificates
+          libsrtp2-dev libsqlite3-dev libssl-dev nettle-dev zlib1g-dev ca-certificates
           openssl curl)
 test_pkgs=(clang libclang-rt-14-dev chromium iproute2 ethtool gnuplot-nox sqlite3)
 

@@ -1,5 +1,5 @@
 /*
- * srtp_gcm — AEAD_AES_128_GCM SRTP/SRTCP on OpenSSL EVP (see srtp_gcm.h).
+ * srtp_gcm — AEAD_AES_128_GCM SRTP/SRTCP on Nettle's GCM (see srtp_gcm.h).
  *
  * Packet layouts (RFC 7714):
  *   SRTP   header (AAD) | ciphertext of the payload | tag(16)        §8
@@ -19,16 +19,19 @@
  * sender that rewinds its sequence numbers is refused instead of reusing
  * a nonce.
  *
- * Decryption happens in place before the tag is checked (OpenSSL's GCM
- * checks at the final call); on failure the caller drops the garbled
- * buffer (srtp_session.h says so).
+ * Decryption happens in place before the tag is checked (Nettle's GCM
+ * hashes and decrypts in one pass; the tag is compared in constant time
+ * after it); on failure the caller drops the garbled buffer
+ * (srtp_session.h says so).
  */
 #include "srtp/srtp_gcm.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include <nettle/gcm.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 enum {
 	/* RFC 3711 §4.3.1 / §4.3.2 key derivation labels */
@@ -76,39 +79,20 @@ static int kdf(const uint8_t *mkey, const uint8_t *msalt, uint8_t label,
 	return ok ? 0 : -EIO;
 }
 
-static int keyed_ctx(EVP_CIPHER_CTX **out, const uint8_t *key, bool encrypt)
+void srtp_gcm__dir_keys(struct srtp_gcm_dir *d, const uint8_t *rtp_key,
+			const uint8_t *rtp_salt, const uint8_t *rtcp_key,
+			const uint8_t *rtcp_salt)
 {
-	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-
-	if (c == NULL)
-		return -ENOMEM;
-	/* GCM's default IV length is the 12 octets RFC 7714 uses. */
-	if (EVP_CipherInit_ex(c, EVP_aes_128_gcm(), NULL, key, NULL,
-			      encrypt ? 1 : 0) != 1) {
-		EVP_CIPHER_CTX_free(c);
-		return -EIO;
-	}
-	*out = c;
-	return 0;
-}
-
-int srtp_gcm__dir_keys(struct srtp_gcm_dir *d, const uint8_t *rtp_key,
-		       const uint8_t *rtp_salt, const uint8_t *rtcp_key,
-		       const uint8_t *rtcp_salt, bool encrypt)
-{
-	int err;
-
 	memset(d, 0, sizeof(*d));
 	memcpy(d->rtp_salt, rtp_salt, SRTP_GCM_SALT_LEN);
 	memcpy(d->rtcp_salt, rtcp_salt, SRTP_GCM_SALT_LEN);
-	err = keyed_ctx(&d->rtp, rtp_key, encrypt);
-	if (err == 0)
-		err = keyed_ctx(&d->rtcp, rtcp_key, encrypt);
-	return err;
+	/* GCM encrypts in both directions: one key schedule serves either */
+	gcm_aes128_set_key(&d->rtp, rtp_key);
+	gcm_aes128_set_key(&d->rtcp, rtcp_key);
 }
 
 int srtp_gcm__dir_init(struct srtp_gcm_dir *d, const uint8_t *master_key,
-		       const uint8_t *master_salt, bool encrypt)
+		       const uint8_t *master_salt)
 {
 	uint8_t k[2][SRTP_GCM_KEY_LEN], salt[2][SRTP_GCM_SALT_LEN];
 	int err;
@@ -125,7 +109,7 @@ int srtp_gcm__dir_init(struct srtp_gcm_dir *d, const uint8_t *master_key,
 		err = kdf(master_key, master_salt, LABEL_RTCP_SALT, salt[1],
 			  SRTP_GCM_SALT_LEN);
 	if (err == 0)
-		err = srtp_gcm__dir_keys(d, k[0], salt[0], k[1], salt[1], encrypt);
+		srtp_gcm__dir_keys(d, k[0], salt[0], k[1], salt[1]);
 	OPENSSL_cleanse(k, sizeof(k));
 	OPENSSL_cleanse(salt, sizeof(salt));
 	return err;
@@ -133,9 +117,7 @@ int srtp_gcm__dir_init(struct srtp_gcm_dir *d, const uint8_t *master_key,
 
 void srtp_gcm__dir_free(struct srtp_gcm_dir *d)
 {
-	/* EVP_CIPHER_CTX_free wipes the key schedule. */
-	EVP_CIPHER_CTX_free(d->rtp);
-	EVP_CIPHER_CTX_free(d->rtcp);
+	/* the key schedules and GHASH keys with the salts */
 	OPENSSL_cleanse(d, sizeof(*d));
 }
 
@@ -252,44 +234,54 @@ static void iv_rtcp(uint8_t *iv, const uint8_t *salt, uint32_t ssrc,
 
 /* ---- AEAD --------------------------------------------------------------- */
 
+/* Feeds the AAD, given in up to two pieces, to the GCM context. Nettle
+ * wants every update but the last to be whole blocks, so the tail of the
+ * first piece (SRTCP: its 8 octets) goes with the second. */
+static void aad(struct gcm_aes128_ctx *c, const uint8_t *aad1, size_t n1,
+		const uint8_t *aad2, size_t n2)
+{
+	uint8_t tail[GCM_BLOCK_SIZE + SRTP_GCM_ESRTCP_LEN];
+	size_t whole = n1 - n1 % GCM_BLOCK_SIZE;
+
+	if (n2 == 0) {
+		gcm_aes128_update(c, n1, aad1);
+		return;
+	}
+	/* only SRTCP has two pieces, the second its ESRTCP word */
+	if (whole > 0)
+		gcm_aes128_update(c, whole, aad1);
+	memcpy(tail, aad1 + whole, n1 - whole);
+	memcpy(tail + (n1 - whole), aad2, n2);
+	gcm_aes128_update(c, n1 - whole + n2, tail);
+}
+
 /* Encrypts p[0..n) in place after the AAD (up to two pieces), writes the
  * tag to tag. */
-static int seal(EVP_CIPHER_CTX *c, const uint8_t *iv, const uint8_t *aad1,
-		size_t n1, const uint8_t *aad2, size_t n2, uint8_t *p, size_t n,
-		uint8_t *tag)
+static void seal(struct gcm_aes128_ctx *c, const uint8_t *iv,
+		 const uint8_t *aad1, size_t n1, const uint8_t *aad2, size_t n2,
+		 uint8_t *p, size_t n, uint8_t *tag)
 {
-	int outl;
-
-	if (EVP_EncryptInit_ex(c, NULL, NULL, NULL, iv) != 1 ||
-	    EVP_EncryptUpdate(c, NULL, &outl, aad1, (int)n1) != 1 ||
-	    (n2 > 0 && EVP_EncryptUpdate(c, NULL, &outl, aad2, (int)n2) != 1) ||
-	    (n > 0 && EVP_EncryptUpdate(c, p, &outl, p, (int)n) != 1) ||
-	    EVP_EncryptFinal_ex(c, p + n, &outl) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SRTP_GCM_TAG_LEN,
-				tag) != 1)
-		return -EIO;
-	return 0;
+	gcm_aes128_set_iv(c, SRTP_GCM_SALT_LEN, iv);
+	aad(c, aad1, n1, aad2, n2);
+	gcm_aes128_encrypt(c, n, p, p);
+	gcm_aes128_digest(c, SRTP_GCM_TAG_LEN, tag);
 }
 
 /* Decrypts p[0..n) in place and checks the tag: 0 or -EBADMSG. */
-static int open_(EVP_CIPHER_CTX *c, const uint8_t *iv, const uint8_t *aad1,
-		 size_t n1, const uint8_t *aad2, size_t n2, uint8_t *p, size_t n,
-		 const uint8_t *tag)
+static int open_(struct gcm_aes128_ctx *c, const uint8_t *iv,
+		 const uint8_t *aad1, size_t n1, const uint8_t *aad2, size_t n2,
+		 uint8_t *p, size_t n, const uint8_t *tag)
 {
 	uint8_t t[SRTP_GCM_TAG_LEN];
-	int outl;
+	int ok;
 
-	memcpy(t, tag, sizeof(t));
-	if (EVP_DecryptInit_ex(c, NULL, NULL, NULL, iv) != 1 ||
-	    EVP_DecryptUpdate(c, NULL, &outl, aad1, (int)n1) != 1 ||
-	    (n2 > 0 && EVP_DecryptUpdate(c, NULL, &outl, aad2, (int)n2) != 1) ||
-	    (n > 0 && EVP_DecryptUpdate(c, p, &outl, p, (int)n) != 1) ||
-	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SRTP_GCM_TAG_LEN, t) != 1)
-		return -EIO;
-	/* the tag comparison inside is constant time (CRYPTO_memcmp) */
-	if (EVP_DecryptFinal_ex(c, p + n, &outl) != 1)
-		return -EBADMSG;
-	return 0;
+	gcm_aes128_set_iv(c, SRTP_GCM_SALT_LEN, iv);
+	aad(c, aad1, n1, aad2, n2);
+	gcm_aes128_decrypt(c, n, p, p);
+	gcm_aes128_digest(c, sizeof(t), t);
+	ok = CRYPTO_memcmp(t, tag, sizeof(t)) == 0;
+	OPENSSL_cleanse(t, sizeof(t));
+	return ok ? 0 : -EBADMSG;
 }
 
 /* ---- SRTP --------------------------------------------------------------- */
@@ -309,10 +301,8 @@ int srtp_gcm__protect_rtp(struct srtp_gcm_dir *d, struct srtp_gcm_stream *st,
 		       SRTP_GCM_RTP_WINDOW, idx))
 		return -EALREADY;
 	iv_rtp(iv, d->rtp_salt, ssrc, idx);
-	err = seal(d->rtp, iv, buf, hdr, NULL, 0, buf + hdr, *len - hdr,
-		   buf + *len);
-	if (err < 0)
-		return err;
+	seal(&d->rtp, iv, buf, hdr, NULL, 0, buf + hdr, *len - hdr,
+	     buf + *len);
 	win_mark(&st->rtp, st->rtp_ring, SRTP_GCM_RTP_BLOCKS, idx);
 	*len += SRTP_GCM_TAG_LEN;
 	return 0;
@@ -337,7 +327,7 @@ int srtp_gcm__unprotect_rtp(struct srtp_gcm_dir *d, struct srtp_gcm_stream *st,
 		       SRTP_GCM_RTP_WINDOW, idx))
 		return -EALREADY;
 	iv_rtp(iv, d->rtp_salt, ssrc, idx);
-	err = open_(d->rtp, iv, buf, hdr, NULL, 0, buf + hdr, clen,
+	err = open_(&d->rtp, iv, buf, hdr, NULL, 0, buf + hdr, clen,
 		    buf + hdr + clen);
 	if (err < 0)
 		return err;
@@ -354,7 +344,6 @@ int srtp_gcm__protect_rtcp(struct srtp_gcm_dir *d, struct srtp_gcm_stream *st,
 	uint8_t iv[SRTP_GCM_SALT_LEN], word[SRTP_GCM_ESRTCP_LEN];
 	size_t n = *len;
 	uint32_t index;
-	int err;
 
 	if (n < RTCP_AAD_LEN)
 		return -EBADMSG;
@@ -364,10 +353,8 @@ int srtp_gcm__protect_rtcp(struct srtp_gcm_dir *d, struct srtp_gcm_stream *st,
 	put32(word, index);
 	word[0] |= ESRTCP_E_BIT;
 	iv_rtcp(iv, d->rtcp_salt, ssrc, index);
-	err = seal(d->rtcp, iv, buf, RTCP_AAD_LEN, word, sizeof(word),
-		   buf + RTCP_AAD_LEN, n - RTCP_AAD_LEN, buf + n);
-	if (err < 0)
-		return err;
+	seal(&d->rtcp, iv, buf, RTCP_AAD_LEN, word, sizeof(word),
+	     buf + RTCP_AAD_LEN, n - RTCP_AAD_LEN, buf + n);
 	memcpy(buf + n + SRTP_GCM_TAG_LEN, word, sizeof(word));
 	st->rtcp_sent = index;
 	*len = n + SRTP_GCM_TAG_LEN + SRTP_GCM_ESRTCP_LEN;
@@ -396,11 +383,11 @@ int srtp_gcm__unprotect_rtcp(struct srtp_gcm_dir *d, struct srtp_gcm_stream *st,
 		return -EALREADY;
 	iv_rtcp(iv, d->rtcp_salt, ssrc, index);
 	if (enc)
-		err = open_(d->rtcp, iv, buf, RTCP_AAD_LEN, word,
+		err = open_(&d->rtcp, iv, buf, RTCP_AAD_LEN, word,
 			    SRTP_GCM_ESRTCP_LEN, buf + RTCP_AAD_LEN,
 			    body - RTCP_AAD_LEN, tag);
 	else   /* RFC 7714 §9.3: authenticated only, all of it AAD */
-		err = open_(d->rtcp, iv, buf, body, word, SRTP_GCM_ESRTCP_LEN,
+		err = open_(&d->rtcp, iv, buf, body, word, SRTP_GCM_ESRTCP_LEN,
 			    buf + body, 0, tag);
 	if (err < 0)
 		return err;

@@ -1,12 +1,22 @@
 /*
- * srtp_gcm — AEAD_AES_128_GCM for SRTP and SRTCP (RFC 7714) on OpenSSL's
- * EVP, internal to src/srtp (srtp_session.c chooses it by profile).
+ * srtp_gcm — AEAD_AES_128_GCM for SRTP and SRTCP (RFC 7714) on Nettle's
+ * GCM, internal to src/srtp (srtp_session.c chooses it by profile).
  *
  * Why not libsrtp2 for this profile: Debian builds libsrtp2 on NSS, which
  * sets up and tears down a PKCS#11 context, with allocations and locks,
  * for every packet (docs/benchmarks.md: ≈ 9,600 instructions per
- * protect). Here each direction keys one EVP_CIPHER_CTX for RTP and one
- * for RTCP once; a packet costs an IV, the AAD, one update and the tag.
+ * protect). Here each direction keys one GCM context for RTP and one for
+ * RTCP once; a packet costs an IV, the AAD, one pass and the tag.
+ *
+ * Why Nettle and not OpenSSL's EVP (which this file used before): the
+ * same AES-NI and carry-less-multiply code paths, but no parameter layer
+ * between the call and the cipher. OpenSSL 3.0 looks parameters up by
+ * name for every IV and tag, and a media worker that wakes with cold
+ * caches pays for that code and data each time: 14-23 % of the server's
+ * CPU per forwarded packet went with the switch (docs/benchmarks.md).
+ * Nettle's contexts hold a 4 KiB GHASH table, of which the PCLMUL code
+ * reads a few lines; its GCM runs in constant time where the CPU has
+ * AES-NI and PCLMUL (Debian builds it with run-time CPU detection).
  *
  * Split of work: srtp_session.c checks headers, finds the per-SSRC stream
  * and admits new SSRCs; this file derives the session keys (RFC 3711
@@ -21,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <openssl/evp.h>
+#include <nettle/gcm.h>
 
 #include "srtp/srtp_session.h"
 
@@ -60,27 +70,27 @@ struct srtp_gcm_stream {
 /* One direction's keys: session keys in two cipher contexts and the
  * session salts. Embedded in struct srtps, which frees it. */
 struct srtp_gcm_dir {
-	EVP_CIPHER_CTX *rtp;
-	EVP_CIPHER_CTX *rtcp;
+	struct gcm_aes128_ctx rtp;
+	struct gcm_aes128_ctx rtcp;
 	uint8_t rtp_salt[SRTP_GCM_SALT_LEN];
 	uint8_t rtcp_salt[SRTP_GCM_SALT_LEN];
 };
 
 /* Derives the SRTP and SRTCP session keys and salts from a master key and
  * 96-bit master salt (RFC 3711 §4.3.1, key derivation rate 0) and keys
- * the two contexts for encryption (encrypt) or decryption. Returns 0,
- * -ENOMEM or -EIO; on error *d holds nothing to free beyond what
- * srtp_gcm__dir_free() handles. */
+ * the two contexts (GCM uses the same key schedule to seal and to open).
+ * Returns 0, -ENOMEM or -EIO (the derivation runs on OpenSSL); on error
+ * *d holds nothing to free beyond what srtp_gcm__dir_free() handles. */
 int srtp_gcm__dir_init(struct srtp_gcm_dir *d, const uint8_t *master_key,
-		       const uint8_t *master_salt, bool encrypt);
+		       const uint8_t *master_salt);
 
 /* Keys the contexts with session keys and salts as they are (RFC 7714's
  * test vectors are given that way); srtp_gcm__dir_init() derives them. */
-int srtp_gcm__dir_keys(struct srtp_gcm_dir *d, const uint8_t *rtp_key,
-		       const uint8_t *rtp_salt, const uint8_t *rtcp_key,
-		       const uint8_t *rtcp_salt, bool encrypt);
+void srtp_gcm__dir_keys(struct srtp_gcm_dir *d, const uint8_t *rtp_key,
+			const uint8_t *rtp_salt, const uint8_t *rtcp_key,
+			const uint8_t *rtcp_salt);
 
-/* Frees the contexts (which wipe their keys) and wipes the salts. */
+/* Wipes the keys, GHASH keys and salts. */
 void srtp_gcm__dir_free(struct srtp_gcm_dir *d);
 
 /*
@@ -90,8 +100,8 @@ void srtp_gcm__dir_free(struct srtp_gcm_dir *d);
  * needs room for the overhead after *len (the caller checked it).
  * Returns 0 and the new *len; -EALREADY for an index already used (or
  * behind the replay window); -EBADMSG if authentication fails or the
- * packet is too short; -EKEYEXPIRED when the index space is used up;
- * -EIO if OpenSSL fails. The stream advances only on success.
+ * packet is too short; -EKEYEXPIRED when the index space is used up.
+ * The stream advances only on success.
  */
 int srtp_gcm__protect_rtp(struct srtp_gcm_dir *d, struct srtp_gcm_stream *st,
 			  uint8_t *buf, size_t *len, size_t hdr, uint32_t ssrc);

@@ -2,7 +2,7 @@
  * srtp_session — SRTP/SRTCP sessions (see srtp_session.h).
  *
  * Two engines, chosen by the negotiated profile:
- *  - AEAD_AES_128_GCM runs on OpenSSL EVP (srtp_gcm.c): one cipher
+ *  - AEAD_AES_128_GCM runs on Nettle's GCM (srtp_gcm.c): one cipher
  *    context per direction for RTP and one for RTCP, keyed once, and per
  *    SSRC only an index and replay window kept here, in the SSRC set;
  *  - AES_CM_128_HMAC_SHA1_80 stays on libsrtp2, which does the RFC 3711
@@ -86,10 +86,10 @@ struct ssrc_set {
 
 /* Owned by one media worker; freed by srtps_free(). */
 struct srtps {
-	bool gcm;            /* EVP engine; else libsrtp2 */
+	bool gcm;            /* our GCM engine; else libsrtp2 */
 	srtp_t in;           /* libsrtp2 */
 	srtp_t out;
-	struct srtp_gcm_dir gin;    /* EVP */
+	struct srtp_gcm_dir gin;    /* GCM */
 	struct srtp_gcm_dir gout;
 	enum dtls_srtp_profile profile;
 	size_t rtp_overhead;
@@ -281,9 +281,9 @@ int srtps_new(const struct dtls_srtp_keys *keys, bool is_server,
 	rs = is_server ? keys->client_salt : keys->server_salt;
 	if (keys->profile == DTLS_SRTP_AEAD_AES_128_GCM) {
 		s->gcm = true;
-		err = srtp_gcm__dir_init(&s->gin, rk, rs, false);
+		err = srtp_gcm__dir_init(&s->gin, rk, rs);
 		if (err == 0)
-			err = srtp_gcm__dir_init(&s->gout, lk, ls, true);
+			err = srtp_gcm__dir_init(&s->gout, lk, ls);
 		if (err < 0) {
 			err = err == -ENOMEM ? -ENOMEM : -EIO;
 			goto fail;

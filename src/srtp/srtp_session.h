@@ -9,9 +9,9 @@
  * its SDP but the media path must not depend on it having been parsed.
  *
  * The prefix is `srtps_` because libsrtp2 owns `srtp_`. The profile
- * chooses the engine: AEAD_AES_128_GCM runs on OpenSSL's EVP AES-GCM with
- * cipher contexts keyed once per session (srtp_gcm.c), AES_CM_128_HMAC_
- * SHA1_80 on libsrtp2. Callers see neither: keys in, packets transformed
+ * chooses the engine: AEAD_AES_128_GCM runs on Nettle's AES-GCM with
+ * contexts keyed once per session (srtp_gcm.c), AES_CM_128_HMAC_SHA1_80
+ * on libsrtp2. Callers see neither: keys in, packets transformed
  * in place in a caller-owned buffer, errno-style results, overheads as
  * constants.
  *

@@ -543,8 +543,8 @@ int test_srtp_gcm_rfc7714(void)
 
 	TEST_EQ(unhex(key, sizeof(key), "000102030405060708090a0b0c0d0e0f"), 16);
 	TEST_EQ(unhex(salt, sizeof(salt), "517569642070726f2071756f"), 12);
-	TEST_EQ(srtp_gcm__dir_keys(&enc, key, salt, key, salt, true), 0);
-	TEST_EQ(srtp_gcm__dir_keys(&dec, key, salt, key, salt, false), 0);
+	srtp_gcm__dir_keys(&enc, key, salt, key, salt);
+	srtp_gcm__dir_keys(&dec, key, salt, key, salt);
 
 	pn = unhex(plain, sizeof(plain), rtp);
 	wn = unhex(want, sizeof(want), srtp);
