@@ -147,7 +147,7 @@ export async function writeReport(out, { repo = path.resolve(here, '..') } = {})
 	L.push('');
 	L.push(`Run of ${out.started.slice(0, 10)} (${out.started.slice(11, 16)}–${out.finished.slice(11, 16)} UTC) on ${m.cpu}, ` +
 		`${m.cores} cores, ${m.memGiB} GiB, Linux ${m.kernel}. conclave ${m.conclave ?? '?'}; Janus ${m.janus ?? 'not installed'} ` +
-		`(Debian package, VideoRoom plugin, default settings); libsrtp2 ${m.libsrtp ?? '?'}; ${m.openssl ?? ''}; Node.js ${m.node}.` +
+		`(Debian package, VideoRoom plugin, default settings); libsrtp2 ${m.libsrtp ?? '?'}; ${m.nettle ? `Nettle ${m.nettle}; ` : ''}${m.openssl ?? ''}; Node.js ${m.node}.` +
 		// a sweep run again apart and merged in (said, never hidden)
 		(out.capacityRun ? ` The capacity sweep's rows (\`capacity-K\`) are of a second invocation right after, ` +
 			`${out.capacityRun.started.slice(11, 16)}–${out.capacityRun.finished.slice(11, 16)} UTC, same build and method: ${out.capacityRun.why}.` : ''));
@@ -324,7 +324,7 @@ export async function writeReport(out, { repo = path.resolve(here, '..') } = {})
 	L.push('make bench                       # installs Janus and gnuplot if missing (root), builds, runs, writes this file');
 	L.push('BENCH_SMOKE=1 node bench/run.mjs # the 10-second check that make test runs (conclave, 1 -> 5)');
 	L.push('BENCH_SERVERS=conclave BENCH_SCENARIOS=fanout-40,meeting-12 BENCH_REPS=1 node bench/run.mjs  # partial: build/bench/partial.md');
-	L.push('make srtp-bench                  # µs per SRTP protect, libsrtp2 vs EVP (bench/srtp_bench.c)');
+	L.push('make srtp-bench                  # µs per SRTP protect, libsrtp2 vs conclave (bench/srtp_bench.c; cold: build/bench/srtp_bench 200 15 cold)');
 	L.push('node bench/report.mjs            # re-render this file from build/bench/results.json');
 	L.push('```');
 	L.push('');

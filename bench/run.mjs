@@ -630,6 +630,7 @@ function machine() {
 		conclave: ver(CONCLAVE, ['--version'], /conclave (\S+)/),
 		janus: janusBinary() ? ver(janusBinary(), ['--version'], /Janus version: \d+ \((.*)\)/) : null,
 		libsrtp: ver('dpkg-query', ['-W', '-f=${Version}', 'libsrtp2-1']),
+		nettle: ver('dpkg-query', ['-W', '-f=${Version}', 'libnettle8']),
 		openssl: ver('openssl', ['version']),
 	};
 }

@@ -386,7 +386,7 @@ static int rtcp_check(const uint8_t *buf, size_t len, uint32_t *ssrc)
 
 enum op { PROTECT_RTP, UNPROTECT_RTP, PROTECT_RTCP, UNPROTECT_RTCP };
 
-/* The EVP engine on one packet whose header was checked. */
+/* The GCM engine on one packet whose header was checked. */
 static int gcm_op(struct srtps *s, enum op op, struct srtp_gcm_stream *st,
 		  uint8_t *buf, size_t *len, size_t hdr, uint32_t ssrc)
 {
