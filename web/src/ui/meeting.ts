@@ -369,10 +369,14 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   // ---- chat ---------------------------------------------------------------------------
   const chatHeadingId = uid('chat-title');
   const chatInputId = uid('chat-input');
-  // the live region (role=log) wraps the list, so that the list stays a list
+  // the live region (role=log) wraps the list, so that the list stays a
+  // list; both sit in a box of fixed height that scrolls by itself, so
+  // arriving messages never move the input and the send button (nor
+  // scroll the page) under the pointer of someone about to click
   const chatLog = h('ol', { class: 'chat-log' });
   const chatLive = h('div', { role: 'log', 'aria-labelledby': chatHeadingId }, chatLog);
   const chatEmpty = tx(h('p', { class: 'chat-empty help' }), 'chat.empty');
+  const chatBody = h('div', { class: 'chat-body', 'data-testid': 'chat-body' }, chatEmpty, chatLive);
   const chatInput = h('input', { id: chatInputId, class: 'chat-input', 'data-testid': 'chat-input', type: 'text', maxlength: 2000, autocomplete: 'off' });
   const chatSend = tx(h('button', { type: 'submit', class: 'button primary small', 'data-testid': 'chat-send' }), 'chat.send');
   const chatHint = tx(h('p', { class: 'help chat-hint' }), 'chat.notReady');
@@ -383,7 +387,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
     chatInput,
     chatSend,
   );
-  const chat = h('section', { class: 'chat', 'data-testid': 'chat', 'aria-labelledby': chatHeadingId }, tx(h('h2', { id: chatHeadingId }), 'chat.title'), chatEmpty, chatLive, chatHint, chatForm);
+  const chat = h('section', { class: 'chat', 'data-testid': 'chat', 'aria-labelledby': chatHeadingId }, tx(h('h2', { id: chatHeadingId }), 'chat.title'), chatBody, chatHint, chatForm);
   let chatBusy = false;
   const syncChat = (): void => {
     const ready = e2eeStatus === 'in-group';
@@ -836,9 +840,11 @@ export function meetingView(deps: MeetingDeps): MeetingView {
         line.self ? tx(h('span', { class: 'chat-from' }), 'meeting.you', { name: line.name }) : h('span', { class: 'chat-from' }, line.name),
         h('span', { class: 'chat-text' }, line.text),
       );
+      // follow the newest message unless the reader scrolled up to older ones
+      const following = line.self || chatBody.scrollHeight - chatBody.scrollTop - chatBody.clientHeight < 8;
       chatLog.append(item);
       chatEmpty.hidden = true;
-      item.scrollIntoView?.({ block: 'nearest' });
+      if (following) chatBody.scrollTop = chatBody.scrollHeight;
     },
     chatSent(ok) {
       chatBusy = false;
