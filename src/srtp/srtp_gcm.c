@@ -30,8 +30,9 @@
 #include <string.h>
 
 #include <nettle/gcm.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
+
+#include "util/secret.h"
 
 enum {
 	/* RFC 3711 §4.3.1 / §4.3.2 key derivation labels */
@@ -110,15 +111,15 @@ int srtp_gcm__dir_init(struct srtp_gcm_dir *d, const uint8_t *master_key,
 			  SRTP_GCM_SALT_LEN);
 	if (err == 0)
 		srtp_gcm__dir_keys(d, k[0], salt[0], k[1], salt[1]);
-	OPENSSL_cleanse(k, sizeof(k));
-	OPENSSL_cleanse(salt, sizeof(salt));
+	secret_wipe(k, sizeof(k));
+	secret_wipe(salt, sizeof(salt));
 	return err;
 }
 
 void srtp_gcm__dir_free(struct srtp_gcm_dir *d)
 {
 	/* the key schedules and GHASH keys with the salts */
-	OPENSSL_cleanse(d, sizeof(*d));
+	secret_wipe(d, sizeof(*d));
 }
 
 /* ---- replay windows (RFC 6479) ------------------------------------------ */
@@ -279,8 +280,8 @@ static int open_(struct gcm_aes128_ctx *c, const uint8_t *iv,
 	aad(c, aad1, n1, aad2, n2);
 	gcm_aes128_decrypt(c, n, p, p);
 	gcm_aes128_digest(c, sizeof(t), t);
-	ok = CRYPTO_memcmp(t, tag, sizeof(t)) == 0;
-	OPENSSL_cleanse(t, sizeof(t));
+	ok = secret_equal(t, tag, sizeof(t));
+	secret_wipe(t, sizeof(t));
 	return ok ? 0 : -EBADMSG;
 }
 
