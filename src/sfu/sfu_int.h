@@ -230,6 +230,12 @@ struct sfu_transport {
 	uint64_t last_consent_ms;
 	uint64_t created_ms;
 	struct dtls_conn *dtls;
+	/* the peer's latest DTLS datagram from before its fingerprint came
+	 * (a browser starts DTLS when ICE connects, which can be before its
+	 * answer reached us): fed in when the fingerprint arrives, instead of
+	 * waiting out the peer's retransmission timer (a second or more) */
+	uint8_t *early_dtls;
+	uint16_t early_dtls_len;
 	struct srtps *srtp;
 	bool connected_sent, failed_sent, timeout_sent;
 	struct sfu_track *tracks[SFU_MAX_TRACKS];
@@ -268,6 +274,7 @@ struct sfu_transport {
 	X(stun_dropped, "STUN packets dropped (unknown user, bad integrity)")  \
 	X(dtls_failed, "DTLS handshakes failed")                               \
 	X(dtls_connected, "DTLS handshakes completed")                         \
+	X(dtls_early, "DTLS datagrams held until the peer's fingerprint came") \
 	X(ice_timeouts, "transports that lost ICE consent")                    \
 	X(srtp_errors, "SRTP/SRTCP packets failing authentication or replay") \
 	X(unknown_source, "packets from addresses with no transport")          \

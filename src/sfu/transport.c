@@ -187,6 +187,28 @@ static void dtls_start(struct sfu_transport *t)
 	}
 }
 
+/* DTLS from the peer before its fingerprint is known: the latest datagram
+ * is kept (one per transport, from the 5-tuple that passed ICE, so a
+ * stranger cannot make us hold anything) for sfu__transport_remote_fp. */
+static void hold_early_dtls(struct sfu_worker *w, struct sfu_transport *t,
+			    const uint8_t *p, size_t len)
+{
+	if (len > SFU_MTU)
+		return;
+	if (!t->early_dtls && !(t->early_dtls = malloc(SFU_MTU)))
+		return;
+	memcpy(t->early_dtls, p, len);
+	t->early_dtls_len = (uint16_t)len;
+	w->c.dtls_early++;
+}
+
+static void drop_early_dtls(struct sfu_transport *t)
+{
+	free(t->early_dtls);
+	t->early_dtls = NULL;
+	t->early_dtls_len = 0;
+}
+
 static void dtls_check(struct sfu_worker *w, struct sfu_transport *t)
 {
 	struct dtls_srtp_keys keys;
@@ -303,8 +325,11 @@ void sfu__packet(struct sfu_worker *w, const struct sockaddr_storage *from,
 	if (b0 >= 20 && b0 <= 63) {
 		if (!t->dtls) {
 			dtls_start(t);
-			if (!t->dtls)
-				return; /* no fingerprint yet: the peer retransmits */
+			if (!t->dtls) {
+				/* no fingerprint yet */
+				hold_early_dtls(w, t, p, len);
+				return;
+			}
 		}
 		dtls_conn_input(t->dtls, p, len);
 		dtls_check(w, t);
@@ -370,6 +395,12 @@ void sfu__transport_remote_fp(struct sfu_worker *w, uint32_t id,
 	memcpy(t->remote_fp, fp, 32);
 	t->have_remote_fp = true;
 	dtls_start(t);
+	if (t->dtls && t->early_dtls) {
+		dtls_conn_input(t->dtls, t->early_dtls, t->early_dtls_len);
+		dtls_check(w, t);
+		w->tick_soon = w->tick_soon || !t->srtp;
+	}
+	drop_early_dtls(t);
 }
 
 void sfu__transport_ice_restart(struct sfu_worker *w, uint32_t id,
@@ -406,6 +437,7 @@ static void transport_free(struct sfu_worker *w, struct sfu_transport *t)
 		dtls_conn_close(t->dtls);
 		dtls_conn_free(t->dtls);
 	}
+	drop_early_dtls(t);
 	srtps_free(t->srtp);
 	free(t->twcc);
 	sfu__congestion_free(t);

@@ -98,13 +98,33 @@ int test_sfu_dtls_handshake(void)
 	TEST_EQ(tlink_open(&l, &o), 0);
 	TEST_EQ(client_fp(&l, fp), 0);
 	TEST_ASSERT(sub->dtls == NULL);
-	/* DTLS before the fingerprint is known: dropped (the client retries) */
+	/* DTLS before the fingerprint is known (the browser's answer is
+	 * still on its way): held, nothing answered yet */
 	dtls_exchange(&e, &l, SUB, 1);
 	TEST_ASSERT(sub->dtls == NULL);
+	TEST_EQ(e.w->c.dtls_early, 1);
+	TEST_ASSERT(scene_quiet(e.fd[SUB]));
+	/* its retransmission takes the place of the first: one is held */
+	TEST_EQ(tlink_client_retransmit(&l, 1000), 1);
+	dtls_exchange(&e, &l, SUB, 1);
+	TEST_EQ(e.w->c.dtls_early, 2);
+	TEST_ASSERT(sub->early_dtls != NULL);
+	TEST_ASSERT(scene_quiet(e.fd[SUB]));
+	/* the fingerprint arrives: the held ClientHello is answered at once,
+	 * without waiting for another retransmission */
 	sfu__transport_remote_fp(e.w, TP_SUB, fp);
 	TEST_ASSERT(sub->dtls != NULL);
-	/* the client retransmits its ClientHello */
-	TEST_EQ(tlink_client_retransmit(&l, 1000), 1);
+	TEST_ASSERT(sub->early_dtls == NULL);
+	sfu__flush(e.w);
+	n = 0;
+	{
+		long r;
+		while ((r = scene_recv_wait(e.fd[SUB], b, sizeof(b), 50)) > 0) {
+			BIO_write(l.crb, b, (int)r);
+			n++;
+		}
+	}
+	TEST_ASSERT(n > 0);
 	dtls_exchange(&e, &l, SUB, 6);
 	TEST_ASSERT(SSL_is_init_finished(l.cli));
 	TEST_EQ(dtls_conn_state(sub->dtls), DTLS_STATE_CONNECTED);
