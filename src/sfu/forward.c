@@ -519,6 +519,15 @@ static void rewrite_vp8(struct sfu_out *o, const struct sfu_map *m,
 	}
 }
 
+/* Whether a subscriber can be sent media: its DTLS-SRTP is up and its
+ * address passed ICE. Until then none of its outs starts (switch_to): its
+ * picture begins at a key frame it can receive, and it counts as a new
+ * viewer (new_viewer) from then, not from before it could see anything. */
+static bool can_send(const struct sfu_transport *sub)
+{
+	return sub->srtp && sub->have_peer;
+}
+
 /* `vp8`: the packet's VP8 payload descriptor when the caller parsed it
  * (once for all its copies), else NULL. */
 static void forward_one(struct sfu_worker *w, struct sfu_out *o,
@@ -534,7 +543,7 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 	size_t len, hl;
 	bool twcc, same_frame;
 
-	if (!sub->srtp || !sub->have_peer)
+	if (!can_send(sub))
 		return;
 	pt = map_pt(o, h->pt);
 	if (!pt)
@@ -690,7 +699,7 @@ static void forward_video(struct sfu_worker *w, struct sfu_out *o, int layer,
 			  bool key, const uint8_t *p, const struct rtp_hdr *h,
 			  const struct rtp_vp8 *vp8)
 {
-	if (o->target < 0)
+	if (o->target < 0 || !can_send(o->sub))
 		return;
 	/* a layer switch lands on a key frame; a track of one layer starts
 	 * (or resumes) at once: the receiver asks for a key frame if it needs
@@ -1025,6 +1034,8 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		}
 	}
 	for (o = tr->outs; o; o = o->next_in_track) {
+		if (!can_send(o->sub))
+			continue;
 		if (o->map.layer < 0)
 			switch_to(w, o, 0, &h, NULL);
 		forward_one(w, o, &o->map, p, &h, NULL, have_level, voice, level, false);

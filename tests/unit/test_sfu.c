@@ -518,15 +518,43 @@ int test_sfu_forward_unready(void)
 	sub->srtp = NULL;
 	r = scene_rtp_video(1, 1, 10);
 	TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+	{
+		struct scene_rtp a = { .pt = PT_OPUS, .seq = 1, .ts = 960, .ssrc = A_SSRC,
+				       .mid = "a0", .level = 30, .plen = 40 };
+		TEST_EQ(scene_send_rtp(&e, PUB, &a), 0);
+	}
 	TEST_EQ(e.w->c.rtp_forwarded, 0);
 	sfu__flush(e.w);
 	TEST_ASSERT(scene_quiet(e.fd[SUB]));
+	/* nothing started while it could receive nothing: its picture and
+	 * its time as a new viewer begin when it can */
+	for (const struct sfu_out *o = sub->outs; o; o = o->next_in_sub)
+		TEST_ASSERT(!o->started && o->map.layer < 0);
+	srtps_free(e.b[SUB]);
+	e.b[SUB] = NULL;
+	TEST_EQ(scene_key_tp(&e, sub, SUB, true, 9), 0);
+	e.w->now += 5000;
+	r = scene_rtp_video(2, 1, 10);
+	TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+	TEST_EQ(e.w->c.rtp_forwarded, 1);
+	TEST_ASSERT(sub->outs->started || sub->outs->next_in_sub->started);
+	for (const struct sfu_out *o = sub->outs; o; o = o->next_in_sub)
+		if (o->started)
+			TEST_EQ(o->started_ms, e.w->now);
+	sfu__flush(e.w);
+	{
+		uint8_t b[PKT];
+		size_t n;
+		struct rtp_hdr h;
+		TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
+		TEST_EQ(h.ssrc, SV_SSRC);
+	}
 	/* publisher without SRTP: its media is not even unprotected */
 	srtps_free(pub->srtp);
 	pub->srtp = NULL;
-	r = scene_rtp_video(2, 1, 10);
+	r = scene_rtp_video(3, 1, 10);
 	TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
-	TEST_EQ(e.w->c.rtp_in, 1);
+	TEST_EQ(e.w->c.rtp_in, 3); /* two videos and the audio before */
 	scene_close(&e);
 	return 0;
 }
