@@ -197,6 +197,12 @@ export class SFrameKeyStore {
     this.schedule();
   }
 
+  /** Whether a live epoch carries these low epoch bits (a KID's), i.e. its key is here. */
+  hasEpochBits(bits: number): boolean {
+    this.expire();
+    return this.epochs.has(bits);
+  }
+
   /** Drops every key (the group ended, we left or were removed). */
   wipe(): void {
     for (const e of [...this.epochs.values()]) this.drop(e);

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fromUtf8, utf8 } from './bytes';
 import { importBaseKey } from './sframe';
 import { SFrameKeyStore } from './sframe-keys';
-import { type EncodedFrame, FramePipeline } from './sframe-pipeline';
+import { type EncodedFrame, FramePipeline, KEYFRAME_REQUEST_MIN_MS } from './sframe-pipeline';
 import type { TransformOptions } from './sframe-protocol';
 
 const stores: SFrameKeyStore[] = [];
@@ -53,7 +53,7 @@ describe('frame pipeline', () => {
     expect(got.map(text)).toEqual(['key frame', 'delta one', 'delta two']);
     expect(pa.stats()).toMatchObject({ encrypted: 3, unsent: 0 });
     expect(pb.stats()).toMatchObject({ decrypted: 3, failed: 0 });
-    expect(requests).toBe(1); // the first frame of a new epoch from this sender
+    expect(requests).toBe(0); // it started at a key frame: nothing to ask for
   });
 
   it('drops outgoing frames before the first key and incoming frames it cannot open', async () => {
@@ -68,7 +68,7 @@ describe('frame pipeline', () => {
     const forged = await run(new FramePipeline(stranger).transform({ role: 'send', kind: 'audio', id: 1 }), [frame('x')]);
     const b = newStore();
     b.setEpoch({ epoch: 0, baseKey: await importBaseKey(new Uint8Array(16).fill(2)), ownLeaf: 1, members });
-    const pb = new FramePipeline(b);
+    const pb = new FramePipeline(b, undefined, 20); // the plaintext reads as an unknown epoch: a short wait
     const got = await run(pb.transform({ role: 'recv', kind: 'audio', id: 3 }), [...forged, frame('plain audio')]);
     expect(got).toEqual([]);
     expect(pb.stats()).toMatchObject({ decrypted: 0, failed: 2 });
@@ -85,5 +85,71 @@ describe('frame pipeline', () => {
     const pb = new FramePipeline(bob);
     expect(await run(pb.transform({ role: 'recv', kind: 'video', id: 9, participant: 'alice-00000' }), fromCarol)).toEqual([]);
     expect(pb.stats().failed).toBe(1);
+  });
+
+  it('holds frames of an epoch whose key comes later, in order, instead of dropping them', async () => {
+    const key4 = await importBaseKey(crypto.getRandomValues(new Uint8Array(16)));
+    const key5 = await importBaseKey(crypto.getRandomValues(new Uint8Array(16)));
+    const a = newStore();
+    const b = newStore();
+    a.setEpoch({ epoch: 4, baseKey: key4, ownLeaf: 0, members });
+    b.setEpoch({ epoch: 4, baseKey: key4, ownLeaf: 1, members });
+    const pa = new FramePipeline(a);
+    const send = pa.transform({ role: 'send', kind: 'video', id: 1 });
+    const sendW = send.writable.getWriter();
+    const sent: EncodedFrame[] = [];
+    const sending = send.readable.pipeTo(new WritableStream({ write: (f) => void sent.push(f) }));
+    await sendW.write(frame('key under 4', 'key'));
+    await sendW.write(frame('delta under 4'));
+    // the sender processes the commit first and goes on under epoch 5
+    pa.setEpoch({ epoch: 5, baseKey: key5, ownLeaf: 0, members });
+    await sendW.write(frame('delta under 5'));
+    await sendW.write(frame('another under 5'));
+    await sendW.close();
+    await sending;
+
+    const pb = new FramePipeline(b);
+    let requests = 0;
+    // the receiver gets epoch 5 only while its frames already arrive
+    setTimeout(() => pb.setEpoch({ epoch: 5, baseKey: key5, ownLeaf: 1, members }), 30);
+    const got = await run(
+      pb.transform({ role: 'recv', kind: 'video', id: 2, participant: 'alice-00000' }, { sendKeyFrameRequest: async () => void requests++ }),
+      sent,
+    );
+    expect(got.map(text)).toEqual(['key under 4', 'delta under 4', 'delta under 5', 'another under 5']);
+    expect(pb.stats()).toMatchObject({ decrypted: 4, failed: 0, waited: 1, waitedOk: 1 });
+    // it started at a key frame and lost nothing at the epoch change: no key frame asked for
+    expect(requests).toBe(0);
+  });
+
+  it('waits for an unknown epoch once, then drops its frames at once, and asks for a key frame when frames decrypt again', async () => {
+    const key = await importBaseKey(crypto.getRandomValues(new Uint8Array(16)));
+    const other = await importBaseKey(crypto.getRandomValues(new Uint8Array(16)));
+    const a = newStore();
+    a.setEpoch({ epoch: 7, baseKey: other, ownLeaf: 0, members }); // an epoch the receiver never gets
+    const junk = await run(new FramePipeline(a).transform({ role: 'send', kind: 'video', id: 1 }), [frame('x'), frame('y'), frame('z')]);
+    const good = newStore();
+    good.setEpoch({ epoch: 3, baseKey: key, ownLeaf: 0, members });
+    const fine = await run(new FramePipeline(good).transform({ role: 'send', kind: 'video', id: 1 }), [frame('fine')]);
+    const b = newStore();
+    b.setEpoch({ epoch: 3, baseKey: key, ownLeaf: 1, members });
+    let skew = 0; // moves the pipeline's clock past the key frame request throttle
+    const pb = new FramePipeline(b, () => Date.now() + skew, 40);
+    let requests = 0;
+    const t = pb.transform({ role: 'recv', kind: 'video', id: 2, participant: 'alice-00000' }, { sendKeyFrameRequest: async () => void requests++ });
+    const got: EncodedFrame[] = [];
+    const reading = t.readable.pipeTo(new WritableStream({ write: (f) => void got.push(f) }));
+    const w = t.writable.getWriter();
+    const again = { ...fine[0]!, data: fine[0]!.data.slice(0) }; // the pipeline rewrites the frame it passes
+    await w.write(fine[0]!);
+    skew += 2 * KEYFRAME_REQUEST_MIN_MS;
+    for (const f of junk) await w.write(f);
+    await w.write(again);
+    await w.close();
+    await reading;
+    expect(got.map(text)).toEqual(['fine', 'fine']);
+    // one of the three waited (the first); the others were dropped without a wait
+    expect(pb.stats()).toMatchObject({ decrypted: 2, failed: 3, waited: 1, waitedOk: 0 });
+    expect(requests).toBe(2); // the first good frame, and the first after the dropped ones
   });
 });

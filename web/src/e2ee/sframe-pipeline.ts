@@ -16,17 +16,41 @@
  * not a member, forged, or from a participant other than the one this
  * receiver carries) is dropped, never handed to the decoder.
  *
- * Key frames: when a receiver starts decrypting a sender's new epoch (and on
- * its first good frame, or the first after failures) it asks for a key
- * frame (RTCRtpScriptTransformer.sendKeyFrameRequest, at most once per
- * KEYFRAME_REQUEST_MIN_MS), so a key frame follows every key change even
- * though Chromium's sender side cannot generate one on demand.
+ * Frames of an epoch whose key is not here yet wait for it, up to
+ * KEY_WAIT_MS per episode: a member that processes a commit later than the
+ * sender (every epoch change races like this), or a newcomer whose media
+ * connection is up before its Welcome is processed, would otherwise drop
+ * frames, key frames among them, and need a new key frame from the sender.
+ * A receiver's frames pass one at a time (the stream awaits each), so those
+ * behind a waiting frame wait too and keep their order; the browser bounds
+ * that queue. A frame that is still not decryptable when the key came, or
+ * when the wait is over, is dropped, and so is every further frame of an
+ * unknown epoch until one decrypts again: garbage from a broken or hostile
+ * sender costs one wait, not one per frame.
+ *
+ * Key frames: when a receiver's first good frame, or the first after
+ * frames were dropped, is not a key frame, it asks for one
+ * (RTCRtpScriptTransformer.sendKeyFrameRequest, at most once per
+ * KEYFRAME_REQUEST_MIN_MS), since Chromium's sender side cannot generate
+ * one on demand. An epoch change alone needs none: the frames waited for
+ * their key instead of being dropped, so the decoder missed nothing. (The
+ * SFU starts a new viewer's simulcast video at a key frame, so its first
+ * frames usually need no request either: every request is a key frame
+ * that the publisher encodes and every subscriber decodes.)
  */
 import { parseHeader } from './sframe';
-import { type SFrameKeyStore, kidFields } from './sframe-keys';
+import { type EpochKey, type SFrameKeyStore, isKeyFrameCtr, kidFields } from './sframe-keys';
 import type { EpochCounters, SFrameStats, TransformOptions, TransformStats } from './sframe-protocol';
 
 export const KEYFRAME_REQUEST_MIN_MS = 1000;
+
+/**
+ * How long frames of a not yet known epoch wait for its key (per episode,
+ * see above): longer than a busy member takes to process a commit or a
+ * Welcome, short enough to be a freeze rather than an outage if the key
+ * never comes.
+ */
+export const KEY_WAIT_MS = 1500;
 
 /** The part of an encoded audio or video frame we touch. */
 export interface EncodedFrame {
@@ -48,6 +72,8 @@ interface Entry {
   lastEpoch: number | null;
   failedSinceOk: number;
   lastKeyFrameRequest: number;
+  /** Until when frames of an unknown epoch may wait for their key (null: no wait begun since the last good frame). */
+  waitUntil: number | null;
 }
 
 export class FramePipeline {
@@ -64,11 +90,40 @@ export class FramePipeline {
   private readonly byEpochBits = new Map<number, { received: number; decrypted: number }>();
   /** Received frames without a well-formed SFrame header. */
   private unparsed = 0;
+  /** Frames that waited for their epoch's key, and how many of them then decrypted. */
+  private waited = 0;
+  private waitedOk = 0;
+  /** Receivers waiting for the next key: each is called once when one is installed. */
+  private keyWaiters: (() => void)[] = [];
 
   constructor(
     private readonly store: SFrameKeyStore,
     private readonly now: () => number = () => Date.now(),
+    private readonly keyWaitMs: number = KEY_WAIT_MS,
   ) {}
+
+  /** Installs an epoch's key (SFrameKeyStore.setEpoch) and wakes the frames waiting for one. */
+  setEpoch(k: EpochKey): void {
+    this.store.setEpoch(k);
+    const waiters = this.keyWaiters;
+    this.keyWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when the next key is installed (true) or after `ms` (false). */
+  private nextKey(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.keyWaiters = this.keyWaiters.filter((w) => w !== wake);
+        resolve(false);
+      }, ms);
+      this.keyWaiters.push(wake);
+    });
+  }
 
   /** The transform for one sender or receiver. */
   transform(options: TransformOptions, requester?: KeyFrameRequester): TransformStream<EncodedFrame, EncodedFrame> {
@@ -81,6 +136,7 @@ export class FramePipeline {
       lastEpoch: null,
       failedSinceOk: 0,
       lastKeyFrameRequest: -Infinity,
+      waitUntil: null,
     };
     this.entries.set(options.id, e);
     const step = options.role === 'send'
@@ -114,6 +170,7 @@ export class FramePipeline {
       encrypted: this.encrypted, decrypted: this.decrypted, failed: this.failed, unsent: this.unsent,
       keyFrameRequests: this.keyFrameRequests, epoch: this.store.currentEpoch, liveEpochs: this.store.liveEpochs, transforms,
       sentEpoch: this.sentEpoch, sentEpochSince: this.sentEpochSince, unparsed: this.unparsed,
+      waited: this.waited, waitedOk: this.waitedOk,
       byEpochBits: Object.fromEntries([...this.byEpochBits].map(([bits, c]): [string, EpochCounters] => [String(bits), { ...c }])),
     };
   }
@@ -156,7 +213,22 @@ export class FramePipeline {
     } else {
       this.unparsed++;
     }
-    const opened = await this.store.decrypt(data);
+    let opened = await this.store.decrypt(data);
+    // an epoch whose key is not here (yet): wait for the next key, within
+    // this episode's budget
+    let waited = false;
+    while (!opened && h && !this.store.hasEpochBits(kidFields(h.kid).epochBits)) {
+      const t = this.now();
+      e.waitUntil ??= t + this.keyWaitMs;
+      if (t >= e.waitUntil) break;
+      waited = true;
+      if (!(await this.nextKey(e.waitUntil - t))) break;
+      opened = await this.store.decrypt(data);
+    }
+    if (waited) {
+      this.waited++;
+      if (opened) this.waitedOk++;
+    }
     if (!opened || (e.participant !== null && opened.participant !== null && opened.participant !== e.participant)) {
       e.dropped++;
       e.failedSinceOk++;
@@ -168,12 +240,16 @@ export class FramePipeline {
     e.passed++;
     this.decrypted++;
     if (counters) counters.decrypted++;
-    const changed = e.lastEpoch !== opened.epoch || e.failedSinceOk > 0;
+    // A key frame starts decoding by itself. Not frame.type, which the
+    // browser read from the (encrypted) payload before we saw it, but the
+    // counter's half in the SFrame header, authenticated as AAD: what the
+    // sending member marked.
+    const startsClean = h !== null && isKeyFrameCtr(h.ctr);
+    const needKey = (e.lastEpoch === null || e.failedSinceOk > 0) && !startsClean;
     e.lastEpoch = opened.epoch;
     e.failedSinceOk = 0;
-    // not conditioned on frame.type: on the receive side it is read from the
-    // (encrypted) payload before we see it, so it cannot be trusted here
-    if (changed && e.options.kind === 'video') this.requestKeyFrame(e, requester);
+    e.waitUntil = null;
+    if (needKey && e.options.kind === 'video') this.requestKeyFrame(e, requester);
   }
 
   private requestKeyFrame(e: Entry, requester?: KeyFrameRequester): void {

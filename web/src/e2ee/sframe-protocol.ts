@@ -75,6 +75,9 @@ export interface SFrameStats {
   readonly byEpochBits: Readonly<Record<string, EpochCounters>>;
   /** Received frames without a well-formed SFrame header. */
   readonly unparsed: number;
+  /** Received frames that waited for their epoch's key (sframe-pipeline.ts), and how many of them then decrypted. */
+  readonly waited: number;
+  readonly waitedOk: number;
 }
 
 export type SFrameReply = { readonly type: 'stats'; readonly id: number; readonly stats: SFrameStats };

@@ -52,7 +52,7 @@ workerScope.onmessage = (ev) => {
       for (const pair of msg['members'] as unknown[]) {
         if (Array.isArray(pair) && typeof pair[0] === 'number' && typeof pair[1] === 'string' && pair[1] !== '') members.set(pair[0], pair[1]);
       }
-      store.setEpoch({
+      pipeline.setEpoch({
         epoch: msg['epoch'] as number,
         baseKey: msg['baseKey'] as CryptoKey,
         ownLeaf: msg['ownLeaf'] as number,
