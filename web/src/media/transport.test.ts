@@ -100,8 +100,10 @@ class FakePC {
     this.calls.push('createAnswer');
     return { type: 'answer', sdp: `answer to ${this.calls.length}` };
   }
+  sldGate: Promise<void> | null = null;
   async setLocalDescription(d: { type: string; sdp?: string }): Promise<void> {
     this.calls.push(`setLocalDescription ${d.type}`);
+    if (this.sldGate) await this.sldGate;
     if (d.type === 'rollback') {
       this.signalingState = 'stable';
       this.localDescription = null;
@@ -350,6 +352,27 @@ describe('subscribe connection', () => {
     expect(pc.calls.filter((c) => c.startsWith('setRemoteDescription'))).toHaveLength(3);
     expect(t.answeredVersion).toBe(3);
     expect(FakePC.all).toHaveLength(1); // one subscribe connection for all offers
+  });
+
+  it('sends its answer without waiting for setLocalDescription to finish', async () => {
+    // ICE starts with setLocalDescription and DTLS right after ICE: the
+    // server must have the answer's fingerprint by then
+    const { t, sent } = setup(Object.assign(new FakeLocal(), { tracks: { audio: null, video: null } }));
+    t.onSubscribeOffer(subscribeOffer([{ kind: 'video', stream: A }], 'offer-1'), 1);
+    await flush();
+    const pc = FakePC.all[0]!;
+    let open!: () => void;
+    pc.sldGate = new Promise((r) => (open = r));
+    t.onSubscribeOffer(subscribeOffer([{ kind: 'video', stream: A }, { kind: 'audio', stream: B }], 'offer-2'), 2);
+    await flush();
+    expect(pc.calls.at(-1)).toBe('setLocalDescription answer');
+    const answers = sent.filter((m) => m.type === 'subscribe_answer');
+    expect(answers.map((m) => m.type === 'subscribe_answer' && m.version)).toEqual([1, 2]);
+    expect(t.answeredVersion).toBe(1); // counted once it is applied
+    open();
+    pc.sldGate = null;
+    await flush();
+    expect(t.answeredVersion).toBe(2);
   });
 
   it('hands each participant its tracks, and follows slots that change hands', async () => {

@@ -515,9 +515,16 @@ export class MediaTransport {
     }
     const answer = await pc.createAnswer();
     if (this.#closed) return;
-    await pc.setLocalDescription(answer);
+    // Sent before setLocalDescription completes: ICE starts with it, the
+    // browser starts DTLS as soon as ICE connects, and the server can only
+    // answer DTLS once it has the fingerprint in this answer (it holds the
+    // first ClientHello until then). On a busy page the promise resolves
+    // hundreds of milliseconds after ICE connected. The answer as created
+    // is what is applied; the server (ICE-lite) needs no candidates.
+    const applied = pc.setLocalDescription(answer);
+    this.#send({ type: 'subscribe_answer', sdp: answer.sdp ?? '', version });
+    await applied;
     if (this.#closed) return;
-    this.#send({ type: 'subscribe_answer', sdp: pc.localDescription?.sdp ?? answer.sdp ?? '', version });
     this.#subVersion = version;
     for (const p of new Set([...changed, ...this.#shown.keys(), ...this.#shownScreen.keys()])) this.#show(p);
     this.#events.answered?.();
