@@ -52,6 +52,28 @@ describe('SFrameKeyStore', () => {
     expect(await a.decrypt(ct)).toBeNull();
   });
 
+  it("refuses a frame it already opened (a replay by the server), also two copies at once, but not another sender's same counter", async () => {
+    const base = await randomKey();
+    const a = store();
+    const c = store();
+    const b = store();
+    a.setEpoch({ epoch: 3, baseKey: base, ownLeaf: 0, members });
+    c.setEpoch({ epoch: 3, baseKey: base, ownLeaf: 2, members });
+    b.setEpoch({ epoch: 3, baseKey: base, ownLeaf: 1, members });
+    const first = (await a.encrypt(utf8('one')))!;
+    const key = (await a.encrypt(utf8('key'), undefined, true))!;
+    const second = (await a.encrypt(utf8('two')))!;
+    const fromCarol = (await c.encrypt(utf8('carol')))!; // the same counter as `first`, another KID
+    // out of order is fine: each counter half has its own window
+    expect(await b.decrypt(second.slice())).not.toBeNull();
+    expect(await b.decrypt(key.slice())).not.toBeNull();
+    const [x, y] = await Promise.all([b.decrypt(first.slice()), b.decrypt(first.slice())]);
+    expect([x, y].filter((o) => o !== null)).toHaveLength(1);
+    expect(await b.decrypt(second.slice())).toBeNull();
+    expect(await b.decrypt(key.slice())).toBeNull();
+    expect(await b.decrypt(fromCarol)).not.toBeNull();
+  });
+
   it('uses one counter per KID for all frames, also concurrent ones', async () => {
     const a = store();
     a.setEpoch({ epoch: 1, baseKey: await randomKey(), ownLeaf: 2 });

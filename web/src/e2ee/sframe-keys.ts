@@ -42,6 +42,7 @@
  * encrypts, frames that carry it are refused on receipt.
  */
 import { wipe } from './bytes';
+import { ReplayWindow } from './replay';
 import {
   AES_128_GCM_SHA256_128,
   type SFrameKey,
@@ -121,6 +122,8 @@ interface Epoch {
   ctr: bigint | null;
   /** When this epoch stops decrypting (null: current). */
   retireAt: number | null;
+  /** Anti-replay per sender leaf: one window per counter half (key frames, all else). */
+  readonly replay: Map<number, { readonly key: ReplayWindow; readonly other: ReplayWindow }>;
 }
 
 export interface OpenedFrame {
@@ -191,6 +194,7 @@ export class SFrameKeyStore {
       keyCtr: KEY_FRAME_CTR_START,
       ctr: OTHER_CTR_START,
       retireAt: null,
+      replay: new Map(),
     };
     this.epochs.set(bits, e);
     this.current = e;
@@ -239,7 +243,8 @@ export class SFrameKeyStore {
   /**
    * Decrypts a frame from another member. Null for anything that must be
    * dropped: malformed, an unknown or expired epoch, a sender that is not a
-   * member, our own KID, or a failed authentication.
+   * member, our own KID, a failed authentication, or a counter of that
+   * sender's already accepted or too old (replay.ts).
    */
   async decrypt(data: Uint8Array, metadata?: Uint8Array): Promise<OpenedFrame | null> {
     const h = parseHeader(data);
@@ -251,11 +256,23 @@ export class SFrameKeyStore {
     const l = Number(leaf);
     if (l === e.ownLeaf) return null;
     if (e.members && !e.members.has(l)) return null;
+    const window = this.replayWindow(e, l, isKeyFrameCtr(h.ctr));
+    if (!window.check(h.ctr)) return null; // seen before, or too old
     const key = await this.keyFor(e, l);
     if (!key) return null;
     const out = await decryptFrame(() => key, data, metadata);
-    if (!out) return null;
+    // recorded only once authentic; checked again, for a copy decrypted meanwhile
+    if (!out || !window.accept(h.ctr)) return null;
     return { plaintext: out.plaintext, epoch: e.epoch, leaf: l, participant: e.members?.get(l) ?? null };
+  }
+
+  private replayWindow(e: Epoch, leaf: number, keyFrame: boolean): ReplayWindow {
+    let w = e.replay.get(leaf);
+    if (!w) {
+      w = { key: new ReplayWindow(), other: new ReplayWindow() };
+      e.replay.set(leaf, w);
+    }
+    return keyFrame ? w.key : w.other;
   }
 
   private keyFor(e: Epoch, leaf: number): Promise<SFrameKey | null> {
