@@ -20,6 +20,7 @@
  * or retransmission delays a frame.
  */
 export const REPLAY_WINDOW = 4096;
+const SPAN = BigInt(REPLAY_WINDOW);
 
 export class ReplayWindow {
   /** Highest counter accepted (null: none yet). */
@@ -31,7 +32,7 @@ export class ReplayWindow {
   check(ctr: bigint): boolean {
     if (this.max === null || ctr > this.max) return true;
     const behind = this.max - ctr;
-    if (behind >= BigInt(REPLAY_WINDOW)) return false;
+    if (behind >= SPAN) return false;
     return !this.bit(ctr);
   }
 
@@ -41,7 +42,7 @@ export class ReplayWindow {
     if (this.max === null || ctr > this.max) {
       // the counters passed over leave the window's slots they reuse clear
       const start = this.max === null ? ctr : this.max + 1n;
-      if (ctr - start >= BigInt(REPLAY_WINDOW)) this.seen.fill(0);
+      if (ctr - start >= SPAN) this.seen.fill(0);
       else for (let c = start; c < ctr; c++) this.set(c, false);
       this.max = ctr;
     }
@@ -50,12 +51,12 @@ export class ReplayWindow {
   }
 
   private bit(ctr: bigint): boolean {
-    const i = Number(ctr % BigInt(REPLAY_WINDOW));
+    const i = Number(ctr % SPAN);
     return ((this.seen[i >> 5]! >>> (i & 31)) & 1) === 1;
   }
 
   private set(ctr: bigint, on: boolean): void {
-    const i = Number(ctr % BigInt(REPLAY_WINDOW));
+    const i = Number(ctr % SPAN);
     if (on) this.seen[i >> 5]! |= 1 << (i & 31);
     else this.seen[i >> 5]! &= ~(1 << (i & 31));
   }

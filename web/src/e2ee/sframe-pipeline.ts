@@ -205,8 +205,8 @@ export class FramePipeline {
     const data = new Uint8Array(frame.data);
     const h = parseHeader(data);
     let counters: { received: number; decrypted: number } | null = null;
-    if (h) {
-      const bits = kidFields(h.kid).epochBits;
+    const bits = h ? kidFields(h.kid).epochBits : null;
+    if (bits !== null) {
       counters = this.byEpochBits.get(bits) ?? { received: 0, decrypted: 0 };
       this.byEpochBits.set(bits, counters);
       counters.received++;
@@ -217,7 +217,7 @@ export class FramePipeline {
     // an epoch whose key is not here (yet): wait for the next key, within
     // this episode's budget
     let waited = false;
-    while (!opened && h && !this.store.hasEpochBits(kidFields(h.kid).epochBits)) {
+    while (!opened && bits !== null && !this.store.hasEpochBits(bits)) {
       const t = this.now();
       e.waitUntil ??= t + this.keyWaitMs;
       if (t >= e.waitUntil) break;
