@@ -144,6 +144,7 @@ static SSL_CTX *ctx_client, *ctx_server;
 static char fp_text[32 * 3];
 static uint64_t mark_us, stop_us;     /* window; stop_us 0 = open */
 static bool window;
+static bool held;                      /* every publisher paused ("stop hold") */
 static uint64_t hist_fine[HIST_FINE], hist_coarse[HIST_COARSE], hist_over, hist_n;
 static uint64_t tx_packets, tx_errors;
 static uint32_t rng = 2463534242u;
@@ -926,10 +927,22 @@ static void cmd(char *line)
 			s->on = on;
 		}
 		out("send %u %d", e->id, on);
+	/* mark: the window opens (and publishers held by "stop hold" go on,
+	 * at their old phase, with nothing sent for the time they were held:
+	 * what they send from here is in the window) */
 	} else if (!strcmp(w[0], "mark")) {
 		window = true;
 		mark_us = now_us();
 		stop_us = 0;
+		if (held)
+			for (int i = 0; i < MAX_EPS; i++)
+				for (int k = 0; eps[i].used && k < MAX_STREAMS; k++) {
+					struct pstream *s = &eps[i].st[k];
+					uint64_t period = s->video ? 1000000 / VIDEO_FPS : s->period_us;
+					if (s->on && s->next_us < mark_us)
+						s->next_us += (mark_us - s->next_us + period - 1) / period * period;
+				}
+		held = false;
 		memset(hist_fine, 0, sizeof(hist_fine));
 		memset(hist_coarse, 0, sizeof(hist_coarse));
 		hist_over = hist_n = 0;
@@ -943,8 +956,13 @@ static void cmd(char *line)
 				eps[i].ss[k].rx_win = 0;
 		}
 		out("mark %" PRIu64, mark_us);
+	/* stop [hold]: the window closes; with "hold" every publisher stops
+	 * sending too, until the next mark (so that what is counted by arrival,
+	 * the sinks, can be read once all sent before it has arrived, and
+	 * before anything newer) */
 	} else if (!strcmp(w[0], "stop")) {
 		stop_us = now_us();
+		held = n == 2 && !strcmp(w[1], "hold");
 		out("stop %" PRIu64, stop_us);
 	} else if (!strcmp(w[0], "stats")) {
 		stats();
@@ -1001,7 +1019,7 @@ static void tick(void)
 			if (t - e->t_remote_us > 20000000)
 				ep_fail(e, "timeout");
 		}
-		if (e->pub && e->up)
+		if (e->pub && e->up && !held)
 			publish_due(e, t);
 	}
 }

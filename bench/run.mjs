@@ -290,33 +290,40 @@ async function runOnce(serverName, sc, rep) {
 		}, 90000, 'every subscriber receives every stream');
 		res.undelivered = total - have;
 		if (res.undelivered) log(`${serverName} ${sc.name} #${rep}: ${res.undelivered} of ${total} (subscriber, stream) pairs never delivered`);
+		// a subscriber's video starts at a key frame, and the publishers
+		// answer the requests of many new subscribers one at a time, spaced
+		// (the sinks are not asked above): the window opens once every
+		// stream has started, where the server can say so
+		await waitFor(async () => ((await srv.counters()).starting ?? 0) === 0, 30000,
+			'every video stream has started on a key frame');
 		res.setupSeconds = (performance.now() - tSetup) / 1000;
 		await sleep(cfg.warmup * 1000);
 		const loaded = procStat(srv.pid);
 		// --- the measured window
+		// The sinks count by arrival, the window by send time: their counter
+		// is read with every publisher held and all they sent arrived, so
+		// that it falls between the window's edges exactly (read while the
+		// publishers went on, a frame sent between the read and the edge
+		// was counted on the wrong side, one frame for every sink)
+		const c0 = sinks.length ? (await lg.stop(true), await sinkSettled()) : 0;
 		const m0 = await srv.counters();
 		const { forwarded: fwd0, delay: h0, sendErrors: e0 } = m0;
 		const d0 = udpDrops(srv.pid);
 		const k0 = coreTimes();
 		const s0 = procStat(srv.pid), g0 = procStat(lg.pid), n0 = procStat(process.pid);
 		const q0 = napiCpu();
-		// the sinks' counter is read just before each edge of the window (an
-		// nft process takes its snapshot early and then needs a few ms to
-		// finish: read after the edge, the snapshot would be late), as the
-		// window counts by send time and the publishers go on sending
-		const c0 = sinks.length ? sinkCount() : 0;
 		const markUs = await lg.mark();
 		const perf = env.BENCH_PERF === '1' ? startPerf(srv.pid, `${serverName}-${sc.name}-${rep}`) : null;
 		await sleep(cfg.duration * 1000);
-		const c1 = sinks.length ? sinkCount() : 0;
-		const stopUs = await lg.stop();
+		const stopUs = await lg.stop(sinks.length > 0);
 		if (perf) res.perf = await stopPerf(perf);
 		const s1 = procStat(srv.pid), g1 = procStat(lg.pid), n1 = procStat(process.pid);
 		const q1 = napiCpu();
+		const k1 = coreTimes();
+		const c1 = sinks.length ? await sinkSettled() : 0;
 		const m1 = await srv.counters();
 		const { forwarded: fwd1, delay: h1, sendErrors: e1 } = m1;
 		const d1 = udpDrops(srv.pid);
-		const k1 = coreTimes();
 		// packets sent before `stop` may still be on their way (a stalled
 		// core holds them in socket buffers): wait until the counts settle
 		await sleep(500);
@@ -515,6 +522,18 @@ function sinkCount() {
 		for (const a of item.actions ?? [])
 			if (a.index === SINK_ACTION && a.stats) return a.stats.packets;
 	throw new Error('no statistics for the sinks\' filter');
+}
+
+/** The sinks' counter once it stops moving (the publishers held). */
+async function sinkSettled() {
+	let prev = -1;
+	const { n } = await waitFor(() => {
+		const n = sinkCount();
+		if (n === prev) return { n };
+		prev = n;
+		return null;
+	}, 10000, 'the sinks\' counter settles with the publishers held', 100);
+	return n;
 }
 
 function removeSinks() {

@@ -118,6 +118,7 @@ export class ConclaveServer {
 			reads: m.get('conclave_media_recv_calls_total') ?? null,
 			received: m.get('conclave_media_rx_packets_total') ?? null,
 			ticksEarly: m.get('conclave_media_ticks_early_total') ?? null,
+			starting: m.get('conclave_media_starting_streams') ?? null,
 		};
 	}
 

@@ -103,7 +103,7 @@ admin: {
 	}
 
 	// Janus has no such counters (ConclaveServer.counters)
-	async counters() { return { forwarded: null, delay: null, sendErrors: null }; }
+	async counters() { return { forwarded: null, delay: null, sendErrors: null, starting: null }; }
 
 	async newMeeting() {
 		const room = this.nextRoom++;

@@ -98,7 +98,8 @@ export class Loadgen {
 	close(id) { this.send(`close ${id}`); }
 
 	async mark() { const p = this.expect((w) => w[0] === 'mark', 30000, 'mark'); this.send('mark'); return Number((await p)[1]); }
-	async stop() { const p = this.expect((w) => w[0] === 'stop', 30000, 'stop'); this.send('stop'); return Number((await p)[1]); }
+	/** Closes the window; with `hold`, every publisher also stops sending until the next mark. */
+	async stop(hold = false) { const p = this.expect((w) => w[0] === 'stop', 30000, 'stop'); this.send(hold ? 'stop hold' : 'stop'); return Number((await p)[1]); }
 	async stats() { const p = this.expect((w) => w[0] === 'stats', 60000, 'stats'); this.send('stats'); return (await p).json; }
 
 	async quit() {

@@ -312,6 +312,7 @@ struct sfu_counters {
 #define SFU_GAUGES(X)                                                          \
 	X(video_streams, "video streams subscribed")                           \
 	X(paused_streams, "subscribed video streams not forwarded now (paused by the view or by bandwidth)") \
+	X(starting_streams, "video streams to forward that wait for the key frame they start on (nothing forwarded yet, or resuming from a pause)") \
 	X(bandwidth_limited_streams, "video streams held below what the view asks by the bandwidth estimate") \
 	X(layer0_streams, "video streams forwarded at simulcast layer 0 (lowest)") \
 	X(layer1_streams, "video streams forwarded at simulcast layer 1")      \

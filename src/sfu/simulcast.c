@@ -369,6 +369,8 @@ static void count_gauges(struct sfu_worker *w, const struct sfu_transport *t)
 		g->video_streams++;
 		if (o->target < 0)
 			g->paused_streams++;
+		else if (o->map.layer < 0)
+			g->starting_streams++;
 		if (o->reason == SFU_REASON_BANDWIDTH)
 			g->bandwidth_limited_streams++;
 		if (o->map.layer == 0)

@@ -121,6 +121,11 @@ int test_sfu_simulcast_switch(void)
 	/* no estimate yet, a view of everything: it wants the top layer */
 	TEST_EQ(o->target, 2);
 	TEST_ASSERT(o->need_key);
+	/* the gauges: one video stream, starting (no key frame yet) */
+	sfu__alloc_tick(e.w);
+	TEST_EQ(e.w->g.video_streams, 1);
+	TEST_EQ(e.w->g.starting_streams, 1);
+	TEST_EQ(e.w->g.paused_streams, 0);
 	sfu__flush(e.w);
 	scene_drain(e.fd[PUB]);
 
@@ -135,6 +140,9 @@ int test_sfu_simulcast_switch(void)
 	TEST_EQ(vp8_pic(b, &h), 500);
 	TEST_ASSERT(o->need_key && o->map.layer == 0 && o->target == 2);
 	seq = h.seq;
+	sfu__alloc_tick(e.w);
+	TEST_EQ(e.w->g.starting_streams, 0);
+	TEST_EQ(e.w->g.layer0_streams, 1);
 	/* the top layer's key frame: the switch, forwarded from there on */
 	e.w->now += 33;
 	TEST_EQ(send_vp8(&e, L2_SSRC, 701, 12000, 21, true, true), 0);
