@@ -92,6 +92,51 @@ const frameProbe = (page) =>
 
 const resetGap = (page) => page.evaluate(() => { window.__frameProbe.maxGap = 0; });
 
+/**
+ * For a failure's diagnosis: keeps the page's peer connections and its
+ * main-thread tasks of 50 ms or more (a starved page and a network that
+ * loses what cannot be repaired freeze a video alike; these tell which).
+ */
+async function recordPage(context) {
+  await context.addInitScript(() => {
+    const rec = { pcs: [], longTasks: [] };
+    window.__qualityRec = rec;
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) rec.longTasks.push([Math.round(e.startTime), Math.round(e.duration)]);
+      if (rec.longTasks.length > 200) rec.longTasks.splice(0, 100);
+    }).observe({ type: 'longtask' });
+    const Native = window.RTCPeerConnection;
+    window.RTCPeerConnection = class extends Native {
+      constructor(...args) {
+        super(...args);
+        rec.pcs.push(this);
+      }
+    };
+  });
+}
+
+/** What recordPage kept: video receive statistics, long tasks, the page's clock. */
+const pageRecord = (page) =>
+  page.evaluate(async () => {
+    const rec = window.__qualityRec;
+    if (!rec) return null;
+    const keep = ['packetsReceived', 'packetsLost', 'nackCount', 'pliCount', 'firCount', 'framesReceived',
+      'framesDecoded', 'keyFramesDecoded', 'framesDropped', 'freezeCount', 'totalFreezesDuration',
+      'totalDecodeTime', 'jitterBufferDelay', 'jitterBufferEmittedCount', 'frameWidth', 'framesPerSecond'];
+    const video = [];
+    for (const pc of rec.pcs) {
+      if (pc.connectionState === 'closed') continue;
+      for (const r of (await pc.getStats()).values()) {
+        if (r.type !== 'inbound-rtp' || r.kind !== 'video') continue;
+        const o = { mid: r.mid };
+        for (const k of keep) if (r[k] !== undefined) o[k] = typeof r[k] === 'number' ? Math.round(r[k] * 1000) / 1000 : r[k];
+        video.push(o);
+      }
+    }
+    const e2ee = await window.__conclave?.e2ee().catch(() => null);
+    return { now: Math.round(performance.now()), video, longTasks: rec.longTasks.slice(-30), sframe: e2ee?.sframe ?? null };
+  });
+
 describe('media quality through a lossy, capped relay', { skip: inNamespace ? false : 'needs the network namespace of scripts/netns.sh (CONCLAVE_TEST_ADDR)' }, () => {
   let server;
   let relay;
@@ -124,6 +169,7 @@ describe('media quality through a lossy, capped relay', { skip: inNamespace ? fa
         lines.push(`${name}: stats ${JSON.stringify(await mediaStats(w.page))}`);
         lines.push(`${name}: frames ${JSON.stringify(await frameProbe(w.page).catch(() => null))}`);
         lines.push(`${name}: video_quality ${JSON.stringify(qualityMessages(w).slice(-8))}`);
+        lines.push(`${name}: page ${JSON.stringify(await pageRecord(w.page))}`);
       } catch (e) {
         lines.push(`${name}: ${e.message}`);
       }
@@ -138,6 +184,7 @@ describe('media quality through a lossy, capped relay', { skip: inNamespace ? fa
     const mt = await server.createMeeting();
     let bertSince = 0;
     const anna = await watchedPage(browser, { viewport: annaViewport });
+    await recordPage(anna.context);
     pages.set('anna', anna);
     await anna.page.goto(withQuery(mt.host_link, { name: 'Anna', join: '1' }));
     await anna.page.locator('[data-testid=in-meeting]').waitFor({ state: 'visible', timeout: 30_000 });
@@ -145,6 +192,7 @@ describe('media quality through a lossy, capped relay', { skip: inNamespace ? fa
     // Bert's (his two connections) or Anna's subscription to Bert
     bertSince = Date.now();
     const bert = await watchedPage(browser, { viewport: bertViewport });
+    await recordPage(bert.context);
     pages.set('bert', bert);
     await bert.page.goto(withQuery(knockLink(mt.guest_link), { name: 'Bert', join: '1' }));
     const knock = anna.page.locator('[data-testid=knock]', { hasText: 'Bert' });
@@ -182,7 +230,9 @@ describe('media quality through a lossy, capped relay', { skip: inNamespace ? fa
       globalThis.__trace = trace;
       await until('15 s of video under 10 % loss', async () => {
         const f = await frameProbe(bert.page);
-        if (process.env.QUALITY_TRACE) trace.push([Date.now() - started, f.frames, f.sinceLast, (await metrics(server)).get('conclave_media_estimate_min_bps'), (await anna.page.evaluate(() => window.__conclave.outbound())).filter((o) => o.kind === 'video').map((o) => `${o.rid}:${o.framesEncoded}`).join(' ')]);
+        // (the frame counts always, the rest on request: it loads the pages)
+        if (!process.env.QUALITY_TRACE) trace.push([Date.now() - started, f.frames, f.sinceLast]);
+        else trace.push([Date.now() - started, f.frames, f.sinceLast, (await metrics(server)).get('conclave_media_estimate_min_bps'), (await anna.page.evaluate(() => window.__conclave.outbound())).filter((o) => o.kind === 'video').map((o) => `${o.rid}:${o.framesEncoded}`).join(' ')]);
         assert.ok(f.sinceLast < 1000 || Date.now() - started < 2000, `video stopped: ${JSON.stringify(f)}`);
         return Date.now() - started >= 15_000 ? f : null;
       }, { timeout: 30_000, interval: 250 });
