@@ -3,8 +3,9 @@
 // (relay.mjs: the server announces the relay's address and binds its media
 // port behind it):
 //
-//   - 10 % random loss each way between one client (Bert: both his
-//     connections) and the server, the other (Anna) on a clean path: Bert
+//   - 10 % random loss each way on every connection opened from Bert's
+//     arrival on (Bert's two, and Anna's subscription, which opens when he
+//     comes), Anna's publishing on a clean path: Bert
 //     keeps decoding Anna's video with no frame interval over 1 s, and the
 //     server's counters show Bert's NACKs answered with retransmissions and
 //     what Bert's own publishing lost asked for with the server's NACKs;
