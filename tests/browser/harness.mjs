@@ -135,11 +135,9 @@ export async function startServer({ extraArgs = [] } = {}) {
   // core, its media worker held packets for up to a second in a CI run
   // (conclave_media_forward_delay_seconds, 2026-11-29), and what the tests
   // measure in the pages (a late joiner's first frames) waited with them.
-  const niced = process.getuid?.() === 0;
+  const [command, argv] = process.getuid?.() === 0 ? ['nice', ['-n', '-5', binary, ...args]] : [binary, args];
   const launch = () => {
-    proc = niced
-      ? spawn('nice', ['-n', '-5', binary, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     proc.stdout.setEncoding('utf8').on('data', keep);
     proc.stderr.setEncoding('utf8').on('data', keep);
   };
