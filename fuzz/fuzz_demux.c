@@ -35,6 +35,9 @@
  *   sel >> 5             advances w->now by that many * 137 ms and runs the
  *                        ticks (DTLS/consent, key frames, NACKs, audio
  *                        levels, transport-cc feedback, reports) first.
+ * Records are handled as in one of the worker's receive batches: video
+ * copies wait (w->defer) until the batch ends, before ticks and after the
+ * last record (sfu__fanout).
  * After the last record the worker flushes, and everything the sockets
  * received is checked: every SRTP/SRTCP datagram the worker sent must
  * authenticate under one of the browsers' keys, forwarded RTP must carry
@@ -515,6 +518,10 @@ static void one(uint8_t sel, uint8_t *p, size_t len)
 	struct sfu_transport *t;
 
 	if (sel >> 5) {
+		/* a batch ends before the worker's timers run (worker.c) */
+		G.w->defer = false;
+		sfu__fanout(G.w);
+		G.w->defer = true;
 		G.w->now += (uint64_t)(sel >> 5) * TICK_STEP_MS;
 		G.w->now_us += (uint64_t)(sel >> 5) * TICK_STEP_MS * 1000u;
 		ticks();
@@ -647,6 +654,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	in0 = G.w->c.rtp_in;
 	fwd0 = G.w->c.rtp_forwarded;
+	/* as in the worker's receive batches, video copies wait for
+	 * sfu__fanout (control commands still come in between, so a track
+	 * may go while its packets wait) */
+	G.w->defer = true;
 	while (size >= 3) {
 		uint8_t sel = data[0];
 		size_t len = (size_t)data[1] << 8 | data[2];
@@ -661,6 +672,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (G.w->nsend > SFU_SEND_BATCH / 2)
 			sfu__flush(G.w);
 	}
+	G.w->defer = false;
+	sfu__fanout(G.w);
 	sfu__flush(G.w);
 	/* one publisher packet reaches at most one out of the one subscriber */
 	check(G.w->c.rtp_forwarded - fwd0 <= G.w->c.rtp_in - in0);

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "rtp/rtp.h"
 #include "sfu/sfu.h"
 #include "util/ratelimit.h"
 
@@ -35,6 +36,12 @@ enum {
 	SFU_LOOK_AGAIN = 32,         /* datagrams a receive batch must have
 				      * made to read once more before sending
 				      * (worker.c, receive) */
+	SFU_PEND = 2 * SFU_RECV_BATCH, /* video packets whose copies wait for
+				      * the end of their receive batch
+				      * (forward.c, sfu__fanout) */
+	SFU_SEND_EARLY = 256,        /* a fan-out sends what it queued once it
+				      * holds this many datagrams, between two
+				      * subscribers */
 	SFU_HASH = 4096,             /* buckets of the ufrag and address tables */
 	/* Junk per source address (util/srclimit.h): datagrams a stranger may
 	 * make us look at. A legitimate address sends junk only for a few
@@ -207,6 +214,7 @@ struct sfu_track {
 	uint8_t pt, rtx_pt;
 	uint8_t ext_id[SFU_EXT_COUNT];
 	struct sfu_out *outs;
+	unsigned nouts;
 	struct sfu_stream st[SFU_MAX_LAYERS];
 	/* simulcast layers the publisher is asked to send (SFU_EV_LAYERS) */
 	uint8_t layers_sent;             /* mask last reported */
@@ -332,6 +340,18 @@ struct sfu_cmd;
 struct bwe;
 struct rtcp_pkt;
 
+/* A received video packet whose copies wait for sfu__fanout(): the
+ * packet (unprotected, RTX unwrapped) and what its input path learned. */
+struct sfu_pending {
+	struct sfu_track *tr;            /* NULL: fanned out, or track gone */
+	uint64_t rx_ns;                  /* kernel receive time (cur_rx_ns) */
+	struct rtp_hdr h;
+	struct rtp_vp8 vp8;
+	bool have_vp8, key;
+	uint8_t layer;
+	uint8_t p[SFU_MTU];
+};
+
 struct sfu_worker {
 	struct sfu *sfu;
 	unsigned index;
@@ -370,6 +390,12 @@ struct sfu_worker {
 	struct sockaddr_storage saddr[SFU_SEND_BATCH];
 	uint8_t sbuf[SFU_SEND_BATCH][SFU_MTU];
 	unsigned nsend;
+	/* subscriber-major fan-out (forward.c, sfu__fanout): while `defer`
+	 * (set by receive()), video packets wait here, and pend_copies
+	 * counts the datagrams they will make */
+	bool defer;
+	unsigned npend, pend_copies;
+	struct sfu_pending pend[SFU_PEND];
 	/* delay through the server: each received datagram's kernel receive
 	 * time (SO_TIMESTAMPNS, CLOCK_REALTIME ns; 0 when unknown), that of
 	 * the one being handled, and that of the one each queued send answers
@@ -437,6 +463,9 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		 size_t len);
 void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		  size_t len);
+/* Copies the video packets deferred since the last call (w->defer) to
+ * their subscribers, one subscriber after another. */
+void sfu__fanout(struct sfu_worker *w);
 /* Every transport's reports now (tests). */
 void sfu__reports_tick(struct sfu_worker *w);
 /* The reports that are due: each transport every SFU_REPORT_MS, at a

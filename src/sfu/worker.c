@@ -6,8 +6,10 @@
  *   epoll_wait(socket, command eventfd; timeout = next tick)
  *     socket readable  -> recvmmsg up to SFU_RECV_BATCH datagrams, handle
  *                         each (transport.c), read once more if they made
- *                         many (receive), then one sendmmsg for all the
- *                         datagrams they produced
+ *                         many (receive), copy the video they brought to
+ *                         one subscriber after another (sfu__fanout), and
+ *                         sendmmsg what they produced (every SFU_SEND_EARLY
+ *                         datagrams between two subscribers, and at the end)
  *     eventfd          -> run the queued commands of the control plane
  *     tick (sfu__tick) -> DTLS retransmissions, ICE consent, key frame
  *                         requests, NACKs, reports, counters: every
@@ -16,8 +18,9 @@
  *
  * Outgoing datagrams are written straight into the next free slot of the
  * send batch (sfu__send_slot / sfu__send_commit), so forwarding copies a
- * packet once and allocates nothing. The batch is flushed when full and at
- * the end of every receive batch or tick.
+ * packet once and allocates nothing. The batch is flushed when full, in a
+ * fan-out once it holds SFU_SEND_EARLY datagrams, and at the end of every
+ * receive batch or tick.
  *
  * Timers of a worker (all driven by the tick):
  *   DTLS retransmission  per transport, from OpenSSL's timer
@@ -620,9 +623,10 @@ static void run_commands(struct sfu_worker *w)
  * frame arrives as a few datagrams sent back to back; in a fan-out the
  * worker is woken by the first and busy copying it to every subscriber
  * while the rest arrive. So a batch that made many datagrams (at least
- * SFU_LOOK_AGAIN) is not sent before one more read: the rest of the frame
- * then joins the same send batch, and each subscriber gets the frame as
- * one UDP GSO message instead of one message per packet. It costs one
+ * SFU_LOOK_AGAIN, counting the copies of video still waiting for
+ * sfu__fanout) is not sent before one more read: the rest of the frame
+ * then joins the same fan-out, and each subscriber gets the frame as one
+ * UDP GSO message instead of one message per packet. It costs one
  * recvmmsg (often empty) per such batch and delays the first packets by
  * the time the others take to handle. */
 static void receive(struct sfu_worker *w)
@@ -630,6 +634,7 @@ static void receive(struct sfu_worker *w)
 	int n, i, rounds = 0;
 	bool looked_again = false;
 
+	w->defer = true;
 	for (;;) {
 		for (i = 0; i < SFU_RECV_BATCH; i++) {
 			w->riov[i].iov_base = w->rbuf[i];
@@ -659,16 +664,19 @@ static void receive(struct sfu_worker *w)
 		}
 		w->cur_rx_ns = 0;
 		if (n == SFU_RECV_BATCH) {
+			sfu__fanout(w);
 			sfu__flush(w);
 			/* yield to commands and timers after a while under load */
 			if (++rounds == 64)
 				break;
 			continue;
 		}
-		if (looked_again || w->nsend < SFU_LOOK_AGAIN)
+		if (looked_again || w->nsend + w->pend_copies < SFU_LOOK_AGAIN)
 			break;
 		looked_again = true;
 	}
+	w->defer = false;
+	sfu__fanout(w);
 	if (w->nsend)
 		sfu__flush(w);
 }

@@ -1328,6 +1328,124 @@ int test_sfu_gso_pad(void)
 	return 0;
 }
 
+/* While the worker reads a batch (w->defer), a video packet's copies wait;
+ * sfu__fanout() then queues them one subscriber after another, each in
+ * the packets' order, each carrying its packet's receive time; audio goes
+ * at once. A track removed while its packets wait leaves nothing behind;
+ * a full queue of waiting packets is fanned out before it takes more. */
+int test_sfu_fanout_by_subscriber(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub, *sub2;
+	struct sfu_sub_params sp;
+	uint8_t b[PKT], want[PKT];
+	struct rtp_hdr h;
+	size_t n;
+	unsigned first;
+	enum { FRAME = 5, MANY = SFU_PEND + 3 };
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	sub2 = scene_open_tp(&e, TP_SUB2, false, SUB2_UFRAG, SUB2_PWD);
+	TEST_EQ(scene_key_tp(&e, sub2, SUB2, true, 0x31), 0);
+	TEST_EQ(scene_ice(&e, SUB2, SUB2_UFRAG, SUB2_PWD, true), 0);
+	memset(&sp, 0, sizeof(sp));
+	sp.transport = TP_SUB2;
+	sp.track = TR_VIDEO;
+	sp.ssrc = S2V_SSRC;
+	sp.pt_in[0] = PT_VP8;
+	sp.pt_out[0] = SUB_PT_VP8;
+	sfu__subscribe(e.w, &sp);
+	TEST_EQ(pub->tracks[0]->nouts, 2);
+	sfu__keyframes_tick(e.w);
+	sfu__flush(e.w);
+	scene_drain(e.fd[PUB]);
+
+	/* a frame, with an audio packet in the middle of it */
+	e.w->defer = true;
+	for (int i = 0; i < FRAME; i++) {
+		struct scene_rtp r = scene_rtp_video((uint16_t)(100 + i), 3000, 200 + (size_t)i);
+		r.marker = i == FRAME - 1;
+		e.w->cur_rx_ns = 1000u + (uint64_t)i;
+		TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+		if (i == 2) {
+			struct scene_rtp a = { .pt = PT_OPUS, .seq = 7, .ts = 960,
+					       .ssrc = A_SSRC, .mid = "a0",
+					       .level = 30, .plen = 40 };
+			e.w->cur_rx_ns = 2000;
+			TEST_EQ(scene_send_rtp(&e, PUB, &a), 0);
+		}
+	}
+	e.w->cur_rx_ns = 0;
+	TEST_EQ(e.w->npend, FRAME);
+	TEST_EQ(e.w->pend_copies, 2 * FRAME);
+	TEST_EQ(e.w->nsend, 1);                 /* the audio, to SUB only */
+	TEST_EQ(e.w->send_rx_ns[0], 2000);
+	TEST_EQ(e.w->c.rtp_forwarded, 1);
+	e.w->defer = false;
+	sfu__fanout(e.w);
+	TEST_EQ(e.w->npend, 0);
+	TEST_EQ(e.w->pend_copies, 0);
+	TEST_EQ(e.w->nsend, 1 + 2 * FRAME);
+	TEST_EQ(e.w->c.rtp_forwarded, 1 + 2 * FRAME);
+	/* one subscriber's whole frame, then the other's */
+	for (first = 1; first < 1 + 2 * FRAME; first += FRAME)
+		for (unsigned k = 0; k < FRAME; k++) {
+			TEST_MEMEQ(&e.w->saddr[first + k], &e.w->saddr[first], e.alen);
+			TEST_EQ(e.w->send_rx_ns[first + k], 1000u + k);
+		}
+	TEST_ASSERT(memcmp(&e.w->saddr[1], &e.w->saddr[1 + FRAME], e.alen) != 0);
+	sfu__flush(e.w);
+	for (int who = SUB; who <= SUB2; who += SUB2 - SUB) {
+		for (int i = 0; i < FRAME; i++) {
+			do
+				TEST_EQ(scene_recv_rtp(&e, who, b, &n, &h), 0);
+			while (h.pt == SUB_PT_OPUS);
+			TEST_EQ(h.payload_len, 200u + (size_t)i);
+			scene_payload_fill(want, h.payload_len, (uint16_t)(100 + i));
+			TEST_MEMEQ(b + h.payload_off, want, h.payload_len);
+			TEST_EQ(h.marker, i == FRAME - 1);
+		}
+		TEST_ASSERT(scene_quiet(e.fd[who]));
+	}
+
+	/* more packets than the queue holds: the first SFU_PEND go out
+	 * before the rest is queued, in order */
+	e.w->defer = true;
+	for (int i = 0; i < MANY; i++) {
+		struct scene_rtp r = scene_rtp_video((uint16_t)(200 + i), 6000 + (uint32_t)i * 90, 100);
+		r.marker = true;
+		TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+	}
+	TEST_EQ(e.w->npend, MANY - SFU_PEND);
+	TEST_EQ(e.w->c.rtp_forwarded, 1 + 2 * FRAME + 2 * SFU_PEND);
+	e.w->defer = false;
+	sfu__fanout(e.w);
+	sfu__flush(e.w);
+	for (int i = 0; i < MANY; i++) {
+		TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
+		scene_payload_fill(want, 100, (uint16_t)(200 + i));
+		TEST_MEMEQ(b + h.payload_off, want, 100);
+	}
+	TEST_ASSERT(scene_quiet(e.fd[SUB]));
+	scene_drain(e.fd[SUB2]);
+
+	/* the track goes while its packets wait: nothing is sent */
+	e.w->defer = true;
+	for (int i = 0; i < 2; i++) {
+		struct scene_rtp r = scene_rtp_video((uint16_t)(300 + i), 9000, 100);
+		TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+	}
+	TEST_EQ(e.w->npend, 2);
+	sfu__track_remove(e.w, TP_PUB, TR_VIDEO);
+	e.w->defer = false;
+	sfu__fanout(e.w);
+	TEST_EQ(e.w->npend, 0);
+	TEST_EQ(e.w->nsend, 0);
+	TEST_EQ(e.w->c.rtp_forwarded, 1 + 2 * FRAME + 2 * MANY);
+	scene_close(&e);
+	return 0;
+}
+
 /* Audio levels (RFC 6464) are averaged per track into SFU_EV_LEVEL. */
 int test_sfu_levels(void)
 {
