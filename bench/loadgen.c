@@ -146,6 +146,10 @@ static uint64_t mark_us, stop_us;     /* window; stop_us 0 = open */
 static bool window;
 static bool held;                      /* every publisher paused ("stop hold") */
 static uint64_t hist_fine[HIST_FINE], hist_coarse[HIST_COARSE], hist_over, hist_n;
+/* how late publishers sent in the window, against their schedule (a
+ * frame or an audio packet per item; the pacing tick is TICK_US): items,
+ * how many more than 1, 2 and 5 ms late, the latest (µs) */
+static uint64_t late_n, late_over[3], late_max_us;
 static uint64_t tx_packets, tx_errors;
 static uint32_t rng = 2463534242u;
 static bool debug;
@@ -526,6 +530,15 @@ static void publish_due(struct ep *e, uint64_t t)
 		if (t > s->next_us + MAX_CATCHUP_US)
 			s->next_us = t;
 		while (s->next_us <= t) {
+			if (window && t >= mark_us && !stop_us) {
+				uint64_t late = t - s->next_us;
+				late_n++;
+				late_over[0] += late > 1000;
+				late_over[1] += late > 2000;
+				late_over[2] += late > 5000;
+				if (late > late_max_us)
+					late_max_us = late;
+			}
 			if (!s->video) {
 				send_rtp(e, s, false, AUDIO_PAYLOAD, 0);
 				s->ts += 960;
@@ -826,9 +839,12 @@ static void stats(void)
 	bool first = true;
 
 	fprintf(f, "stats {\"t\":%" PRIu64 ",\"tx_packets\":%" PRIu64 ",\"tx_errors\":%" PRIu64
-		   ",\"delay\":{\"n\":%" PRIu64 ",\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f},\"eps\":[",
+		   ",\"delay\":{\"n\":%" PRIu64 ",\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"max\":%.3f}"
+		   ",\"send_late\":{\"n\":%" PRIu64 ",\"over1ms\":%" PRIu64 ",\"over2ms\":%" PRIu64
+		   ",\"over5ms\":%" PRIu64 ",\"max_ms\":%.3f},\"eps\":[",
 		now_us(), tx_packets, tx_errors, hist_n, hist_pct(0.5), hist_pct(0.9),
-		hist_pct(0.99), hist_pct(0.999), hist_pct(1.0 - 1e-12));
+		hist_pct(0.99), hist_pct(0.999), hist_pct(1.0 - 1e-12),
+		late_n, late_over[0], late_over[1], late_over[2], (double)late_max_us / 1000.0);
 	for (int i = 0; i < MAX_EPS; i++) {
 		struct ep *e = &eps[i];
 		if (!e->used)
@@ -946,6 +962,8 @@ static void cmd(char *line)
 		memset(hist_fine, 0, sizeof(hist_fine));
 		memset(hist_coarse, 0, sizeof(hist_coarse));
 		hist_over = hist_n = 0;
+		late_n = late_max_us = 0;
+		memset(late_over, 0, sizeof(late_over));
 		for (int i = 0; i < MAX_EPS; i++) {
 			if (!eps[i].used)
 				continue;

@@ -423,6 +423,10 @@ async function runOnce(serverName, sc, rep) {
 			serverNapiCpu: NAPI ? napiSrv / wall : null,
 			driverCpu: (n1.cpu - n0.cpu) / (n1.t - n0.t),
 			delayP50: st.delay.p50, delayP99: st.delay.p99, delayMax: st.delay.max,
+			// how late the publishers sent against their schedule: the share
+			// of frames and audio packets sent more than 2 ms late, the latest
+			genLateOver2ms: st.send_late?.n ? st.send_late.over2ms / st.send_late.n : null,
+			genLateMaxMs: st.send_late?.max_ms ?? null,
 			// conclave's own histogram: kernel receive time to end of send
 			serverDelayP50: histQuantile(h0, h1, 0.5), serverDelayP99: histQuantile(h0, h1, 0.99),
 			serverDelayCount: h0 && h1 ? h1[h1.length - 1][1] - h0[h0.length - 1][1] : null,
@@ -625,7 +629,9 @@ function fmt(r) {
 		`loss ${f(r.loss * 100, 3)}%, delay p50 ${f(r.delayP50, 2)} p99 ${f(r.delayP99, 2)} ms` +
 		(r.serverDelayP99 != null ? ` (in the server p50 ${f(r.serverDelayP50, 3)} p99 ${f(r.serverDelayP99, 3)} ms)` : '') + ', ' +
 		`key frame ${r.keyframeMs ? f(r.keyframeMs.median, 0) : '-'} ms, ${f(r.memPerParticipant / 1024, 0)} KiB/participant, ` +
-		`generator ${f(r.genCpu * 100)}% CPU, others on server core ${f(r.otherOnServerCore * 100)}%, ` +
+		`generator ${f(r.genCpu * 100)}% CPU` +
+		(r.genLateOver2ms != null ? ` (sent > 2 ms late ${f(r.genLateOver2ms * 100, 2)}%, latest ${f(r.genLateMaxMs, 1)} ms)` : '') +
+		`, others on server core ${f(r.otherOnServerCore * 100)}%, ` +
 		`server waited for its core ${f(r.serverRunqWait * 1000, 0)} ms/s` +
 		(r.mediaShare != null ? `, media workers ${f(r.mediaShare * 100, 0)}% of server CPU` : '') +
 		(r.udpDropsServer || r.udpDropsGen ? `, UDP drops server ${r.udpDropsServer} generator ${r.udpDropsGen}` : '') +

@@ -61,7 +61,7 @@ enum {
 				      * are multiples of it) */
 	SFU_TICK_AHEAD_MS = 25,      /* how early an idle tick may run in a
 				      * wake-up for datagrams (worker.c) */
-	SFU_DELAY_BUCKETS = 14,      /* conclave_media_forward_delay_seconds */
+	SFU_DELAY_BUCKETS = 23,      /* conclave_media_forward_delay_seconds */
 	SFU_PLI_INTERVAL_MS = 1000,  /* at most one key frame request per track */
 	SFU_REPORT_MS = 1000,        /* sender/receiver report period */
 	SFU_SSRC_SFU = 1,            /* SSRC the SFU signs its own RTCP with */
