@@ -199,6 +199,27 @@ int scene_key_tp(struct scene *e, struct sfu_transport *t, int who, bool gcm,
 
 /* ---- ICE ----------------------------------------------------------------- */
 
+int scene_open_sub2(struct scene *e, bool gcm, uint8_t seed, bool video,
+		    struct sfu_transport **sub2)
+{
+	struct sfu_sub_params sp;
+
+	*sub2 = scene_open_tp(e, TP_SUB2, false, SUB2_UFRAG, SUB2_PWD);
+	TEST_ASSERT(*sub2 != NULL);
+	TEST_EQ(scene_key_tp(e, *sub2, SUB2, gcm, seed), 0);
+	TEST_EQ(scene_ice(e, SUB2, SUB2_UFRAG, SUB2_PWD, true), 0);
+	if (!video)
+		return 0;
+	memset(&sp, 0, sizeof(sp));
+	sp.transport = TP_SUB2;
+	sp.track = TR_VIDEO;
+	sp.ssrc = S2V_SSRC;
+	sp.pt_in[0] = PT_VP8;
+	sp.pt_out[0] = SUB_PT_VP8;
+	sfu__subscribe(e->w, &sp);
+	return 0;
+}
+
 size_t scene_make_check(uint8_t *out, const char *ufrag, const char *pwd,
 			bool use_candidate, uint8_t tid[STUN_TID_LEN])
 {

@@ -123,6 +123,12 @@ struct sfu_transport *scene_open_tp(struct scene *e, uint32_t id, bool pub,
 int scene_key_tp(struct scene *e, struct sfu_transport *t, int who, bool gcm,
 		 uint8_t seed);
 
+/* A second subscriber: transport TP_SUB2 for browser SUB2, keyed (gcm,
+ * seed), past ICE, into *sub2; with `video`, subscribed to TR_VIDEO as
+ * S2V_SSRC (PT_VP8 as SUB_PT_VP8). */
+int scene_open_sub2(struct scene *e, bool gcm, uint8_t seed, bool video,
+		    struct sfu_transport **sub2);
+
 /* ---- ICE ----------------------------------------------------------------- */
 
 /* A Binding request to ufrag with password pwd (NULL: no integrity) into

@@ -284,9 +284,7 @@ int test_sfu_forward_video(void)
 
 	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
 	/* a second subscriber of the video, AES-CM keyed */
-	sub2 = scene_open_tp(&e, TP_SUB2, false, SUB2_UFRAG, SUB2_PWD);
-	TEST_EQ(scene_key_tp(&e, sub2, SUB2, false, 0x30), 0);
-	TEST_EQ(scene_ice(&e, SUB2, SUB2_UFRAG, SUB2_PWD, true), 0);
+	TEST_EQ(scene_open_sub2(&e, false, 0x30, false, &sub2), 0);
 	memset(&sp, 0, sizeof(sp));
 	sp.transport = TP_SUB2;
 	sp.track = TR_VIDEO;
@@ -1337,7 +1335,6 @@ int test_sfu_fanout_by_subscriber(void)
 {
 	struct scene e;
 	struct sfu_transport *pub, *sub, *sub2;
-	struct sfu_sub_params sp;
 	uint8_t b[PKT], want[PKT];
 	struct rtp_hdr h;
 	size_t n;
@@ -1345,16 +1342,7 @@ int test_sfu_fanout_by_subscriber(void)
 	enum { FRAME = 5, MANY = SFU_PEND + 3 };
 
 	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
-	sub2 = scene_open_tp(&e, TP_SUB2, false, SUB2_UFRAG, SUB2_PWD);
-	TEST_EQ(scene_key_tp(&e, sub2, SUB2, true, 0x31), 0);
-	TEST_EQ(scene_ice(&e, SUB2, SUB2_UFRAG, SUB2_PWD, true), 0);
-	memset(&sp, 0, sizeof(sp));
-	sp.transport = TP_SUB2;
-	sp.track = TR_VIDEO;
-	sp.ssrc = S2V_SSRC;
-	sp.pt_in[0] = PT_VP8;
-	sp.pt_out[0] = SUB_PT_VP8;
-	sfu__subscribe(e.w, &sp);
+	TEST_EQ(scene_open_sub2(&e, true, 0x31, true, &sub2), 0);
 	TEST_EQ(pub->tracks[0]->nouts, 2);
 	sfu__keyframes_tick(e.w);
 	sfu__flush(e.w);
@@ -1824,16 +1812,11 @@ int test_sfu_free_paths(void)
 	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
 	tv = pub->tracks[0];
 	ta = pub->tracks[1];
-	sub2 = scene_open_tp(&e, TP_SUB2, false, SUB2_UFRAG, SUB2_PWD);
-	TEST_EQ(scene_key_tp(&e, sub2, SUB2, true, 0x44), 0);
-	TEST_EQ(scene_ice(&e, SUB2, SUB2_UFRAG, SUB2_PWD, true), 0);
+	TEST_EQ(scene_open_sub2(&e, true, 0x44, true, &sub2), 0);
 	memset(&sp, 0, sizeof(sp));
 	sp.transport = TP_SUB2;
 	sp.pt_in[0] = PT_VP8;
 	sp.pt_out[0] = SUB_PT_VP8;
-	sp.track = TR_VIDEO;
-	sp.ssrc = S2V_SSRC;
-	sfu__subscribe(e.w, &sp);
 	sp.track = TR_AUDIO;
 	sp.ssrc = S2V_SSRC + 1;
 	sfu__subscribe(e.w, &sp);
