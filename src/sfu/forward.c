@@ -1005,10 +1005,13 @@ static void defer_video(struct sfu_worker *w, struct sfu_track *tr,
 	w->pend_copies += tr->nouts;
 }
 
+_Static_assert(SFU_PEND <= 256, "sfu__fanout indexes the queue with bytes");
+
 void sfu__fanout(struct sfu_worker *w)
 {
 	uint64_t rx_ns = w->cur_rx_ns;
-	unsigned i, j;
+	uint8_t idx[SFU_PEND];
+	unsigned i, j, n;
 
 	for (i = 0; i < w->npend; i++) {
 		struct sfu_track *tr = w->pend[i].tr;
@@ -1016,11 +1019,15 @@ void sfu__fanout(struct sfu_worker *w)
 
 		if (!tr)
 			continue;
+		/* this track's packets, in the order they came, taken once */
+		for (n = 0, j = i; j < w->npend; j++)
+			if (w->pend[j].tr == tr) {
+				w->pend[j].tr = NULL;
+				idx[n++] = (uint8_t)j;
+			}
 		for (o = tr->outs; o; o = o->next_in_track) {
-			for (j = i; j < w->npend; j++) {
-				struct sfu_pending *e = &w->pend[j];
-				if (e->tr != tr)
-					continue;
+			for (j = 0; j < n; j++) {
+				struct sfu_pending *e = &w->pend[idx[j]];
 				w->cur_rx_ns = e->rx_ns;
 				forward_video(w, o, e->layer, e->key, e->p, &e->h,
 					      e->have_vp8 ? &e->vp8 : NULL);
@@ -1028,9 +1035,6 @@ void sfu__fanout(struct sfu_worker *w)
 			if (w->nsend >= SFU_SEND_EARLY)
 				sfu__flush(w);
 		}
-		for (j = i; j < w->npend; j++)
-			if (w->pend[j].tr == tr)
-				w->pend[j].tr = NULL;
 	}
 	w->npend = 0;
 	w->pend_copies = 0;

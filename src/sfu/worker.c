@@ -18,7 +18,8 @@
  *
  * Outgoing datagrams are written straight into the next free slot of the
  * send batch (sfu__send_slot / sfu__send_commit), so forwarding copies a
- * packet once and allocates nothing. The batch is flushed when full, in a
+ * packet once per subscriber (and a video packet once more, into the
+ * queue it waits in for sfu__fanout) and allocates nothing. The batch is flushed when full, in a
  * fan-out once it holds SFU_SEND_EARLY datagrams, and at the end of every
  * receive batch or tick.
  *
@@ -271,8 +272,8 @@ static unsigned gso_build(struct sfu_worker *w)
 
 /* Upper bounds of conclave_media_forward_delay_seconds' buckets, µs: fine
  * between 0.5 and 25 ms, where a busy worker's delays lie (a quantile is
- * read by interpolating inside its bucket; with a bucket from 10 to 25 ms
- * a p99 of 11 ms read as 24). */
+ * read by interpolating inside its bucket; with one bucket from 10 to
+ * 25 ms a p99 of about 14 ms read as 22-24, docs/benchmarks.md). */
 static const uint32_t delay_le_us[SFU_DELAY_BUCKETS] = {
 	25, 50, 100, 250, 500, 750, 1000, 1500, 2000, 3000, 4000, 5000,
 	6000, 8000, 10000, 12500, 15000, 20000, 25000, 50000, 100000,
