@@ -259,30 +259,55 @@ static void send_pli(struct sfu_worker *w, struct sfu_track *tr, size_t layer)
 	w->c.pli_out++;
 }
 
-/* Asks for a key frame of one layer now, or as soon as the throttle allows
- * (or, with `soon`, as soon as SFU_PLI_MIN_MS allows: a subscriber that
- * cannot show anything must not wait a second). */
+/* Asks for a key frame of one layer: now if the last request went out at
+ * least `gap_ms` ago, else as soon as that allows (the tick sends it). The
+ * gaps: SFU_PLI_INTERVAL_MS for ordinary requests, SFU_PLI_REPAIR_MS when
+ * a loss could not be repaired, SFU_PLI_MIN_MS when a subscriber cannot
+ * show anything (it must not wait a second). */
 void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
-			int layer, bool soon)
+			int layer, unsigned gap_ms)
 {
 	struct sfu_stream *st;
 
 	if (tr->kind != SFU_VIDEO || layer < 0 || layer >= tr->nlayers)
 		return;
 	st = &tr->st[layer];
-	soon = soon || st->pli_soon;
-	if (w->now - st->last_pli_ms >=
-	    (uint64_t)(soon ? SFU_PLI_MIN_MS : SFU_PLI_INTERVAL_MS) &&
-	    tr->ssrcs[layer]) {
+	/* a request keeps the shortest gap asked for while it waits */
+	if (st->pli_pending && st->pli_gap_ms < gap_ms)
+		gap_ms = st->pli_gap_ms;
+	if (w->now - st->last_pli_ms >= gap_ms && tr->ssrcs[layer]) {
 		st->last_pli_ms = w->now;
-		st->pli_pending = st->pli_soon = false;
+		st->pli_pending = false;
+		st->pli_gap_ms = SFU_PLI_INTERVAL_MS;
+		/* (only where a key frame's start can be seen: the answer) */
+		st->pli_retries = tr->codec == SFU_CODEC_VP8 ||
+						  tr->codec == SFU_CODEC_VP9
+					  ? SFU_PLI_RETRIES
+					  : 0;
 		send_pli(w, tr, (size_t)layer);
 	} else {
-		/* a "soon" request stays soon while it waits */
 		st->pli_pending = true;
-		st->pli_soon = soon;
+		st->pli_gap_ms = (uint16_t)gap_ms;
 		w->tick_soon = true;
 	}
+}
+
+/* A request no key frame has answered: the PLI or the first packets of the
+ * key frame were lost on the way (a lossy uplink), and subscribers may be
+ * frozen until one comes. It goes again, a few times. */
+static void retry_keyframe(struct sfu_worker *w, struct sfu_track *tr,
+			   int layer)
+{
+	struct sfu_stream *st = &tr->st[layer];
+
+	/* (a key frame's first packet clears pli_retries: sfu__rtp_in) */
+	if (st->pli_pending || !st->pli_retries ||
+	    w->now - st->last_pli_ms < SFU_PLI_RETRY_MS)
+		return;
+	st->pli_retries--;
+	st->last_pli_ms = w->now;
+	w->c.pli_retries++;
+	send_pli(w, tr, (size_t)layer);
 }
 
 /* The layers its subscribers forward or wait for (layer 0 if none). */
@@ -313,7 +338,8 @@ void sfu__request_keyframe(struct sfu_worker *w, uint32_t track, bool now)
 	mask = layers_in_use(w, tr);
 	for (int k = 0; k < tr->nlayers; k++)
 		if (mask & (1u << k))
-			sfu__want_keyframe(w, tr, k, now);
+			sfu__want_keyframe(w, tr, k, now ? SFU_PLI_MIN_MS :
+							     SFU_PLI_INTERVAL_MS);
 }
 
 bool sfu__keyframes_tick(struct sfu_worker *w)
@@ -329,9 +355,13 @@ bool sfu__keyframes_tick(struct sfu_worker *w)
 			if (!tr)
 				continue;
 			for (int k = 0; k < tr->nlayers; k++) {
-				if (tr->st[k].pli_pending && tr->ssrcs[k])
-					sfu__want_keyframe(w, tr, k, false);
-				waiting = waiting || tr->st[k].pli_pending;
+				struct sfu_stream *st = &tr->st[k];
+				if (st->pli_pending && tr->ssrcs[k])
+					sfu__want_keyframe(w, tr, k,
+							   SFU_PLI_INTERVAL_MS);
+				retry_keyframe(w, tr, k);
+				waiting = waiting || st->pli_pending ||
+					  st->pli_retries;
 			}
 		}
 	}
@@ -803,7 +833,7 @@ static bool nack_stream(struct sfu_worker *w, struct sfu_track *tr, int layer)
 		lost[n++] = s;
 	}
 	if (gave_up)
-		sfu__want_keyframe(w, tr, layer, false);
+		sfu__want_keyframe(w, tr, layer, SFU_PLI_REPAIR_MS);
 	if (!n)
 		return st->nack_open;
 	st->nack_last_ms = w->now;
@@ -1084,7 +1114,7 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		return; /* a repair of nothing we lost (probes, duplicates) */
 	if (st->cache) {
 		if (note_loss(w, st, h.seq))
-			sfu__want_keyframe(w, tr, (int)layer, false);
+			sfu__want_keyframe(w, tr, (int)layer, SFU_PLI_REPAIR_MS);
 		cache_put(st, p, len, h.seq);
 	}
 	count_received(st, h.seq);
@@ -1099,8 +1129,10 @@ void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		    rtp_vp8_parse(p + h.payload_off, h.payload_len, &d) == 0)
 			vp8 = &d;
 		key = starts_keyframe(tr, p, &h, vp8);
-		if (key)
+		if (key) {
 			st->last_key_ms = w->now;
+			st->pli_retries = 0; /* answered */
+		}
 		if (w->defer) {
 			defer_video(w, tr, layer, key, p, len, &h, vp8);
 			return;
@@ -1146,12 +1178,15 @@ static int out_layer(const struct sfu_out *o)
 	return o->target >= 0 ? o->target : 0;
 }
 
-/* A subscriber that has not been able to decode since it started (its
- * first key frame may have been encrypted under a key it could not have
- * yet): its requests pass the 1 s throttle (SFU_PLI_MIN_MS only). */
-static bool new_viewer(const struct sfu_worker *w, const struct sfu_out *o)
+/* The gap a subscriber's key frame request may follow the last one with:
+ * one that has not been able to decode since it started (its first key
+ * frame may have been encrypted under a key it could not have yet) passes
+ * the 1 s throttle (SFU_PLI_MIN_MS only). */
+static unsigned viewer_gap(const struct sfu_worker *w, const struct sfu_out *o)
 {
-	return !o->started || w->now - o->started_ms < SFU_NEW_VIEWER_MS;
+	return !o->started || w->now - o->started_ms < SFU_NEW_VIEWER_MS
+		       ? SFU_PLI_MIN_MS
+		       : SFU_PLI_INTERVAL_MS;
 }
 
 void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
@@ -1178,14 +1213,14 @@ void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 			o = out_by_ssrc(t, pkt.media_ssrc);
 			if (o)
 				sfu__want_keyframe(w, o->track, out_layer(o),
-						   new_viewer(w, o));
+						   viewer_gap(w, o));
 		} else if (rtcp_fir_count(&pkt) > 0) {
 			w->c.pli_in++;
 			for (int i = 0; i < rtcp_fir_count(&pkt); i++)
 				if (rtcp_fir_entry(&pkt, (unsigned)i, &fir) == 0 &&
 				    (o = out_by_ssrc(t, fir.ssrc)))
 					sfu__want_keyframe(w, o->track, out_layer(o),
-							   new_viewer(w, o));
+							   viewer_gap(w, o));
 		} else {
 			sfu__congestion_remb(w, t, &pkt);
 		}

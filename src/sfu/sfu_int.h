@@ -79,6 +79,13 @@ enum {
 				      * stream: a whole 2.4 Mbit/s video stream */
 	SFU_RTX_BURST = 100,
 	SFU_PLI_MIN_MS = 100,        /* even "now" requests are this far apart */
+	SFU_PLI_REPAIR_MS = 300,     /* and requests for a loss the NACKs could
+				      * not repair: at most ~3 key frames a
+				      * second on a very lossy uplink */
+	SFU_PLI_RETRY_MS = 300,      /* a request no key frame answered (the
+				      * PLI or the key frame's start lost) is
+				      * sent again this long after it ... */
+	SFU_PLI_RETRIES = 2,         /* ... at most this many times */
 	SFU_NEW_VIEWER_MS = 3000,    /* a viewer's key frame requests are "now"
 				      * this long after its first packet: the
 				      * first key frames may be undecryptable
@@ -186,8 +193,11 @@ struct sfu_stream {
 	/* key frames */
 	uint64_t last_pli_ms;
 	bool pli_pending;
-	bool pli_soon;                   /* the pending request may bypass the
-					  * 1 s throttle (SFU_PLI_MIN_MS) */
+	uint16_t pli_gap_ms;             /* the pending request goes this long
+					  * after the last one (the shortest
+					  * gap asked for while it waited) */
+	uint8_t pli_retries;             /* the last request is sent again
+					  * while no key frame answers it */
 	uint64_t last_key_ms;            /* start of the last key frame seen */
 	/* receive statistics for receiver reports */
 	bool have_seq;
@@ -278,6 +288,7 @@ struct sfu_transport {
 	X(rtcp_in, "RTCP packets received")                                    \
 	X(pli_in, "key frame requests (PLI/FIR) received from subscribers")    \
 	X(pli_out, "key frame requests (PLI) sent to publishers")              \
+	X(pli_retries, "of those, sent again because no key frame answered")   \
 	X(stun_ok, "STUN binding requests answered")                           \
 	X(stun_dropped, "STUN packets dropped (unknown user, bad integrity)")  \
 	X(dtls_failed, "DTLS handshakes failed")                               \
@@ -458,7 +469,7 @@ void sfu__unsubscribe(struct sfu_worker *w, uint32_t transport, uint32_t track);
 void sfu__out_free(struct sfu_out *o);
 void sfu__request_keyframe(struct sfu_worker *w, uint32_t track, bool now);
 void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
-			int layer, bool soon);
+			int layer, unsigned gap_ms);
 void sfu__rtp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		 size_t len);
 void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,

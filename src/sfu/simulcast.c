@@ -190,9 +190,9 @@ static void set_target(struct sfu_worker *w, struct sfu_out *o, int layer)
 		/* and of the lowest layer that flows, so the picture starts
 		 * at once and moves up at the target's key frame */
 		int start = sfu__start_layer(w, o);
-		sfu__want_keyframe(w, o->track, layer, true);
+		sfu__want_keyframe(w, o->track, layer, SFU_PLI_MIN_MS);
 		if (start >= 0 && start != layer)
-			sfu__want_keyframe(w, o->track, start, true);
+			sfu__want_keyframe(w, o->track, start, SFU_PLI_MIN_MS);
 	} else {
 		o->track->st[layer].pli_pending = true;
 		w->tick_soon = true;
@@ -402,6 +402,7 @@ void sfu__alloc_tick(struct sfu_worker *w)
 		/* a key frame asked for and not come: ask again (throttled) */
 		for (struct sfu_out *o = t->outs; o; o = o->next_in_sub)
 			if (o->need_key && o->target >= 0 && t->srtp)
-				sfu__want_keyframe(w, o->track, o->target, false);
+				sfu__want_keyframe(w, o->track, o->target,
+						   SFU_PLI_INTERVAL_MS);
 	}
 }

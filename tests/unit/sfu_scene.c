@@ -362,6 +362,25 @@ struct scene_rtp scene_rtp_video(uint16_t seq, uint32_t ts, size_t plen)
 				   .ssrc = V_SSRC, .level = -1, .plen = plen };
 }
 
+int scene_send_vp8(struct scene *e, uint32_t ssrc, uint16_t seq, uint32_t ts,
+		   uint16_t pic, bool start, bool key)
+{
+	struct scene_rtp r = { .pt = PT_VP8, .seq = seq, .ts = ts, .ssrc = ssrc,
+			       .level = -1, .plen = 100 };
+	uint8_t b[PKT];
+	size_t n = scene_build_rtp(b, &r);
+
+	b[12] = (uint8_t)(0x80 | (start ? 0x10 : 0)); /* X, S */
+	b[13] = 0x80;                                 /* I */
+	b[14] = (uint8_t)(0x80 | (pic >> 8));         /* M, 15-bit id */
+	b[15] = (uint8_t)pic;
+	b[16] = key ? 0x00 : 0x01;
+	TEST_EQ(srtps_protect_rtp(e->b[PUB], b, &n, sizeof(b)), 0);
+	scene_deliver(e, PUB, b, n);
+	sfu__flush(e->w);
+	return 0;
+}
+
 int scene_recv_rtp(struct scene *e, int who, uint8_t *b, size_t *len,
 		   struct rtp_hdr *h)
 {
@@ -400,6 +419,32 @@ int scene_send_pli(struct scene *e, int who, uint32_t media)
 
 	TEST_EQ(rtcp_pli_write(b, sizeof(b), SUB_OWN_SSRC, media, &n), 0);
 	return scene_send_rtcp(e, who, b, n);
+}
+
+int scene_plis_at_pub(struct scene *e, uint32_t *media, int cap, int *count)
+{
+	uint8_t b[PKT];
+	size_t n;
+	struct rtcp_iter it;
+	struct rtcp_pkt pkt;
+
+	*count = 0;
+	for (;;) {
+		long r = scene_recv_wait(e->fd[PUB], b, sizeof(b), 20);
+		if (r < 0)
+			break;
+		n = (size_t)r;
+		TEST_ASSERT(rtp_is_rtcp(b, n));
+		TEST_EQ(srtps_unprotect_rtcp(e->b[PUB], b, &n), 0);
+		rtcp_iter_init(&it, b, n);
+		TEST_EQ(rtcp_next(&it, &pkt), 1);
+		TEST_ASSERT(rtcp_is_pli(&pkt));
+		TEST_EQ(pkt.sender_ssrc, SFU_SSRC_SFU);
+		TEST_EQ(rtcp_next(&it, &pkt), 0);
+		TEST_ASSERT(*count < cap);
+		media[(*count)++] = pkt.media_ssrc;
+	}
+	return 0;
 }
 
 /* ---- the scene most tests use -------------------------------------------- */

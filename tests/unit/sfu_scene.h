@@ -178,6 +178,13 @@ int scene_send_rtp(struct scene *e, int who, const struct scene_rtp *r);
 /* A VP8 packet of the publisher's video (V_SSRC), no extensions. */
 struct scene_rtp scene_rtp_video(uint16_t seq, uint32_t ts, size_t plen);
 
+/* Delivers a VP8 packet from the publisher on stream `ssrc` (a layer, or
+ * V_SSRC), 100 bytes of payload after a descriptor with a 15-bit picture
+ * id (RFC 7741 §4.2): a frame's first packet has S set (`start`), and its
+ * first frame byte's P bit says key frame or not; then flushes. */
+int scene_send_vp8(struct scene *e, uint32_t ssrc, uint16_t seq, uint32_t ts,
+		   uint16_t pic, bool start, bool key);
+
 /* Reads one SRTP packet at browser `who` into b (PKT bytes), unprotects
  * and parses it. */
 int scene_recv_rtp(struct scene *e, int who, uint8_t *b, size_t *len,
@@ -193,6 +200,11 @@ int scene_send_rtcp(struct scene *e, int who, uint8_t *b, size_t n);
 
 /* A PLI for `media` from browser `who` (sender SUB_OWN_SSRC). */
 int scene_send_pli(struct scene *e, int who, uint32_t media);
+
+/* Reads the PLIs that reach the publisher (each alone in its packet, from
+ * SFU_SSRC_SFU) until none comes for 20 ms: how many in *count, the SSRCs
+ * they name in media[0..cap). */
+int scene_plis_at_pub(struct scene *e, uint32_t *media, int cap, int *count);
 
 /* ---- the scene most tests use -------------------------------------------- */
 

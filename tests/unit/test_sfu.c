@@ -588,27 +588,11 @@ int test_sfu_send_batch_overflow(void)
 /* Reads PLIs at the publisher; returns how many, all for V_SSRC. */
 static int plis_at_pub(struct scene *e, int *count)
 {
-	uint8_t b[PKT];
-	size_t n;
-	struct rtcp_iter it;
-	struct rtcp_pkt pkt;
+	uint32_t media[16];
 
-	*count = 0;
-	for (;;) {
-		long r = scene_recv_wait(e->fd[PUB], b, sizeof(b), 20);
-		if (r < 0)
-			break;
-		n = (size_t)r;
-		TEST_ASSERT(rtp_is_rtcp(b, n));
-		TEST_EQ(srtps_unprotect_rtcp(e->b[PUB], b, &n), 0);
-		rtcp_iter_init(&it, b, n);
-		TEST_EQ(rtcp_next(&it, &pkt), 1);
-		TEST_ASSERT(rtcp_is_pli(&pkt));
-		TEST_EQ(pkt.sender_ssrc, SFU_SSRC_SFU);
-		TEST_EQ(pkt.media_ssrc, V_SSRC);
-		TEST_EQ(rtcp_next(&it, &pkt), 0);
-		(*count)++;
-	}
+	TEST_EQ(scene_plis_at_pub(e, media, 16, count), 0);
+	for (int i = 0; i < *count; i++)
+		TEST_EQ(media[i], V_SSRC);
 	return 0;
 }
 
@@ -1126,17 +1110,23 @@ int test_sfu_nack_publisher_loss(void)
 		TEST_EQ(n, 1);
 		TEST_EQ(seqs[0], 206);
 	}
-	/* then a key frame instead (through the throttle: the subscription's
-	 * request went out at T0) */
+	/* then a key frame instead, SFU_PLI_REPAIR_MS after the last request
+	 * rather than the 1 s of the throttle (the subscription's request
+	 * went out at T0, and 206 is given up on 280 ms later) */
 	e.w->now += SFU_NACK_RETRY_MS;
 	e.w->tick_soon = false;
+	TEST_ASSERT(e.w->now < T0 + SFU_PLI_REPAIR_MS);
 	TEST_ASSERT(!sfu__nack_tick(e.w)); /* nothing missing any more */
 	sfu__flush(e.w);
 	TEST_ASSERT(scene_quiet(e.fd[PUB]));
 	TEST_ASSERT(pub->tracks[0]->st[0].pli_pending);
 	TEST_ASSERT(e.w->tick_soon);       /* the held-back request */
 	TEST_ASSERT(sfu__keyframes_tick(e.w));
-	e.w->now = T0 + SFU_PLI_INTERVAL_MS;
+	e.w->now = T0 + SFU_PLI_REPAIR_MS - 1;
+	TEST_ASSERT(sfu__keyframes_tick(e.w));
+	sfu__flush(e.w);
+	TEST_ASSERT(scene_quiet(e.fd[PUB]));
+	e.w->now = T0 + SFU_PLI_REPAIR_MS;
 	sfu__nack_tick(e.w);
 	TEST_ASSERT(!sfu__keyframes_tick(e.w));
 	sfu__flush(e.w);

@@ -20,28 +20,6 @@
 
 enum { L0_SSRC = 0x51000000u, L1_SSRC = 0x51000001u, L2_SSRC = 0x51000002u };
 
-/* A VP8 packet of layer `ssrc`: payload descriptor with a 15-bit picture
- * id (RFC 7741 §4.2); a frame's first packet has S set, and its first
- * frame byte's P bit says key frame (0) or not (1). */
-static int send_vp8(struct scene *e, uint32_t ssrc, uint16_t seq, uint32_t ts,
-		    uint16_t pic, bool start, bool key)
-{
-	struct scene_rtp r = { .pt = PT_VP8, .seq = seq, .ts = ts, .ssrc = ssrc,
-			       .level = -1, .plen = 100 };
-	uint8_t b[PKT];
-	size_t n = scene_build_rtp(b, &r);
-
-	b[12] = (uint8_t)(0x80 | (start ? 0x10 : 0)); /* X, S */
-	b[13] = 0x80;                                 /* I */
-	b[14] = (uint8_t)(0x80 | (pic >> 8));         /* M, 15-bit id */
-	b[15] = (uint8_t)pic;
-	b[16] = key ? 0x00 : 0x01;
-	TEST_EQ(srtps_protect_rtp(e->b[PUB], b, &n, sizeof(b)), 0);
-	scene_deliver(e, PUB, b, n);
-	sfu__flush(e->w);
-	return 0;
-}
-
 /* The picture id of a forwarded VP8 packet. */
 static uint16_t vp8_pic(const uint8_t *b, const struct rtp_hdr *h)
 {
@@ -130,11 +108,11 @@ int test_sfu_simulcast_switch(void)
 	scene_drain(e.fd[PUB]);
 
 	/* a delta of the top layer: nothing to start a picture with */
-	TEST_EQ(send_vp8(&e, L2_SSRC, 700, 9000, 20, true, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, 700, 9000, 20, true, false), 0);
 	TEST_ASSERT(scene_quiet(e.fd[SUB]));
 	/* the lowest layer's key frame comes first: it starts the picture
 	 * while the top layer's key frame is awaited */
-	TEST_EQ(send_vp8(&e, L0_SSRC, 100, 9000, 500, true, true), 0);
+	TEST_EQ(scene_send_vp8(&e, L0_SSRC, 100, 9000, 500, true, true), 0);
 	TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.ssrc, SV_SSRC);
 	TEST_EQ(vp8_pic(b, &h), 500);
@@ -145,7 +123,7 @@ int test_sfu_simulcast_switch(void)
 	TEST_EQ(e.w->g.layer0_streams, 1);
 	/* the top layer's key frame: the switch, forwarded from there on */
 	e.w->now += 33;
-	TEST_EQ(send_vp8(&e, L2_SSRC, 701, 12000, 21, true, true), 0);
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, 701, 12000, 21, true, true), 0);
 	TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.ssrc, SV_SSRC);
 	TEST_EQ(h.seq, (uint16_t)(seq + 1));
@@ -154,7 +132,7 @@ int test_sfu_simulcast_switch(void)
 	pic = vp8_pic(b, &h);
 	TEST_EQ(pic, 501);
 	TEST_EQ(e.w->c.layer_switches, 1);
-	TEST_EQ(send_vp8(&e, L2_SSRC, 702, 12000, 21, false, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, 702, 12000, 21, false, false), 0);
 	TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.seq, (uint16_t)(seq + 1));
 	TEST_EQ(h.ts, ts);
@@ -165,14 +143,14 @@ int test_sfu_simulcast_switch(void)
 	sfu__set_view(e.w, TP_SUB, TR_VIDEO, 0);
 	TEST_EQ(o->target, 0);
 	TEST_ASSERT(o->need_key);
-	TEST_EQ(send_vp8(&e, L0_SSRC, 101, 12000, 501, true, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L0_SSRC, 101, 12000, 501, true, false), 0);
 	TEST_ASSERT(scene_quiet(e.fd[SUB]));
-	TEST_EQ(send_vp8(&e, L2_SSRC, 703, 15000, 22, true, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, 703, 15000, 22, true, false), 0);
 	TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.seq, (uint16_t)(seq + 2));
 	/* layer 0's key frame: the switch, continuous in seq, ts and pic */
 	e.w->now += 33;
-	TEST_EQ(send_vp8(&e, L0_SSRC, 102, 18000, 502, true, true), 0);
+	TEST_EQ(scene_send_vp8(&e, L0_SSRC, 102, 18000, 502, true, true), 0);
 	TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.seq, (uint16_t)(seq + 3));
 	TEST_ASSERT((uint32_t)(h.ts - (ts + 3000)) > 0 &&
@@ -180,27 +158,27 @@ int test_sfu_simulcast_switch(void)
 	TEST_EQ(vp8_pic(b, &h), (uint16_t)(pic + 2));
 	TEST_EQ(e.w->c.layer_switches, 2);
 	/* the old layer stops, the new one goes on */
-	TEST_EQ(send_vp8(&e, L2_SSRC, 704, 18000, 23, true, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, 704, 18000, 23, true, false), 0);
 	TEST_ASSERT(scene_quiet(e.fd[SUB]));
-	TEST_EQ(send_vp8(&e, L0_SSRC, 103, 21000, 503, true, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L0_SSRC, 103, 21000, 503, true, false), 0);
 	TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.seq, (uint16_t)(seq + 4));
 	TEST_EQ(vp8_pic(b, &h), (uint16_t)(pic + 3));
 	/* a late packet of layer 0 from before the switch: dropped (its
 	 * sequence number was the top layer's) */
-	TEST_EQ(send_vp8(&e, L0_SSRC, 99, 9000, 500, false, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L0_SSRC, 99, 9000, 500, false, false), 0);
 	TEST_ASSERT(scene_quiet(e.fd[SUB]));
 
 	/* paused by the view: nothing; resumed: from a key frame, continuous */
 	sfu__set_view(e.w, TP_SUB, TR_VIDEO, SFU_LAYER_PAUSED);
 	TEST_EQ(o->target, -1);
-	TEST_EQ(send_vp8(&e, L0_SSRC, 104, 24000, 504, true, true), 0);
+	TEST_EQ(scene_send_vp8(&e, L0_SSRC, 104, 24000, 504, true, true), 0);
 	TEST_ASSERT(scene_quiet(e.fd[SUB]));
 	sfu__set_view(e.w, TP_SUB, TR_VIDEO, 1);
 	TEST_EQ(o->target, 1);
-	TEST_EQ(send_vp8(&e, L1_SSRC, 300, 27000, 77, true, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L1_SSRC, 300, 27000, 77, true, false), 0);
 	TEST_ASSERT(scene_quiet(e.fd[SUB]));
-	TEST_EQ(send_vp8(&e, L1_SSRC, 301, 30000, 78, true, true), 0);
+	TEST_EQ(scene_send_vp8(&e, L1_SSRC, 301, 30000, 78, true, true), 0);
 	TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.seq, (uint16_t)(seq + 5));
 	TEST_EQ(vp8_pic(b, &h), (uint16_t)(pic + 4));
@@ -285,8 +263,8 @@ int test_sfu_simulcast_bandwidth(void)
 	/* 3 Mbit/s: the top layer the view asks for (layers the publisher
 	 * does not send are not given: these ones flow) */
 	e.w->now += 1000;
-	TEST_EQ(send_vp8(&e, L1_SSRC, 10, 3000, 1, true, false), 0);
-	TEST_EQ(send_vp8(&e, L2_SSRC, 10, 3000, 1, true, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L1_SSRC, 10, 3000, 1, true, false), 0);
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, 10, 3000, 1, true, false), 0);
 	TEST_EQ(rtcp_remb_write(b, sizeof(b), SUB_OWN_SSRC, 3000000, &media, 1, &n), 0);
 	TEST_EQ(scene_send_rtcp(&e, SUB, b, n), 0);
 	sfu__allocate(e.w, sub);
@@ -296,3 +274,74 @@ int test_sfu_simulcast_bandwidth(void)
 	return 0;
 }
 
+
+/* A key frame request that no key frame answers (the PLI, or the key
+ * frame's start, lost on a lossy uplink) goes again SFU_PLI_RETRY_MS
+ * later, at most SFU_PLI_RETRIES times, per layer; a key frame's first
+ * packet answers it. */
+int test_sfu_pli_retry(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub;
+	uint32_t media[16];
+	int count;
+
+	TEST_EQ(simulcast_scene(&e, &pub, &sub, false), 0);
+	/* the new viewer's request for the top layer went at once */
+	TEST_ASSERT(sfu__keyframes_tick(e.w)); /* its answer is waited for */
+	sfu__flush(e.w);
+	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+	TEST_EQ(count, 1);
+	TEST_EQ(media[0], L2_SSRC);
+	/* no key frame: it goes again SFU_PLI_RETRY_MS later, twice */
+	for (int k = 1; k <= SFU_PLI_RETRIES; k++) {
+		e.w->now += SFU_PLI_RETRY_MS - 1;
+		TEST_ASSERT(sfu__keyframes_tick(e.w));
+		sfu__flush(e.w);
+		TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+		TEST_EQ(count, 0);
+		e.w->now += 1;
+		sfu__keyframes_tick(e.w);
+		sfu__flush(e.w);
+		TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+		TEST_EQ(count, 1);
+		TEST_EQ(media[0], L2_SSRC);
+		TEST_EQ(e.w->c.pli_retries, (uint64_t)k);
+	}
+	/* and no more */
+	e.w->now += SFU_PLI_RETRY_MS;
+	TEST_ASSERT(!sfu__keyframes_tick(e.w));
+	sfu__flush(e.w);
+	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+	TEST_EQ(count, 0);
+	TEST_EQ(e.w->c.pli_out, 1 + SFU_PLI_RETRIES);
+
+	/* the viewer asks again: a new request, answered first by the
+	 * lowest layer's key frame (which starts the picture, and is not the
+	 * answer), then by the top layer's */
+	TEST_EQ(scene_send_pli(&e, SUB, SV_SSRC), 0);
+	sfu__flush(e.w);
+	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+	TEST_EQ(count, 1);
+	TEST_EQ(media[0], L2_SSRC);
+	TEST_EQ(scene_send_vp8(&e, L0_SSRC, 100, 9000, 500, true, true), 0);
+	TEST_ASSERT(!scene_quiet(e.fd[SUB]));
+	e.w->now += SFU_PLI_RETRY_MS;
+	TEST_ASSERT(sfu__keyframes_tick(e.w));
+	sfu__flush(e.w);
+	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+	TEST_EQ(count, 1);
+	TEST_EQ(media[0], L2_SSRC);
+	TEST_EQ(e.w->c.pli_retries, SFU_PLI_RETRIES + 1);
+	e.w->now += 33;
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, 700, 12000, 20, true, true), 0);
+	TEST_ASSERT(!sfu__keyframes_tick(e.w)); /* answered: nothing waits */
+	e.w->now += SFU_PLI_RETRY_MS;
+	sfu__keyframes_tick(e.w);
+	sfu__flush(e.w);
+	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+	TEST_EQ(count, 0);
+	TEST_EQ(e.w->c.pli_retries, SFU_PLI_RETRIES + 1);
+	scene_close(&e);
+	return 0;
+}
