@@ -249,6 +249,7 @@ describe('media quality through a lossy, capped relay', { skip: inNamespace ? fa
         nackOut: d('conclave_media_nack_out_total'),
         rtxIn: d('conclave_media_rtx_in_total'),
         pliOut: d('conclave_media_pli_out_total'),
+        pliRetries: d('conclave_media_pli_retries_total'),
         relay: { ...relay.stats },
       };
       t.diagnostic(`under 10 % loss: ${JSON.stringify(summary)}`);
