@@ -292,9 +292,11 @@ void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
 	}
 }
 
-/* A request no key frame has answered: the PLI or the first packets of the
- * key frame were lost on the way (a lossy uplink), and subscribers may be
- * frozen until one comes. It goes again, a few times. */
+/* A request no key frame has answered while the layer kept sending: the
+ * PLI or the first packets of the key frame were lost on the way (a lossy
+ * uplink), and subscribers may be frozen until one comes. It goes again, a
+ * few times. A layer that sent nothing since is paused (its key frame
+ * comes when it resumes) or gone: nothing to ask again. */
 static void retry_keyframe(struct sfu_worker *w, struct sfu_track *tr,
 			   int layer)
 {
@@ -304,6 +306,10 @@ static void retry_keyframe(struct sfu_worker *w, struct sfu_track *tr,
 	if (st->pli_pending || !st->pli_retries ||
 	    w->now - st->last_pli_ms < SFU_PLI_RETRY_MS)
 		return;
+	if (st->last_rx_ms < st->last_pli_ms) {
+		st->pli_retries = 0;
+		return;
+	}
 	st->pli_retries--;
 	st->last_pli_ms = w->now;
 	w->c.pli_retries++;

@@ -275,15 +275,17 @@ int test_sfu_simulcast_bandwidth(void)
 }
 
 
-/* A key frame request that no key frame answers (the PLI, or the key
- * frame's start, lost on a lossy uplink) goes again SFU_PLI_RETRY_MS
- * later, at most SFU_PLI_RETRIES times, per layer; a key frame's first
- * packet answers it. */
+/* A key frame request that no key frame answers while the layer keeps
+ * sending (the PLI, or the key frame's start, lost on a lossy uplink) goes
+ * again SFU_PLI_RETRY_MS later, at most SFU_PLI_RETRIES times, per layer;
+ * a key frame's first packet answers it, and a layer that sends nothing
+ * (paused) is not asked again. */
 int test_sfu_pli_retry(void)
 {
 	struct scene e;
 	struct sfu_transport *pub, *sub;
 	uint32_t media[16];
+	uint16_t seq = 700;
 	int count;
 
 	TEST_EQ(simulcast_scene(&e, &pub, &sub, false), 0);
@@ -293,9 +295,11 @@ int test_sfu_pli_retry(void)
 	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
 	TEST_EQ(count, 1);
 	TEST_EQ(media[0], L2_SSRC);
-	/* no key frame: it goes again SFU_PLI_RETRY_MS later, twice */
+	/* the layer sends delta frames, no key frame: the request goes again
+	 * SFU_PLI_RETRY_MS later, twice */
 	for (int k = 1; k <= SFU_PLI_RETRIES; k++) {
 		e.w->now += SFU_PLI_RETRY_MS - 1;
+		TEST_EQ(scene_send_vp8(&e, L2_SSRC, seq++, 9000, 20, true, false), 0);
 		TEST_ASSERT(sfu__keyframes_tick(e.w));
 		sfu__flush(e.w);
 		TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
@@ -310,14 +314,16 @@ int test_sfu_pli_retry(void)
 	}
 	/* and no more */
 	e.w->now += SFU_PLI_RETRY_MS;
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, seq++, 9000, 20, true, false), 0);
 	TEST_ASSERT(!sfu__keyframes_tick(e.w));
 	sfu__flush(e.w);
 	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
 	TEST_EQ(count, 0);
 	TEST_EQ(e.w->c.pli_out, 1 + SFU_PLI_RETRIES);
+	TEST_ASSERT(scene_quiet(e.fd[SUB]));
 
-	/* the viewer asks again: a new request, answered first by the
-	 * lowest layer's key frame (which starts the picture, and is not the
+	/* the viewer asks again: a new request, followed first by the lowest
+	 * layer's key frame (which starts the picture, and is not the
 	 * answer), then by the top layer's */
 	TEST_EQ(scene_send_pli(&e, SUB, SV_SSRC), 0);
 	sfu__flush(e.w);
@@ -326,6 +332,7 @@ int test_sfu_pli_retry(void)
 	TEST_EQ(media[0], L2_SSRC);
 	TEST_EQ(scene_send_vp8(&e, L0_SSRC, 100, 9000, 500, true, true), 0);
 	TEST_ASSERT(!scene_quiet(e.fd[SUB]));
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, seq++, 9000, 20, true, false), 0);
 	e.w->now += SFU_PLI_RETRY_MS;
 	TEST_ASSERT(sfu__keyframes_tick(e.w));
 	sfu__flush(e.w);
@@ -334,10 +341,25 @@ int test_sfu_pli_retry(void)
 	TEST_EQ(media[0], L2_SSRC);
 	TEST_EQ(e.w->c.pli_retries, SFU_PLI_RETRIES + 1);
 	e.w->now += 33;
-	TEST_EQ(scene_send_vp8(&e, L2_SSRC, 700, 12000, 20, true, true), 0);
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, seq++, 12000, 21, true, true), 0);
 	TEST_ASSERT(!sfu__keyframes_tick(e.w)); /* answered: nothing waits */
 	e.w->now += SFU_PLI_RETRY_MS;
 	sfu__keyframes_tick(e.w);
+	sfu__flush(e.w);
+	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+	TEST_EQ(count, 0);
+	TEST_EQ(e.w->c.pli_retries, SFU_PLI_RETRIES + 1);
+
+	/* a request for a layer that then sends nothing (paused): not asked
+	 * again, and nothing waits */
+	e.w->now += SFU_PLI_INTERVAL_MS;
+	TEST_EQ(scene_send_pli(&e, SUB, SV_SSRC), 0);
+	sfu__flush(e.w);
+	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+	TEST_EQ(count, 1);
+	TEST_ASSERT(sfu__keyframes_tick(e.w));
+	e.w->now += SFU_PLI_RETRY_MS;
+	TEST_ASSERT(!sfu__keyframes_tick(e.w));
 	sfu__flush(e.w);
 	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
 	TEST_EQ(count, 0);
