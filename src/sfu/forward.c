@@ -919,8 +919,11 @@ static void twcc_note(struct sfu_worker *w, struct sfu_transport *t,
 		      uint16_t seq, uint32_t ssrc)
 {
 	struct sfu_twcc *tw = t->twcc;
+	uint64_t rx_us = sfu__rx_us(w);
 	size_t i;
 
+	if (rx_us < t->created_us)
+		rx_us = t->created_us;
 	if (!tw) {
 		tw = t->twcc = calloc(1, sizeof(*tw)); /* once per transport */
 		if (!tw)
@@ -944,7 +947,7 @@ static void twcc_note(struct sfu_worker *w, struct sfu_transport *t,
 	memmove(&tw->arrival_us[i + 1], &tw->arrival_us[i],
 		(tw->n - i) * sizeof(tw->arrival_us[0]));
 	tw->seq[i] = seq;
-	tw->arrival_us[i] = (int64_t)(w->now_us - t->created_us);
+	tw->arrival_us[i] = (int64_t)(rx_us - t->created_us);
 	tw->n++;
 }
 
@@ -1068,8 +1071,13 @@ void sfu__fanout(struct sfu_worker *w)
 				forward_video(w, o, e->layer, e->key, e->p, &e->h,
 					      e->have_vp8 ? &e->vp8 : NULL);
 			}
-			if (w->nsend >= SFU_SEND_EARLY)
+			if (w->nsend >= SFU_SEND_EARLY) {
 				sfu__flush(w);
+				/* the next copies leave later than the read:
+				 * their send times (the subscribers' estimates,
+				 * congestion.c) must say so */
+				w->now_us = sfu__now_us();
+			}
 		}
 	}
 	w->npend = 0;

@@ -78,6 +78,8 @@ enum {
 	SFU_RTX_RATE = 300,          /* retransmissions per second per subscriber
 				      * stream: a whole 2.4 Mbit/s video stream */
 	SFU_RTX_BURST = 100,
+	SFU_RX_AGE_MAX_US = 1000000, /* a kernel receive time older than this
+				      * at the read is a clock step: ignored */
 	SFU_PLI_MIN_MS = 100,        /* even "now" requests are this far apart */
 	SFU_PLI_REPAIR_MS = 300,     /* and requests for a loss the NACKs could
 				      * not repair: at most ~3 key frames a
@@ -372,7 +374,11 @@ struct sfu_worker {
 	struct dtls_ctx *dtls;
 	struct srclimit *junk;           /* junk per source (transport.c) */
 	uint64_t now;
-	uint64_t now_us;                 /* arrival time of the current batch */
+	uint64_t now_us;                 /* the time of the current batch's
+					  * read (or of the last send during a
+					  * fan-out: sfu__flush) */
+	uint64_t rt_now_ns;              /* CLOCK_REALTIME at the same read, for
+					  * the kernel's receive times */
 	uint64_t next_level_ms, next_twcc_ms, next_alloc_ms;
 	bool tick_soon;                  /* a short timer was armed since the
 					  * last tick (sfu__tick) */
@@ -487,6 +493,7 @@ bool sfu__nack_tick(struct sfu_worker *w);
 void sfu__levels_tick(struct sfu_worker *w);
 void sfu__twcc_tick(struct sfu_worker *w);
 uint64_t sfu__now_us(void);
+uint64_t sfu__rx_us(const struct sfu_worker *w);
 
 /* worker.c: runs the worker's timers (w->now must be current), the
  * periodic ones that are due by w->now + ahead; returns the milliseconds

@@ -658,6 +658,7 @@ static void receive(struct sfu_worker *w)
 		w->c.recv_calls++;
 		w->now_us = sfu__now_us();
 		w->now = w->now_us / 1000;
+		w->rt_now_ns = realtime_ns();
 		for (i = 0; i < n; i++) {
 			w->c.rx_packets++;
 			w->c.rx_bytes += w->rmsg[i].msg_len;
@@ -684,6 +685,24 @@ static void receive(struct sfu_worker *w)
 	sfu__fanout(w);
 	if (w->nsend)
 		sfu__flush(w);
+}
+
+/* When the datagram being handled came in, on the clock of w->now_us: the
+ * kernel's receive time (SO_TIMESTAMPNS) taken as its age at the read, so
+ * that a worker busy with a fan-out, which reads the next datagrams late,
+ * does not report its own lateness to publishers as delay on their path
+ * (transport-cc feedback). Without a receive time, or with one that a
+ * clock step made meaningless, the time of the read. */
+uint64_t sfu__rx_us(const struct sfu_worker *w)
+{
+	uint64_t age_us;
+
+	if (!w->cur_rx_ns || w->cur_rx_ns > w->rt_now_ns)
+		return w->now_us;
+	age_us = (w->rt_now_ns - w->cur_rx_ns) / 1000;
+	if (age_us > SFU_RX_AGE_MAX_US || age_us > w->now_us)
+		return w->now_us;
+	return w->now_us - age_us;
 }
 
 uint64_t sfu__now_us(void)

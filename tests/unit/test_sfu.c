@@ -1407,6 +1407,29 @@ int test_sfu_fanout_by_subscriber(void)
 	TEST_ASSERT(scene_quiet(e.fd[SUB]));
 	scene_drain(e.fd[SUB2]);
 
+	/* a flush between two subscribers: the copies after it are stamped
+	 * with the time after that flush, not with the read's (the send times
+	 * a subscriber's estimate compares its feedback with) */
+	e.w->defer = true;
+	for (int i = 0; i < FRAME; i++) {
+		struct scene_rtp r = scene_rtp_video((uint16_t)(200 + MANY + i), 9000, 100);
+		TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+	}
+	e.w->defer = false;
+	TEST_EQ(e.w->nsend, 0);
+	while (e.w->nsend < SFU_SEND_EARLY - FRAME) {
+		uint8_t *slot = sfu__send_slot(e.w);
+		memset(slot, 0, 20);
+		sfu__send_to(e.w, sub2, 20);
+	}
+	e.w->now_us = 1;
+	sfu__fanout(e.w);
+	TEST_ASSERT(e.w->now_us > 1);
+	TEST_EQ(e.w->nsend, FRAME);  /* the second subscriber's, after it */
+	sfu__flush(e.w);
+	scene_drain(e.fd[SUB]);
+	scene_drain(e.fd[SUB2]);
+
 	/* the track goes while its packets wait: nothing is sent */
 	e.w->defer = true;
 	for (int i = 0; i < 2; i++) {
@@ -1419,7 +1442,7 @@ int test_sfu_fanout_by_subscriber(void)
 	sfu__fanout(e.w);
 	TEST_EQ(e.w->npend, 0);
 	TEST_EQ(e.w->nsend, 0);
-	TEST_EQ(e.w->c.rtp_forwarded, 1 + 2 * FRAME + 2 * MANY);
+	TEST_EQ(e.w->c.rtp_forwarded, 1 + 4 * FRAME + 2 * MANY);
 	scene_close(&e);
 	return 0;
 }
@@ -1541,6 +1564,56 @@ int test_sfu_twcc_feedback(void)
 	TEST_EQ(e.w->c.twcc_out, 2);
 	/* the feedback counter runs */
 	TEST_EQ(fb.fb_count, 1);
+	scene_close(&e);
+	return 0;
+}
+
+/* Transport-cc feedback gives each packet the kernel's receive time
+ * (SO_TIMESTAMPNS), not the time the worker read it: packets read together
+ * late, after a long fan-out, still report the spacing they came with. A
+ * receive time from the future or more than SFU_RX_AGE_MAX_US old (a
+ * clock step), or none, counts as the read's. */
+int test_sfu_twcc_kernel_times(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub;
+	struct rtcp_twcc fb;
+	struct rtcp_twcc_status st[16];
+	static const uint64_t age_us[] = { 9000, 6000, 3000, 0 };
+	const uint64_t rt = 1700000000ull * 1000000000u;
+	int64_t t0;
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	/* one read (some time after the transports opened: a receive time
+	 * before that counts as then), the same now_us for all */
+	e.w->now_us = sfu__now_us() + 20000;
+	e.w->rt_now_ns = rt;
+	for (int i = 0; i < 7; i++) {
+		struct scene_rtp r = scene_rtp_video((uint16_t)(50 + i), 0, 20);
+		r.has_twcc = true;
+		r.twcc = (uint16_t)(20 + i);
+		if (i < 4)
+			e.w->cur_rx_ns = rt - age_us[i] * 1000;
+		else if (i == 4)
+			e.w->cur_rx_ns = rt + 5000000;               /* future */
+		else if (i == 5)
+			e.w->cur_rx_ns = rt - 2000000000ull;         /* 2 s old */
+		else
+			e.w->cur_rx_ns = 0;                          /* none */
+		TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+	}
+	e.w->cur_rx_ns = 0;
+	sfu__twcc_tick(e.w);
+	sfu__flush(e.w);
+	TEST_EQ(twcc_at_pub(&e, &fb, st, 16), 0);
+	TEST_EQ(fb.base_seq, 20);
+	TEST_EQ(fb.status_count, 7);
+	t0 = st[0].arrival_us;
+	TEST_ASSERT(absdiff(st[1].arrival_us - t0, 3000) <= 250);
+	TEST_ASSERT(absdiff(st[2].arrival_us - t0, 6000) <= 250);
+	TEST_ASSERT(absdiff(st[3].arrival_us - t0, 9000) <= 250);
+	for (int i = 4; i < 7; i++)
+		TEST_ASSERT(absdiff(st[i].arrival_us - t0, 9000) <= 250);
 	scene_close(&e);
 	return 0;
 }
