@@ -12,7 +12,7 @@
 //             server must hang up after ws_idle_timeout (45 s by default)
 // then waits PAUSE_MS and starts over. One JSON line per episode on stdout:
 //   {"event":"episode","kind":K,"ok":BOOL,"detail":...}
-//   node misbehave.mjs '{"port":8443,"room":R,"hostKey":K,"idleTimeout":45}'
+//   node misbehave.mjs '{"port":8443,"room":R,"hostKey":K,"idleTimeout":45,"maxMessage":524288}'
 import WebSocket from 'ws';
 import { httpsRequest, parseMetrics } from '../integration/lib/server.mjs';
 
@@ -63,7 +63,7 @@ async function garbage() {
 	c.ws.send(Buffer.from([0, 1, 2, 3]), { binary: true });
 	await sleep(300);
 	const errors = c.msgs.filter((m) => m.type === 'error').length;
-	c.ws.send('x'.repeat(300000)); // over ws_max_message
+	c.ws.send('x'.repeat(cfg.maxMessage + 1000)); // over ws_max_message
 	const code = await Promise.race([c.closed, sleep(5000).then(() => 'open')]);
 	if (code === 'open') c.ws.terminate();
 	return { ok: errors >= junk.length && code === 1009, detail: { errors, sent: junk.length + 1, close: code } };

@@ -61,7 +61,11 @@ const FD_TOLERANCE = CHURN + 1;
 const RECOVERY_DEADLINE_MS = 30000;
 /** Between restarts the meeting runs this long with everyone's media. */
 const CHAOS_SETTLE_MS = 15000;
-const IDLE_TIMEOUT_S = 45; // the server's ws_idle_timeout default, for the stalled reader
+// The server's signaling limits, set explicitly so that the misbehaving
+// client tests the ones the server runs with (its "too large" message was
+// once below a raised default, and went unanswered as it should)
+const IDLE_TIMEOUT_S = 45;         // ws_idle_timeout, for the stalled reader
+const WS_MAX_MESSAGE = 524288;     // ws_max_message, for the oversize message
 
 const t0 = Date.now();
 const log = (...a) => console.log(`[soak ${((Date.now() - t0) / 1000).toFixed(0).padStart(5)} s]`, ...a);
@@ -79,7 +83,8 @@ fs.mkdirSync(dataDir, { recursive: true });
 fs.mkdirSync(webRoot, { recursive: true });
 fs.writeFileSync(path.join(webRoot, 'index.html'), '<!doctype html><title>soak</title>\n');
 const serverLog = fs.createWriteStream(path.join(OUT, 'server.log'));
-const settings = ['--data', dataDir, '--web-root', webRoot, '--log-level', 'info'];
+const settings = ['--data', dataDir, '--web-root', webRoot, '--log-level', 'info',
+	'--ws-idle-timeout', String(IDLE_TIMEOUT_S), '--ws-max-message', String(WS_MAX_MESSAGE)];
 
 let server = null;          // { proc, pid, exited, exit, killedByUs }
 const unexpectedExits = [];
@@ -251,7 +256,7 @@ async function main() {
 	for (let i = 0; i < STEADY; i++) spawnParticipant(i, 'steady', meeting);
 	for (let i = 0; i < CHURN; i++) spawnParticipant(STEADY + i, 'churn', meeting);
 	misbehaver = spawn(process.execPath, [path.join(here, 'misbehave.mjs'),
-		JSON.stringify({ port: HTTPS_PORT, room: meeting.room, hostKey, idleTimeout: IDLE_TIMEOUT_S })], { stdio: ['pipe', 'pipe', 'inherit'] });
+		JSON.stringify({ port: HTTPS_PORT, room: meeting.room, hostKey, idleTimeout: IDLE_TIMEOUT_S, maxMessage: WS_MAX_MESSAGE })], { stdio: ['pipe', 'pipe', 'inherit'] });
 	const episodes = [];
 	readline.createInterface({ input: misbehaver.stdout }).on('line', (l) => {
 		try {
