@@ -295,21 +295,27 @@ void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
 /* A request no key frame has answered while the layer kept sending: the
  * PLI or the first packets of the key frame were lost on the way (a lossy
  * uplink), and subscribers may be frozen until one comes. It goes again, a
- * few times. A layer that sent nothing since is paused (its key frame
- * comes when it resumes) or gone: nothing to ask again. */
+ * few times. A layer that has sent nothing since the request is waited
+ * for: it may be slow (a still screen sends a frame a second) or paused
+ * (it starts with a key frame when it resumes); after SFU_LAYER_IDLE_MS of
+ * silence, gone. */
 static void retry_keyframe(struct sfu_worker *w, struct sfu_track *tr,
 			   int layer)
 {
 	struct sfu_stream *st = &tr->st[layer];
 
 	/* (a key frame's first packet clears pli_retries: sfu__rtp_in) */
-	if (st->pli_pending || !st->pli_retries ||
-	    w->now - st->last_pli_ms < SFU_PLI_RETRY_MS)
+	if (st->pli_pending || !st->pli_retries)
 		return;
-	if (st->last_rx_ms < st->last_pli_ms) {
-		st->pli_retries = 0;
+	if (st->last_rx_ms <= st->last_pli_ms) {
+		/* (a packet of the same millisecond is taken as before it:
+		 * the tick runs after the wake-up's packets) */
+		if (w->now - st->last_pli_ms >= SFU_LAYER_IDLE_MS)
+			st->pli_retries = 0;
 		return;
 	}
+	if (w->now - st->last_pli_ms < SFU_PLI_RETRY_MS)
+		return;
 	st->pli_retries--;
 	st->last_pli_ms = w->now;
 	w->c.pli_retries++;
@@ -366,8 +372,11 @@ bool sfu__keyframes_tick(struct sfu_worker *w)
 					sfu__want_keyframe(w, tr, k,
 							   SFU_PLI_INTERVAL_MS);
 				retry_keyframe(w, tr, k);
+				/* (a silent layer's retry waits for its next
+				 * packet, and the next idle tick) */
 				waiting = waiting || st->pli_pending ||
-					  st->pli_retries;
+					  (st->pli_retries &&
+					   st->last_rx_ms > st->last_pli_ms);
 			}
 		}
 	}

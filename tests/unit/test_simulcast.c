@@ -278,8 +278,8 @@ int test_sfu_simulcast_bandwidth(void)
 /* A key frame request that no key frame answers while the layer keeps
  * sending (the PLI, or the key frame's start, lost on a lossy uplink) goes
  * again SFU_PLI_RETRY_MS later, at most SFU_PLI_RETRIES times, per layer;
- * a key frame's first packet answers it, and a layer that sends nothing
- * (paused) is not asked again. */
+ * a key frame's first packet answers it; a layer that sends nothing is
+ * asked again only when it sends, and given up after SFU_LAYER_IDLE_MS. */
 int test_sfu_pli_retry(void)
 {
 	struct scene e;
@@ -290,11 +290,13 @@ int test_sfu_pli_retry(void)
 
 	TEST_EQ(simulcast_scene(&e, &pub, &sub, false), 0);
 	/* the new viewer's request for the top layer went at once */
-	TEST_ASSERT(sfu__keyframes_tick(e.w)); /* its answer is waited for */
+	sfu__keyframes_tick(e.w);
 	sfu__flush(e.w);
 	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
 	TEST_EQ(count, 1);
 	TEST_EQ(media[0], L2_SSRC);
+	/* the layer has sent nothing since: no short tick waits for it */
+	TEST_ASSERT(!sfu__keyframes_tick(e.w));
 	/* the layer sends delta frames, no key frame: the request goes again
 	 * SFU_PLI_RETRY_MS later, twice */
 	for (int k = 1; k <= SFU_PLI_RETRIES; k++) {
@@ -330,11 +332,14 @@ int test_sfu_pli_retry(void)
 	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
 	TEST_EQ(count, 1);
 	TEST_EQ(media[0], L2_SSRC);
+	e.w->now += 10;
 	TEST_EQ(scene_send_vp8(&e, L0_SSRC, 100, 9000, 500, true, true), 0);
 	TEST_ASSERT(!scene_quiet(e.fd[SUB]));
 	TEST_EQ(scene_send_vp8(&e, L2_SSRC, seq++, 9000, 20, true, false), 0);
-	e.w->now += SFU_PLI_RETRY_MS;
-	TEST_ASSERT(sfu__keyframes_tick(e.w));
+	e.w->now += SFU_PLI_RETRY_MS - 10;
+	/* sent again, and then waited for at the idle pace until the layer
+	 * sends again */
+	TEST_ASSERT(!sfu__keyframes_tick(e.w));
 	sfu__flush(e.w);
 	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
 	TEST_EQ(count, 1);
@@ -350,20 +355,38 @@ int test_sfu_pli_retry(void)
 	TEST_EQ(count, 0);
 	TEST_EQ(e.w->c.pli_retries, SFU_PLI_RETRIES + 1);
 
-	/* a request for a layer that then sends nothing (paused): not asked
-	 * again, and nothing waits */
+	/* a request for a layer that then sends nothing for a while (a still
+	 * screen): not asked again while it is silent, and no short tick
+	 * waits for it; its next packet, if no key frame, is the cue */
 	e.w->now += SFU_PLI_INTERVAL_MS;
 	TEST_EQ(scene_send_pli(&e, SUB, SV_SSRC), 0);
 	sfu__flush(e.w);
 	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
 	TEST_EQ(count, 1);
-	TEST_ASSERT(sfu__keyframes_tick(e.w));
 	e.w->now += SFU_PLI_RETRY_MS;
 	TEST_ASSERT(!sfu__keyframes_tick(e.w));
 	sfu__flush(e.w);
 	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
 	TEST_EQ(count, 0);
-	TEST_EQ(e.w->c.pli_retries, SFU_PLI_RETRIES + 1);
+	e.w->now += SFU_PLI_RETRY_MS;
+	TEST_EQ(scene_send_vp8(&e, L2_SSRC, seq++, 15000, 22, true, false), 0);
+	TEST_ASSERT(!sfu__keyframes_tick(e.w)); /* sent again, as above */
+	sfu__flush(e.w);
+	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+	TEST_EQ(count, 1);
+	TEST_EQ(e.w->c.pli_retries, SFU_PLI_RETRIES + 2);
+	/* ... and one that stays silent (paused, or gone) is given up after
+	 * SFU_LAYER_IDLE_MS */
+	e.w->now += SFU_LAYER_IDLE_MS - 1;
+	TEST_ASSERT(!sfu__keyframes_tick(e.w));
+	TEST_EQ(pub->tracks[0]->st[2].pli_retries, SFU_PLI_RETRIES - 1);
+	e.w->now += 1;
+	TEST_ASSERT(!sfu__keyframes_tick(e.w));
+	TEST_EQ(pub->tracks[0]->st[2].pli_retries, 0);
+	sfu__flush(e.w);
+	TEST_EQ(scene_plis_at_pub(&e, media, 16, &count), 0);
+	TEST_EQ(count, 0);
+	TEST_EQ(e.w->c.pli_retries, SFU_PLI_RETRIES + 2);
 	scene_close(&e);
 	return 0;
 }
