@@ -279,11 +279,12 @@ void sfu__want_keyframe(struct sfu_worker *w, struct sfu_track *tr,
 		st->last_pli_ms = w->now;
 		st->pli_pending = false;
 		st->pli_gap_ms = SFU_PLI_INTERVAL_MS;
-		/* (only where a key frame's start can be seen: the answer) */
-		st->pli_retries = tr->codec == SFU_CODEC_VP8 ||
-						  tr->codec == SFU_CODEC_VP9
-					  ? SFU_PLI_RETRIES
-					  : 0;
+		/* sent again unanswered only where the answer can be seen:
+		 * the codecs whose key frames starts_keyframe() knows */
+		if (tr->codec == SFU_CODEC_VP8 || tr->codec == SFU_CODEC_VP9)
+			st->pli_retries = SFU_PLI_RETRIES;
+		else
+			st->pli_retries = 0;
 		send_pli(w, tr, (size_t)layer);
 	} else {
 		st->pli_pending = true;

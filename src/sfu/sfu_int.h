@@ -375,8 +375,8 @@ struct sfu_worker {
 	struct srclimit *junk;           /* junk per source (transport.c) */
 	uint64_t now;
 	uint64_t now_us;                 /* the time of the current batch's
-					  * read (or of the last send during a
-					  * fan-out: sfu__flush) */
+					  * read (or of the last send in the
+					  * middle of a fan-out: sfu__fanout) */
 	uint64_t rt_now_ns;              /* CLOCK_REALTIME at the same read, for
 					  * the kernel's receive times */
 	uint64_t next_level_ms, next_twcc_ms, next_alloc_ms;

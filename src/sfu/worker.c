@@ -19,9 +19,9 @@
  * Outgoing datagrams are written straight into the next free slot of the
  * send batch (sfu__send_slot / sfu__send_commit), so forwarding copies a
  * packet once per subscriber (and a video packet once more, into the
- * queue it waits in for sfu__fanout) and allocates nothing. The batch is flushed when full, in a
- * fan-out once it holds SFU_SEND_EARLY datagrams, and at the end of every
- * receive batch or tick.
+ * queue it waits in for sfu__fanout) and allocates nothing. The batch is
+ * flushed when full, in a fan-out once it holds SFU_SEND_EARLY datagrams,
+ * and at the end of every receive batch or tick.
  *
  * Timers of a worker (all driven by the tick):
  *   DTLS retransmission  per transport, from OpenSSL's timer
