@@ -605,6 +605,7 @@ function udpDrops(serverPid) {
 function sendPath(m0, m1, forwarded, wall) {
 	const d = (k) => (m0[k] != null && m1[k] != null ? m1[k] - m0[k] : null);
 	const sent = d('sent'), messages = d('messages'), calls = d('calls'), pad = d('padBytes');
+	const tucked = d('tucked');
 	const wakeups = d('wakeups'), reads = d('reads'), received = d('received');
 	const early = d('ticksEarly');
 	return {
@@ -618,6 +619,8 @@ function sendPath(m0, m1, forwarded, wall) {
 		datagramsPerMessage: sent != null && messages ? sent / messages : null,
 		datagramsPerCall: sent != null && calls ? sent / calls : null,
 		padBytesPerPacket: pad != null && forwarded ? pad / forwarded : null,
+		// shorter packets (audio) sent as the last of another stream's run
+		tuckedPerSec: tucked != null ? tucked / wall : null,
 	};
 }
 
@@ -637,7 +640,8 @@ function fmt(r) {
 		(r.udpDropsServer || r.udpDropsGen ? `, UDP drops server ${r.udpDropsServer} generator ${r.udpDropsGen}` : '') +
 		(r.serverSendErrors ? `, server send errors ${r.serverSendErrors}` : '') +
 		(r.datagramsPerMessage != null ? `, ${f(r.datagramsPerMessage, 2)} datagrams/message, ${f(r.datagramsPerCall, 0)}/call` +
-			(r.padBytesPerPacket != null ? `, padding ${f(r.padBytesPerPacket, 3)} B/packet` : '') : '') +
+			(r.padBytesPerPacket != null ? `, padding ${f(r.padBytesPerPacket, 3)} B/packet` : '') +
+			(r.tuckedPerSec != null ? `, ${f(r.tuckedPerSec, 0)} tucked/s` : '') : '') +
 		(r.forwardedPerWakeup != null ? `, ${f(r.wakeupsPerSec, 0)} wake-ups/s, ${f(r.forwardedPerWakeup, 1)} forwarded/wake-up, ${f(r.datagramsPerRead, 2)} datagrams/read` : '') +
 		(r.ticksEarlyPerSec != null ? `, ${f(r.ticksEarlyPerSec, 1)} ticks early/s` : '') +
 		(r.undelivered ? `, ${r.undelivered} streams never delivered` : '');

@@ -89,11 +89,13 @@ export class ConclaveServer {
 	 *               (the last is +Inf); the time each datagram spent in the
 	 *               server
 	 *   sendErrors  datagrams the media workers could not send
-	 *   sent, messages, calls, padBytes
+	 *   sent, messages, calls, padBytes, tucked
 	 *               datagrams sent, the sendmmsg messages they went in
 	 *               (UDP GSO: a subscriber's run of equal-size datagrams
-	 *               is one), the sendmmsg calls, and the RTP padding added
-	 *               to make a frame's packets one run (docs/media.md)
+	 *               is one), the sendmmsg calls, the RTP padding added
+	 *               to make a frame's packets one run, and the shorter
+	 *               packets sent as the last of another stream's run
+	 *               (docs/media.md)
 	 *   wakeups, reads, received
 	 *               the media workers' wake-ups, their recvmmsg calls that
 	 *               returned datagrams, and the datagrams received
@@ -114,6 +116,7 @@ export class ConclaveServer {
 			messages: m.get('conclave_media_send_messages_total') ?? null,
 			calls: m.get('conclave_media_sendmmsg_calls_total') ?? null,
 			padBytes: m.get('conclave_media_gso_pad_bytes_total') ?? null,
+			tucked: m.get('conclave_media_gso_tucked_total') ?? null,
 			wakeups: m.get('conclave_media_wakeups_total') ?? null,
 			reads: m.get('conclave_media_recv_calls_total') ?? null,
 			received: m.get('conclave_media_rx_packets_total') ?? null,

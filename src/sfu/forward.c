@@ -632,8 +632,12 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 		 * of equal-size datagrams as one message, but only the last may
 		 * be shorter. So a packet of the frame that is not its last is
 		 * padded (RFC 3550 §5.1) up to the one before it if that is in
-		 * this send batch: one message per frame instead of two. */
-		if (same_frame && !h->marker && !w->gso_off &&
+		 * this send batch: one message per frame instead of two. The
+		 * last is padded too when an audio packet to the subscriber
+		 * waits in the batch: the audio then ends the run (gso_tuck). */
+		if (same_frame &&
+		    (!h->marker || sub->audio_flush == w->flushes + 1) &&
+		    !w->gso_off &&
 		    o->gso_flush == w->flushes && len < o->gso_len &&
 		    o->gso_len - len <= SFU_GSO_PAD_MAX) {
 			size_t pad = o->gso_len - len;
@@ -667,6 +671,8 @@ static void forward_one(struct sfu_worker *w, struct sfu_out *o,
 		w->c.retransmits++;
 		return;
 	}
+	if (o->track->kind == SFU_AUDIO)
+		sub->audio_flush = w->flushes + 1;
 	if (w->tap) {
 		/* --test-tap: what the SFU forwards, for tests that check it is
 		 * ciphertext: ssrc, seq, pt, marker, length, payload */

@@ -275,6 +275,11 @@ struct sfu_transport {
 	int probe_cluster;
 	uint32_t probe_credit;           /* bytes of padding owed this tick */
 	uint64_t created_us;
+	/* subscribers: 1 + w->flushes of the send batch that holds an audio
+	 * copy to it (0: none yet); the last packet of a video frame in that
+	 * batch is padded like the others, so that the audio can end the
+	 * frame's UDP GSO run (gso_tuck in worker.c) */
+	uint32_t audio_flush;
 	struct sfu_transport *next_ufrag, *next_addr, *next_all;
 };
 
@@ -321,6 +326,7 @@ struct sfu_transport {
 	X(sendmmsg_calls, "sendmmsg system calls")                             \
 	X(send_messages, "messages given to sendmmsg (with UDP GSO one carries a destination's run of equal-size datagrams)") \
 	X(gso_pad_bytes, "RTP padding added to video packets to make a frame's packets one UDP GSO message") \
+	X(gso_tucked, "shorter RTP datagrams sent as the last segment of another stream's UDP GSO run to the same destination") \
 	X(send_errors, "datagrams the kernel refused to send")
 
 struct sfu_counters {

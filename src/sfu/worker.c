@@ -50,6 +50,7 @@
 #include "dtls/dtls.h"
 #include "metrics/metrics.h"
 #include "srtp/srtp_session.h"
+#include "util/buf.h"
 #include "util/log.h"
 #include "util/ratelimit.h"
 #include "util/srclimit.h"
@@ -175,6 +176,7 @@ static _Thread_local struct {
 	uint16_t iov0[SFU_SEND_BATCH];   /* its first entry in iov[] */
 	uint16_t slot[SFU_SEND_BATCH];   /* iov[k] is the batch's datagram slot[k] */
 	uint16_t next[SFU_SEND_BATCH];   /* next datagram to the same peer */
+	uint16_t chain[SFU_SEND_BATCH];  /* one peer's datagrams, in order */
 	bool first[SFU_SEND_BATCH];      /* the first datagram to its peer */
 	uint16_t head[GSO_HASH], tail[GSO_HASH];
 } gso;
@@ -196,10 +198,58 @@ static size_t gso_hash(const struct sockaddr_storage *a, socklen_t len)
 	return h & (GSO_HASH - 1);
 }
 
+/* The SSRC of the RTP datagram in slot k (SRTP leaves the header clear);
+ * false for anything else: RTCP (RFC 5761 §4), STUN, DTLS. */
+static bool slot_rtp_ssrc(const struct sfu_worker *w, unsigned k,
+			  uint32_t *ssrc)
+{
+	const uint8_t *p = w->siov[k].iov_base;
+	size_t len = w->siov[k].iov_len;
+
+	if (len < RTP_HDR_LEN || (p[0] >> 6) != RTP_VERSION ||
+	    rtp_is_rtcp(p, len))
+		return false;
+	*ssrc = get_u32(p + 8);
+	return true;
+}
+
+/* A message of one destination's datagrams c[0..n) (forwarding order)
+ * starts at c[e]. If c[e] is an RTP datagram followed by a run of longer,
+ * equal-size ones, none of its own stream, and nothing shorter follows
+ * the run (which would have been its last segment), c[e] goes after the
+ * run, as its short last segment: one message instead of two. Audio,
+ * copied at once, comes before the video that a fan-out copies later in
+ * the same batch; this is where the two meet. Only streams change places,
+ * never the packets of one stream, and all leave in the same sendmmsg. */
+static void gso_tuck(struct sfu_worker *w, uint16_t *c, unsigned e,
+		     unsigned n)
+{
+	uint16_t t = c[e];
+	uint32_t ssrc, other;
+	unsigned r, k;
+	size_t seg;
+
+	if (e + 1 >= n)
+		return;
+	seg = w->siov[c[e + 1]].iov_len;
+	if (w->siov[t].iov_len >= seg || !slot_rtp_ssrc(w, t, &ssrc))
+		return;
+	for (r = e + 1; r < n && r - e < GSO_MAX_SEGS &&
+			w->siov[c[r]].iov_len == seg; r++)
+		if (slot_rtp_ssrc(w, c[r], &other) && other == ssrc)
+			return;
+	if (r < n && w->siov[c[r]].iov_len <= seg)
+		return;   /* a full run, or a shorter one ends it */
+	for (k = e; k + 1 < r; k++)
+		c[k] = c[k + 1];
+	c[r - 1] = t;
+	w->c.gso_tucked++;
+}
+
 /* Builds gso.msg from the batch; returns the number of messages. */
 static unsigned gso_build(struct sfu_worker *w)
 {
-	unsigned i, j, k, nmsg = 0, niov = 0;
+	unsigned i, j, k, n, e, nmsg = 0, niov = 0;
 	size_t h;
 
 	for (h = 0; h < GSO_HASH; h++)
@@ -230,10 +280,16 @@ static unsigned gso_build(struct sfu_worker *w)
 	for (i = 0; i < w->nsend; i++) {
 		if (!gso.first[i])
 			continue;
-		for (j = i; j != GSO_NONE;) {
+		n = 0;
+		for (j = i; j != GSO_NONE; j = gso.next[j])
+			gso.chain[n++] = (uint16_t)j;
+		for (e = 0; e < n;) {
 			struct msghdr *m = &gso.msg[nmsg].msg_hdr;
-			size_t seg = w->siov[j].iov_len;
+			size_t seg;
 
+			gso_tuck(w, gso.chain, e, n);
+			j = gso.chain[e];
+			seg = w->siov[j].iov_len;
 			memset(m, 0, sizeof(*m));
 			m->msg_name = &w->saddr[j];
 			m->msg_namelen = w->smsg[j].msg_hdr.msg_namelen;
@@ -241,15 +297,17 @@ static unsigned gso_build(struct sfu_worker *w)
 			gso.iov0[nmsg] = (uint16_t)niov;
 			k = 0;
 			do {
-				size_t len = w->siov[j].iov_len;
+				size_t len;
+
+				j = gso.chain[e++];
+				len = w->siov[j].iov_len;
 				gso.slot[niov] = (uint16_t)j;
 				gso.iov[niov++] = w->siov[j];
 				k++;
-				j = gso.next[j];
 				if (len < seg)
 					break;   /* a shorter one ends the run */
-			} while (j != GSO_NONE && k < GSO_MAX_SEGS &&
-				 w->siov[j].iov_len <= seg);
+			} while (e < n && k < GSO_MAX_SEGS &&
+				 w->siov[gso.chain[e]].iov_len <= seg);
 			m->msg_iovlen = k;
 			gso.segs[nmsg] = (uint16_t)k;
 			if (k > 1) {

@@ -4,7 +4,9 @@
  * several destinations interleaved and runs of equal, shorter and longer
  * datagrams, must arrive complete, byte for byte, and in order per
  * destination, whether the kernel gets it one datagram per message or as
- * UDP GSO runs.
+ * UDP GSO runs. Between RTP streams to one destination the order may
+ * change in one way only: a shorter packet of one stream sent as the last
+ * datagram of another stream's run (test_send_tuck).
  */
 #include "test.h"
 
@@ -150,6 +152,118 @@ int test_send_batches(void)
 
 	for (d = 0; d < DESTS; d++)
 		close(rx[d]);
+	close(w->fd);
+	free(w);
+	return 0;
+}
+
+/* An RTP-shaped datagram (RTCP if rtcp): packet k of the batch carries k
+ * in the sequence number field, the SSRC after it, then a pattern. */
+struct dgram {
+	size_t len;
+	uint32_t ssrc;
+	bool rtcp;
+};
+
+static void fill_rtp(uint8_t *p, unsigned k, const struct dgram *d)
+{
+	fill(p, k, d->len);
+	p[0] = 0x80;
+	p[1] = d->rtcp ? 200 : 96;       /* RFC 5761 §4: 200 is an SR */
+	p[2] = (uint8_t)(k >> 8);
+	p[3] = (uint8_t)k;
+	p[8] = (uint8_t)(d->ssrc >> 24);
+	p[9] = (uint8_t)(d->ssrc >> 16);
+	p[10] = (uint8_t)(d->ssrc >> 8);
+	p[11] = (uint8_t)d->ssrc;
+}
+
+/* Sends d[0..n) to one destination in one flush; it must arrive whole in
+ * the order order[], in `messages` sendmmsg messages. */
+static int tuck_case(struct sfu_worker *w, int rx,
+		     const struct sockaddr_storage *addr, socklen_t alen,
+		     const struct dgram *d, unsigned n, const unsigned *order,
+		     unsigned messages, unsigned tucked)
+{
+	uint8_t b[SFU_MTU + 1], expect[SFU_MTU];
+	uint64_t msgs = w->c.send_messages, tucks = w->c.gso_tucked;
+	unsigned k;
+
+	for (k = 0; k < n; k++) {
+		fill_rtp(sfu__send_slot(w), k, &d[k]);
+		sfu__send_commit(w, addr, alen, d[k].len);
+	}
+	sfu__flush(w);
+	TEST_EQ(w->c.send_messages - msgs, messages);
+	TEST_EQ(w->c.gso_tucked - tucks, tucked);
+	for (k = 0; k < n; k++) {
+		unsigned i = order[k];
+		TEST_EQ(scene_recv_wait(rx, b, sizeof(b), WAIT_MS), (long)d[i].len);
+		fill_rtp(expect, i, &d[i]);
+		TEST_MEMEQ(b, expect, d[i].len);
+	}
+	TEST_EQ(recv(rx, b, sizeof(b), MSG_DONTWAIT), -1);
+	return 0;
+}
+
+int test_send_tuck(void)
+{
+	struct sockaddr_storage addr;
+	socklen_t alen = 0;
+	struct sfu_worker *w = calloc(1, sizeof(*w));
+	int rx;
+	enum { A = 0xa0d10, V = 0x71de0, X = 0x5c4ee };
+
+	TEST_ASSERT(w != NULL);
+	w->fd = scene_udp_bind(NULL, NULL);
+	TEST_ASSERT(w->fd >= 0);
+	rx = scene_udp_bind(&addr, &alen);
+	TEST_ASSERT(rx >= 0);
+
+	/* audio, then a video frame: the audio ends the frame's run */
+	{
+		const struct dgram d[] = { { 120, A, false }, { 1200, V, false },
+					   { 1200, V, false }, { 1200, V, false } };
+		const unsigned order[] = { 1, 2, 3, 0 };
+		TEST_EQ(tuck_case(w, rx, &addr, alen, d, 4, order, 1, 1), 0);
+	}
+	/* ... and before a longer datagram, which starts a message anyway */
+	{
+		const struct dgram d[] = { { 120, A, false }, { 1200, V, false },
+					   { 1200, V, false }, { 1300, X, false } };
+		const unsigned order[] = { 1, 2, 0, 3 };
+		TEST_EQ(tuck_case(w, rx, &addr, alen, d, 4, order, 2, 1), 0);
+	}
+	/* never behind a packet of its own stream */
+	{
+		const struct dgram d[] = { { 120, V, false }, { 1200, A, false },
+					   { 1200, V, false } };
+		const unsigned order[] = { 0, 1, 2 };
+		TEST_EQ(tuck_case(w, rx, &addr, alen, d, 3, order, 2, 0), 0);
+	}
+	/* not when the run has a shorter last datagram already */
+	{
+		const struct dgram d[] = { { 120, A, false }, { 1200, V, false },
+					   { 1200, V, false }, { 1100, X, false } };
+		const unsigned order[] = { 0, 1, 2, 3 };
+		TEST_EQ(tuck_case(w, rx, &addr, alen, d, 4, order, 2, 0), 0);
+	}
+	/* nor RTCP, nor a datagram that is not shorter */
+	{
+		const struct dgram d[] = { { 120, A, true }, { 1200, V, false },
+					   { 1200, X, false }, { 1200, V, false } };
+		const unsigned order[] = { 0, 1, 2, 3 };
+		TEST_EQ(tuck_case(w, rx, &addr, alen, d, 4, order, 2, 0), 0);
+	}
+	/* audio of two streams, the second longer: the first ends its run */
+	{
+		const struct dgram d[] = { { 110, A, false }, { 120, X, false },
+					   { 1200, V, false }, { 1200, V, false } };
+		const unsigned order[] = { 1, 0, 2, 3 };
+		TEST_EQ(tuck_case(w, rx, &addr, alen, d, 4, order, 2, 1), 0);
+	}
+
+	close(rx);
 	close(w->fd);
 	free(w);
 	return 0;

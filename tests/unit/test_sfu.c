@@ -1283,6 +1283,7 @@ int test_sfu_gso_pad(void)
 	sfu__keyframes_tick(e.w);
 	sfu__flush(e.w);
 	TEST_EQ(plis_at_pub_wait(&e, 1), 0);
+	TEST_EQ(sub->audio_flush, 0);
 
 	pads = e.w->c.gso_pad_bytes;
 	msgs = e.w->c.send_messages;
@@ -1296,22 +1297,61 @@ int test_sfu_gso_pad(void)
 	if (!e.w->gso_off)
 		TEST_EQ(e.w->c.send_messages, msgs + 1);
 
+	/* an audio packet to the subscriber waits in the batch: the frame's
+	 * last packet is padded too, and the audio ends the frame's run
+	 * (gso_tuck): one message for both, the audio after the video */
+	msgs = e.w->c.send_messages;
+	{
+		struct scene_rtp a = { .pt = PT_OPUS, .seq = 1, .ts = 960,
+				       .ssrc = A_SSRC, .mid = "a0", .level = 30,
+				       .plen = 40 };
+		uint8_t b[PKT];
+		struct rtp_hdr h;
+		size_t len;
+
+		TEST_EQ(scene_send_rtp(&e, PUB, &a), 0);
+		TEST_EQ(sub->audio_flush, e.w->flushes + 1);
+		TEST_EQ(send_frame(&e, 505, 10500, plen, 5, -1), 0);
+		if (e.w->gso_off) {  /* no GSO here: in order, nothing padded */
+			TEST_EQ(scene_recv_rtp(&e, SUB, b, &len, &h), 0);
+			TEST_EQ(h.ssrc, SA_SSRC);
+		}
+		for (int i = 0; i < 5; i++) {
+			TEST_EQ(scene_recv_rtp(&e, SUB, b, &len, &h), 0);
+			TEST_EQ(h.ssrc, SV_SSRC);
+			TEST_EQ(h.payload_len, plen[i]);
+			TEST_EQ(h.padding, !e.w->gso_off && i >= 2);
+			wire[i] = len;
+		}
+		if (!e.w->gso_off) {
+			TEST_EQ(wire[4], wire[0]);
+			TEST_EQ(scene_recv_rtp(&e, SUB, b, &len, &h), 0);
+			TEST_EQ(h.ssrc, SA_SSRC);
+			TEST_EQ(h.payload_len, 40);
+			TEST_EQ(e.w->c.gso_pad_bytes, pads + 5);
+			TEST_EQ(e.w->c.send_messages, msgs + 1);
+			TEST_EQ(e.w->c.gso_tucked, 1);
+		}
+		TEST_ASSERT(scene_quiet(e.fd[SUB]));
+	}
+
 	/* split over two batches: nothing to gain, nothing padded */
-	TEST_EQ(send_frame(&e, 505, 12000, plen, 5, 1), 0);
-	TEST_EQ(recv_frame(&e, 505, plen, 5, wire, padded), 0);
+	TEST_EQ(send_frame(&e, 510, 12000, plen, 5, 1), 0);
+	TEST_EQ(recv_frame(&e, 510, plen, 5, wire, padded), 0);
 	TEST_EQ(wire[3], wire[2]);
 	TEST_EQ(wire[2], wire[0] - 1);
 	TEST_ASSERT(!padded[2]);
 	TEST_ASSERT(!padded[3]); /* the one before it was not bigger */
-	TEST_EQ(e.w->c.gso_pad_bytes, pads + 2);
+	TEST_ASSERT(!padded[4]); /* the audio was in an earlier batch */
+	TEST_EQ(e.w->c.gso_pad_bytes, pads + 5);
 
 	/* without GSO, padding would only cost bytes */
 	e.w->gso_off = true;
-	TEST_EQ(send_frame(&e, 510, 15000, plen, 5, -1), 0);
-	TEST_EQ(recv_frame(&e, 510, plen, 5, wire, padded), 0);
+	TEST_EQ(send_frame(&e, 515, 15000, plen, 5, -1), 0);
+	TEST_EQ(recv_frame(&e, 515, plen, 5, wire, padded), 0);
 	for (int i = 0; i < 5; i++)
 		TEST_ASSERT(!padded[i]);
-	TEST_EQ(e.w->c.gso_pad_bytes, pads + 2);
+	TEST_EQ(e.w->c.gso_pad_bytes, pads + 5);
 	scene_close(&e);
 	return 0;
 }
