@@ -80,7 +80,12 @@ struct ssrc_set {
 	size_t slots;       /* power of two */
 	size_t n;
 	size_t max;
-	size_t last;        /* slot of the last SSRC found: most packets */
+	/* the last SSRC found (most packets), kept here as well as in its
+	 * slot: a repeat then reads no slot (each a cache miss of its own
+	 * in a worker that turns from one subscriber to the next) */
+	size_t last;
+	uint32_t last_ssrc;
+	struct srtp_gcm_stream *last_st;
 	bool last_ok;
 };
 
@@ -148,13 +153,24 @@ static size_t set_hash(const struct ssrc_set *set, uint32_t ssrc)
 	return (size_t)((ssrc * 2654435761u) & (uint32_t)(set->slots - 1));
 }
 
-/* The slot holding ssrc, or the free slot it would take (*found false). */
-static size_t set_find(struct ssrc_set *set, uint32_t ssrc, bool *found)
+static void set_remember(struct ssrc_set *set, size_t i)
+{
+	set->last = i;
+	set->last_ssrc = set->slot[i].ssrc;
+	set->last_st = set->slot[i].st;
+	set->last_ok = true;
+}
+
+/* The slot holding ssrc, or the free slot it would take (*found false);
+ * *st is the found SSRC's stream state (GCM; NULL with libsrtp2). */
+static size_t set_find(struct ssrc_set *set, uint32_t ssrc, bool *found,
+		       struct srtp_gcm_stream **st)
 {
 	size_t i, k;
 
-	if (set->last_ok && set->slot[set->last].ssrc == ssrc) {
+	if (set->last_ok && set->last_ssrc == ssrc) {
 		*found = true;
+		*st = set->last_st;
 		return set->last;
 	}
 	for (k = 0, i = set_hash(set, ssrc); k < set->slots;
@@ -164,9 +180,9 @@ static size_t set_find(struct ssrc_set *set, uint32_t ssrc, bool *found)
 			return i;
 		}
 		if (set->slot[i].ssrc == ssrc) {
-			set->last = i;
-			set->last_ok = true;
+			set_remember(set, i);
 			*found = true;
+			*st = set->slot[i].st;
 			return i;
 		}
 	}
@@ -183,8 +199,7 @@ static void set_add(struct ssrc_set *set, size_t i, uint32_t ssrc,
 	set->slot[i].ssrc = ssrc;
 	set->slot[i].st = st;
 	set->n++;
-	set->last = i;
-	set->last_ok = true;
+	set_remember(set, i);
 }
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -437,7 +452,7 @@ static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
 	bool protect = op == PROTECT_RTP || op == PROTECT_RTCP;
 	struct ssrc_set *set = protect ? &s->out_set : &s->in_set;
 	size_t over = rtcp ? s->rtcp_overhead : s->rtp_overhead;
-	struct srtp_gcm_stream fresh, *st = NULL;
+	struct srtp_gcm_stream fresh, *st = NULL, *known = NULL;
 	size_t plain, hdr = 0, n, slot;
 	uint32_t ssrc;
 	bool found;
@@ -459,13 +474,13 @@ static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
 		   : rtp_check(buf, plain, &ssrc, &hdr);
 	if (err < 0)
 		return err;
-	slot = set_find(set, ssrc, &found);
+	slot = set_find(set, ssrc, &found, &known);
 	if (!found && (set->n >= set->max || slot == set->slots))
 		return -EMFILE;
 	n = *len;
 	if (s->gcm) {
 		if (found) {
-			st = set->slot[slot].st;
+			st = known;
 		} else {
 			memset(&fresh, 0, sizeof(fresh));
 			st = &fresh;

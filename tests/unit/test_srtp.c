@@ -615,6 +615,44 @@ static int raw_session(srtp_t *out, enum dtls_srtp_profile p,
  * rollovers and for RTCP: srtps's output must be byte for byte what
  * libsrtp2 makes of the same packet with the same key, and each side must
  * read the other's. */
+/* srtps protects plain[0..n) into a (*alen), and libsrtp2's `lib`, keyed
+ * alike, must make the same bytes. */
+static int protect_alike(struct srtps *s, srtp_t lib, const uint8_t *plain,
+			 size_t n, uint8_t *a, size_t *alen)
+{
+	uint8_t b[PKT_CAP];
+	int blen = (int)n;
+
+	memcpy(a, plain, n);
+	*alen = n;
+	TEST_EQ(srtps_protect_rtp(s, a, alen, PKT_CAP), 0);
+	memcpy(b, plain, n);
+	TEST_EQ(srtp_protect(lib, b, &blen), srtp_err_status_ok);
+	TEST_EQ((size_t)blen, *alen);
+	TEST_MEMEQ(a, b, *alen);
+	return 0;
+}
+
+/* libsrtp2's `lib` protects plain[0..n) into b (*blen), as a peer would,
+ * and srtps must read it back. */
+static int unprotect_from(struct srtps *s, srtp_t lib, const uint8_t *plain,
+			  size_t n, uint8_t *b, size_t *blen)
+{
+	uint8_t c[PKT_CAP];
+	int len = (int)n;
+	size_t clen;
+
+	memcpy(b, plain, n);
+	TEST_EQ(srtp_protect(lib, b, &len), srtp_err_status_ok);
+	*blen = (size_t)len;
+	memcpy(c, b, *blen);
+	clen = *blen;
+	TEST_EQ(srtps_unprotect_rtp(s, c, &clen), 0);
+	TEST_EQ(clen, n);
+	TEST_MEMEQ(c, plain, n);
+	return 0;
+}
+
 int test_srtp_gcm_libsrtp(void)
 {
 	enum dtls_srtp_profile p = DTLS_SRTP_AEAD_AES_128_GCM;
@@ -644,27 +682,14 @@ int test_srtp_gcm_libsrtp(void)
 			plain[0] |= 0x10, plain[12] = 0xbe, plain[13] = 0xde,
 			plain[14] = 0, plain[15] = 1;
 		/* srtps protects; libsrtp2 makes the same bytes and reads it */
-		memcpy(a, plain, n);
-		alen = n;
-		TEST_EQ(srtps_protect_rtp(s, a, &alen, sizeof(a)), 0);
-		memcpy(b, plain, n);
-		blen = (int)n;
-		TEST_EQ(srtp_protect(lib_tx_srv, b, &blen), srtp_err_status_ok);
-		TEST_EQ((size_t)blen, alen);
-		TEST_MEMEQ(a, b, alen);
+		TEST_EQ(protect_alike(s, lib_tx_srv, plain, n, a, &alen), 0);
 		blen = (int)alen;
 		TEST_EQ(srtp_unprotect(lib_rx_srv, a, &blen), srtp_err_status_ok);
 		TEST_EQ((size_t)blen, n);
 		TEST_MEMEQ(a, plain, n);
 		/* libsrtp2 protects as the client; srtps reads it */
 		n = make_rtp(plain, seq, 0x0badf00d, 100 + (i % 7) * 150);
-		memcpy(b, plain, n);
-		blen = (int)n;
-		TEST_EQ(srtp_protect(lib_tx_cli, b, &blen), srtp_err_status_ok);
-		alen = (size_t)blen;
-		TEST_EQ(srtps_unprotect_rtp(s, b, &alen), 0);
-		TEST_EQ(alen, n);
-		TEST_MEMEQ(b, plain, n);
+		TEST_EQ(unprotect_from(s, lib_tx_cli, plain, n, b, &alen), 0);
 		seq = (uint16_t)(seq + (i < 100 || i > 600 ? 7 : 331));
 	}
 	/* RTCP, both ways, several indexes */
@@ -756,6 +781,55 @@ int test_srtp_rollover(void)
 {
 	TEST_EQ(rollover(DTLS_SRTP_AEAD_AES_128_GCM), 0);
 	TEST_EQ(rollover(DTLS_SRTP_AES128_CM_SHA1_80), 0);
+	return 0;
+}
+
+/* Three SSRCs each way, interleaved irregularly (the last one found is
+ * remembered apart from its slot): every packet must come out as
+ * libsrtp2 makes it, one stream crossing a sequence number wrap (its
+ * rollover counter is its own state), and a packet replayed right after
+ * another stream's must be refused. */
+int test_srtp_gcm_interleaved(void)
+{
+	enum dtls_srtp_profile p = DTLS_SRTP_AEAD_AES_128_GCM;
+	static const uint32_t ssrc[3] = { 0x0a0a0a0a, 0x0b0b0b0b, 0x0c0c0c0c };
+	static const uint8_t order[] = { 0, 0, 1, 0, 2, 2, 1, 0, 1, 2, 0, 0, 0, 1 };
+	uint16_t seq[3] = { 65530, 100, 40000 };
+	struct dtls_srtp_keys k;
+	struct srtps *s = NULL;
+	srtp_t lib_tx_srv = NULL, lib_tx_cli = NULL;
+	uint8_t plain[PKT_CAP], a[PKT_CAP], b[PKT_CAP], old[PKT_CAP];
+	size_t n, alen, oldlen = 0;
+	unsigned i;
+
+	fixed_keys(p, &k);
+	TEST_EQ(srtps_new(&k, true, &s), 0);
+	TEST_EQ(raw_session(&lib_tx_srv, p, k.server_key, k.server_salt, 12, true), 0);
+	TEST_EQ(raw_session(&lib_tx_cli, p, k.client_key, k.client_salt, 12, true), 0);
+	for (i = 0; i < 5 * sizeof(order); i++) {
+		unsigned x = order[i % sizeof(order)];
+
+		n = make_rtp(plain, seq[x], ssrc[x], 100 + (i % 5) * 200);
+		TEST_EQ(protect_alike(s, lib_tx_srv, plain, n, a, &alen), 0);
+		/* the client's streams, the other way */
+		TEST_EQ(unprotect_from(s, lib_tx_cli, plain, n, b, &alen), 0);
+		if (x == 0 && i > 20 && oldlen == 0) {
+			memcpy(old, b, alen);   /* replayed below */
+			oldlen = alen;
+		}
+		if (x != 0 && oldlen) {
+			memcpy(b, old, oldlen);
+			alen = oldlen;
+			TEST_EQ(srtps_unprotect_rtp(s, b, &alen), -EALREADY);
+		}
+		seq[x]++;
+	}
+	TEST_ASSERT(seq[0] < 100);   /* stream 0 wrapped */
+	TEST_ASSERT(oldlen > 0);
+	srtp_dealloc(lib_tx_srv);
+	srtp_dealloc(lib_tx_cli);
+	dtls_srtp_keys_wipe(&k);
+	srtps_free(s);
 	return 0;
 }
 
