@@ -452,7 +452,7 @@ static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
 	bool protect = op == PROTECT_RTP || op == PROTECT_RTCP;
 	struct ssrc_set *set = protect ? &s->out_set : &s->in_set;
 	size_t over = rtcp ? s->rtcp_overhead : s->rtp_overhead;
-	struct srtp_gcm_stream fresh, *st = NULL, *known = NULL;
+	struct srtp_gcm_stream fresh, *st = NULL;
 	size_t plain, hdr = 0, n, slot;
 	uint32_t ssrc;
 	bool found;
@@ -474,14 +474,12 @@ static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
 		   : rtp_check(buf, plain, &ssrc, &hdr);
 	if (err < 0)
 		return err;
-	slot = set_find(set, ssrc, &found, &known);
+	slot = set_find(set, ssrc, &found, &st);
 	if (!found && (set->n >= set->max || slot == set->slots))
 		return -EMFILE;
 	n = *len;
 	if (s->gcm) {
-		if (found) {
-			st = known;
-		} else {
+		if (!found) {
 			memset(&fresh, 0, sizeof(fresh));
 			st = &fresh;
 		}
