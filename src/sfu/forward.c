@@ -28,6 +28,7 @@
  */
 #include "sfu/sfu_int.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -141,9 +142,36 @@ void sfu__track_add(struct sfu_worker *w, const struct sfu_track_params *p)
 	t->tracks[slot] = tr;
 }
 
+/* One of an out's SSRCs will not be sent again: retired from its
+ * subscriber's outbound SRTP session, which frees the stream and refuses
+ * the SSRC from then on (srtps_retire_out; the control plane draws a new
+ * random SSRC for every subscription). Not while another out of the same
+ * subscriber carries it (random SSRCs may collide, and they share one
+ * stream), nor the SFU's own RTCP SSRC. */
+static void retire_ssrc(struct sfu_out *o, uint32_t ssrc)
+{
+	struct sfu_transport *sub = o->sub;
+	int err;
+
+	if (!ssrc || ssrc == SFU_SSRC_SFU || !sub->srtp)
+		return;
+	for (const struct sfu_out *x = sub->outs; x; x = x->next_in_sub)
+		if (x != o && (x->ssrc == ssrc || x->rtx_ssrc == ssrc))
+			return;
+	err = srtps_retire_out(sub->srtp, ssrc);
+	if (err == 0)
+		sub->w->c.ssrc_retired++;
+	else if (err != -ENOENT)
+		sub->w->c.ssrc_kept++;   /* -ENOSPC, -ENOMEM: the stream stays */
+}
+
 void sfu__out_free(struct sfu_out *o)
 {
 	struct sfu_out **pp;
+
+	retire_ssrc(o, o->ssrc);
+	if (o->rtx_ssrc != o->ssrc)
+		retire_ssrc(o, o->rtx_ssrc);
 
 	for (pp = &o->track->outs; *pp; pp = &(*pp)->next_in_track)
 		if (*pp == o) {

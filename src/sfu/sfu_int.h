@@ -303,6 +303,8 @@ struct sfu_transport {
 	X(dtls_early, "DTLS datagrams held until the peer's fingerprint came") \
 	X(ice_timeouts, "transports that lost ICE consent")                    \
 	X(srtp_errors, "SRTP/SRTCP packets failing authentication or replay") \
+	X(ssrc_retired, "outbound SSRCs retired from a subscriber's SRTP session when their subscription ended") \
+	X(ssrc_kept, "outbound SSRCs that could not be retired (the session's retired set full): their streams stay") \
 	X(unknown_source, "packets from addresses with no transport")          \
 	X(junk_limited, "packets dropped unread: their source sent too much junk") \
 	X(unknown_ssrc, "RTP packets with an SSRC of no known track")          \

@@ -429,6 +429,9 @@ static void transport_free(struct sfu_worker *w, struct sfu_transport *t)
 	for (size_t i = 0; i < SFU_MAX_TRACKS; i++)
 		if (t->tracks[i])
 			sfu__track_free(t->tracks[i]);
+	/* its own outs need not retire their SSRCs: the session goes */
+	srtps_free(t->srtp);
+	t->srtp = NULL;
 	for (o = t->outs; o; o = next) {
 		next = o->next_in_sub;
 		sfu__out_free(o);
@@ -438,7 +441,6 @@ static void transport_free(struct sfu_worker *w, struct sfu_transport *t)
 		dtls_conn_free(t->dtls);
 	}
 	drop_early_dtls(t);
-	srtps_free(t->srtp);
 	free(t->twcc);
 	sfu__congestion_free(t);
 	secret_wipe(t->pwd, sizeof(t->pwd));

@@ -19,13 +19,33 @@
  *    contexts) for every new SSRC that authenticates; the peer holds the
  *    keys, so a buggy or hostile browser could otherwise grow that list
  *    without bound. A small open-addressed set per direction remembers the
- *    SSRCs admitted. Streams are never removed: forgetting an outbound
- *    stream and reusing its SSRC would reuse AES-GCM nonces, and forgetting
- *    an inbound one would reopen its replay window;
+ *    SSRCs admitted;
+ *  - retiring outbound SSRCs. A subscriber's connection outlives many of
+ *    the streams sent to it (every participant who reconnects, every track
+ *    published anew brings new SSRCs), so the SFU retires the SSRC of a
+ *    subscription that ended (srtps_retire_out): its stream state is wiped
+ *    and freed and its slot deleted from the set (backward-shift deletion,
+ *    so lookups need no tombstones). Forgetting it alone would be unsafe: a
+ *    stream admitted again under that SSRC would start its index anew, and
+ *    the same key, SSRC and index is a reused AES-GCM nonce (or AES-CM
+ *    keystream). Two ways out: keep each retired stream's index, so that a
+ *    re-admission continues from it, or refuse the SSRC for good. We refuse
+ *    it: the control plane draws every subscription's SSRC at random and
+ *    never sends one again, so a retired SSRC coming back is a fault, and
+ *    refusing needs 4 bytes per retired SSRC where an index with its
+ *    replay window needs some 190. The retired SSRCs are remembered
+ *    exactly, none ever forgotten (a bounded set that forgot the oldest
+ *    would make reuse unlikely, not impossible); past SRTPS_RETIRED_MAX a
+ *    stream is no longer retired but kept, and the connection is back to
+ *    the fixed cap. Inbound streams are never removed: the browser picks
+ *    those SSRCs and may send on one again (a transceiver it reuses),
+ *    continuing its index, and forgetting the stream would lose its
+ *    rollover counter and reopen its replay window;
  *  - errno-style results instead of srtp_err_status_t.
  */
 #include "srtp/srtp_session.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
@@ -53,6 +73,9 @@ enum {
 	 * probing short. */
 	SET_SLOTS_IN = 64,
 	SET_SLOTS_OUT = 2048,
+	/* The retired set starts small and doubles, kept at most half full. */
+	RETIRED_SLOTS_MIN = 64,
+	RETIRED_SLOTS_MAX = 2 * SRTPS_RETIRED_MAX,
 	KEY_SALT_MAX = DTLS_SRTP_KEY_LEN + DTLS_SRTP_SALT_MAX,
 };
 
@@ -66,9 +89,10 @@ _Static_assert((int)DTLS_SRTP_KEY_LEN == (int)SRTP_GCM_KEY_LEN, "GCM key");
 _Static_assert((int)SRTPS_RTCP_OVERHEAD_CM == TAG_CM + SRTCP_INDEX_LEN, "CM RTCP");
 _Static_assert((int)SRTPS_RTCP_OVERHEAD_GCM == TAG_GCM + SRTCP_INDEX_LEN, "GCM RTCP");
 
-/* The SSRCs a session has admitted: open addressing, linear probing, no
- * deletion. With GCM each holds its stream state (allocated when the SSRC
- * is admitted, freed with the set); with libsrtp2, libsrtp2 holds it. */
+/* The SSRCs a session has admitted: open addressing, linear probing,
+ * backward-shift deletion (outbound SSRCs are retired). With GCM each holds
+ * its stream state (allocated when the SSRC is admitted, freed when it is
+ * retired or with the set); with libsrtp2, libsrtp2 holds it. */
 struct ssrc_slot {          /* one cache line holds four */
 	uint32_t ssrc;
 	bool used;
@@ -89,6 +113,19 @@ struct ssrc_set {
 	bool last_ok;
 };
 
+/* Outbound SSRCs retired (srtps_retire_out), refused by protect from then
+ * on: open addressing on the SSRC itself, 0 marking a free slot (SSRC 0
+ * has a flag of its own). Allocated at the first retirement, doubled when
+ * half full, up to RETIRED_SLOTS_MAX; nothing is ever removed. Read only
+ * when an SSRC is not in the outbound set (its first packet), never for
+ * the packets of an admitted one. */
+struct ssrc_retired {
+	uint32_t *key;
+	size_t slots;       /* power of two, or 0 */
+	size_t n;
+	bool zero;
+};
+
 /* Owned by one media worker; freed by srtps_free(). */
 struct srtps {
 	bool gcm;            /* our GCM engine; else libsrtp2 */
@@ -101,6 +138,7 @@ struct srtps {
 	size_t rtcp_overhead;
 	struct ssrc_set in_set;
 	struct ssrc_set out_set;
+	struct ssrc_retired retired;
 };
 
 /* ---- libsrtp2 init ------------------------------------------------------ */
@@ -200,6 +238,97 @@ static void set_add(struct ssrc_set *set, size_t i, uint32_t ssrc,
 	set->slot[i].st = st;
 	set->n++;
 	set_remember(set, i);
+}
+
+/* Empties slot i (its stream already freed). Linear probing finds an SSRC
+ * by walking from its home slot to the first free one, so a hole in the
+ * middle of a run would hide the entries after it: each later entry of the
+ * run whose home is not between the hole and itself moves back into the
+ * hole, which moves on to where it was (Knuth's algorithm R). Entries may
+ * move, so the remembered last lookup is dropped. */
+static void set_delete(struct ssrc_set *set, size_t i)
+{
+	size_t mask = set->slots - 1, j = i, home;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!set->slot[j].used)
+			break;
+		home = set_hash(set, set->slot[j].ssrc);
+		/* may move back to i: i lies on its way from home to j */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			set->slot[i] = set->slot[j];
+			i = j;
+		}
+	}
+	memset(&set->slot[i], 0, sizeof(set->slot[i]));
+	set->n--;
+	set->last_ok = false;
+	set->last_st = NULL;
+}
+
+/* ---- retired outbound SSRCs ---------------------------------------------- */
+
+static size_t retired_home(size_t slots, uint32_t ssrc)
+{
+	return (size_t)((ssrc * 2654435761u) & (uint32_t)(slots - 1));
+}
+
+static bool retired_has(const struct ssrc_retired *r, uint32_t ssrc)
+{
+	size_t i, mask = r->slots - 1;
+
+	if (ssrc == 0)
+		return r->zero;
+	if (r->slots == 0)
+		return false;
+	for (i = retired_home(r->slots, ssrc); r->key[i] != 0; i = (i + 1) & mask)
+		if (r->key[i] == ssrc)
+			return true;
+	return false;
+}
+
+static void retired_put(uint32_t *key, size_t slots, uint32_t ssrc)
+{
+	size_t i = retired_home(slots, ssrc);
+
+	while (key[i] != 0 && key[i] != ssrc)
+		i = (i + 1) & (slots - 1);
+	key[i] = ssrc;
+}
+
+/* Remembers ssrc: 0, -ENOSPC (SRTPS_RETIRED_MAX reached) or -ENOMEM. */
+static int retired_add(struct ssrc_retired *r, uint32_t ssrc)
+{
+	size_t slots, i;
+	uint32_t *key;
+
+	if (retired_has(r, ssrc))
+		return 0;
+	if (r->n >= SRTPS_RETIRED_MAX)
+		return -ENOSPC;
+	if (ssrc == 0) {
+		r->zero = true;
+		r->n++;
+		return 0;
+	}
+	if (2 * (r->n + 1) > r->slots) {
+		slots = r->slots ? 2 * r->slots : RETIRED_SLOTS_MIN;
+		if (slots > RETIRED_SLOTS_MAX)
+			return -ENOSPC;
+		key = calloc(slots, sizeof(*key));
+		if (key == NULL)
+			return -ENOMEM;
+		for (i = 0; i < r->slots; i++)
+			if (r->key[i] != 0)
+				retired_put(key, slots, r->key[i]);
+		free(r->key);
+		r->key = key;
+		r->slots = slots;
+	}
+	retired_put(r->key, r->slots, ssrc);
+	r->n++;
+	return 0;
 }
 
 /* ---- sessions ----------------------------------------------------------- */
@@ -342,6 +471,7 @@ void srtps_free(struct srtps *s)
 	srtp_gcm__dir_free(&s->gout);
 	set_free(&s->in_set);
 	set_free(&s->out_set);
+	free(s->retired.key);
 	OPENSSL_cleanse(s, sizeof(*s));
 	free(s);
 }
@@ -475,8 +605,13 @@ static int transform(struct srtps *s, enum op op, uint8_t *buf, size_t *len,
 	if (err < 0)
 		return err;
 	slot = set_find(set, ssrc, &found, &st);
-	if (!found && (set->n >= set->max || slot == set->slots))
-		return -EMFILE;
+	if (!found) {
+		/* a retired SSRC would start its index anew: never again */
+		if (protect && retired_has(&s->retired, ssrc))
+			return -ESTALE;
+		if (set->n >= set->max || slot == set->slots)
+			return -EMFILE;
+	}
 	n = *len;
 	if (s->gcm) {
 		if (!found) {
@@ -528,4 +663,35 @@ int srtps_protect_rtcp(struct srtps *s, uint8_t *buf, size_t *len, size_t cap)
 int srtps_unprotect_rtcp(struct srtps *s, uint8_t *buf, size_t *len)
 {
 	return transform(s, UNPROTECT_RTCP, buf, len, 0);
+}
+
+int srtps_retire_out(struct srtps *s, uint32_t ssrc)
+{
+	struct srtp_gcm_stream *st = NULL;
+	struct ssrc_set *set;
+	bool found;
+	size_t i;
+	int err;
+
+	if (s == NULL)
+		return -EINVAL;
+	set = &s->out_set;
+	i = set_find(set, ssrc, &found, &st);
+	if (!found)
+		return -ENOENT;
+	/* remembered first: without room for that the stream stays */
+	err = retired_add(&s->retired, ssrc);
+	if (err < 0)
+		return err;
+	if (s->gcm) {
+		OPENSSL_cleanse(st, sizeof(*st));
+		free(st);
+	} else {
+		/* frees the stream's index and replay state; its cipher
+		 * contexts are the session's own, shared with the template
+		 * (and wiped with it, srtps_free) */
+		(void)srtp_remove_stream(s->out, htonl(ssrc));
+	}
+	set_delete(set, i);
+	return 0;
 }

@@ -19,6 +19,13 @@
  * used by one media worker thread only. Nothing here allocates per packet
  * except when a new SSRC is admitted (its index and replay state; libsrtp2
  * clones a stream with cipher contexts).
+ *
+ * Outbound SSRCs are retired when their subscription ends
+ * (srtps_retire_out): the stream is freed and the SSRC refused from then
+ * on. Inbound streams stay for the session: a browser sends again on the
+ * SSRC of a transceiver it reuses (a screen share shared anew), continuing
+ * its index, and forgetting the stream would lose its rollover counter and
+ * reopen its replay window.
  */
 #ifndef CONCLAVE_SRTP_SRTP_SESSION_H
 #define CONCLAVE_SRTP_SRTP_SESSION_H
@@ -60,6 +67,13 @@ enum {
 	 * with libsrtp2. */
 	SRTPS_MAX_SSRCS_IN = 32,
 	SRTPS_MAX_SSRCS_OUT = 1024,
+	/* Outbound SSRCs retired (srtps_retire_out) and remembered so that
+	 * they are never protected again under the same key: 16,384 is
+	 * some 5,000 reconnects of other participants (3 streams each)
+	 * while one subscriber stays, or a member publishing its 8 tracks
+	 * anew 2,000 times. 4 bytes each, in a table that grows as needed
+	 * (128 KiB at most). */
+	SRTPS_RETIRED_MAX = 16384,
 };
 
 struct srtps;
@@ -96,7 +110,8 @@ size_t srtps_rtcp_overhead(const struct srtps *s);
  * buffer of cap bytes; on success *len grows by srtps_rtp_overhead().
  * Returns 0; -ENOSPC if cap is too small; -EBADMSG if the packet is not
  * RTP or too short/long; -EALREADY if this SSRC already sent this
- * sequence number (it would reuse a nonce); -EMFILE if the SSRC is new and
+ * sequence number (it would reuse a nonce); -ESTALE if the SSRC was
+ * retired (srtps_retire_out); -EMFILE if the SSRC is new and
  * SRTPS_MAX_SSRCS_OUT are in use; -ENOMEM if a new SSRC's state cannot be
  * allocated; -EKEYEXPIRED if the stream's index space (2^48 packets, 2^31
  * for SRTCP) is used up; -EIO otherwise. *len is unchanged on error, the
@@ -120,5 +135,22 @@ int srtps_protect_rtcp(struct srtps *s, uint8_t *buf, size_t *len, size_t cap);
 
 /* As srtps_unprotect_rtp, for an SRTCP packet. */
 int srtps_unprotect_rtcp(struct srtps *s, uint8_t *buf, size_t *len);
+
+/*
+ * Retires an outbound SSRC that will not be sent again (the subscription
+ * it carried has ended): its stream state (index, replay window, with
+ * libsrtp2 its cipher contexts) is wiped and freed and its place among
+ * the SRTPS_MAX_SSRCS_OUT taken by nobody, so the SSRCs that come and go
+ * over a long connection never fill the set. The SSRC itself is
+ * remembered: protect refuses it from then on (-ESTALE, RTP and RTCP),
+ * because a stream admitted anew would start its index again, and under
+ * the same key and SSRC that reuses nonces (AES-GCM) or keystream
+ * (AES-CM). Returns 0; -ENOENT if the SSRC never sent anything (there is
+ * nothing to forget, and sending it later is safe); -ENOSPC when
+ * SRTPS_RETIRED_MAX are remembered already, or -ENOMEM: then the stream
+ * is kept as it is (and counts towards SRTPS_MAX_SSRCS_OUT). Allocates
+ * (the remembered set grows); not for the per-packet path.
+ */
+int srtps_retire_out(struct srtps *s, uint32_t ssrc);
 
 #endif

@@ -197,6 +197,19 @@ int scene_key_tp(struct scene *e, struct sfu_transport *t, int who, bool gcm,
 	return rc;
 }
 
+int scene_rekey_browser(struct scene *e, int who, bool gcm, uint8_t seed)
+{
+	struct dtls_srtp_keys k;
+	int rc;
+
+	srtps_free(e->b[who]);
+	e->b[who] = NULL;
+	fixed_keys(&k, gcm, seed);
+	rc = srtps_new(&k, false, &e->b[who]);
+	dtls_srtp_keys_wipe(&k);
+	return rc;
+}
+
 /* ---- ICE ----------------------------------------------------------------- */
 
 int scene_open_sub2(struct scene *e, bool gcm, uint8_t seed, bool video,

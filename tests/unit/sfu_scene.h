@@ -123,6 +123,11 @@ struct sfu_transport *scene_open_tp(struct scene *e, uint32_t id, bool pub,
 int scene_key_tp(struct scene *e, struct sfu_transport *t, int who, bool gcm,
 		 uint8_t seed);
 
+/* A fresh SRTP session for browser `who` with the keys scene_key_tp gave
+ * it (gcm, seed): a receiver holds at most SRTPS_MAX_SSRCS_IN streams, so
+ * a test that sends it more SSRCs starts it over now and then. */
+int scene_rekey_browser(struct scene *e, int who, bool gcm, uint8_t seed);
+
 /* A second subscriber: transport TP_SUB2 for browser SUB2, keyed (gcm,
  * seed), past ICE, into *sub2; with `video`, subscribed to TR_VIDEO as
  * S2V_SSRC (PT_VP8 as SUB_PT_VP8). */

@@ -423,6 +423,64 @@ int test_sfu_forward_audio_mid(void)
 	return 0;
 }
 
+/* Subscriptions that come and go on a long-lived subscriber: every one
+ * brings a new SSRC (the control plane draws them at random), and ending
+ * one retires its SSRC from the subscriber's SRTP session, so far more
+ * than SRTPS_MAX_SSRCS_OUT of them are forwarded over the connection;
+ * both SRTP engines (the subscriber AES-CM on libsrtp2, the second one
+ * AES-GCM). Without retiring, the session refused new SSRCs (-EMFILE)
+ * after SRTPS_MAX_SSRCS_OUT and the media to it stopped for good. */
+int test_sfu_resubscribe_churn(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub, *sub2;
+	uint8_t b[PKT];
+	size_t n;
+	struct rtp_hdr h;
+	const uint32_t rounds = SRTPS_MAX_SSRCS_OUT + 200;
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	TEST_EQ(scene_open_sub2(&e, true, 0x30, false, &sub2), 0);
+	for (uint32_t i = 0; i < rounds; i++) {
+		struct scene_rtp r = { .pt = PT_OPUS, .seq = (uint16_t)(100 + i),
+				       .ts = 960u * i, .ssrc = A_SSRC,
+				       .mid = i == 0 ? "a0" : NULL, .level = -1,
+				       .plen = 40 };
+		struct sfu_sub_params sp;
+
+		memset(&sp, 0, sizeof(sp));
+		sp.track = TR_AUDIO;
+		sp.pt_in[0] = PT_OPUS;
+		sp.pt_out[0] = SUB_PT_OPUS;
+		sfu__unsubscribe(e.w, TP_SUB, TR_AUDIO);
+		sfu__unsubscribe(e.w, TP_SUB2, TR_AUDIO);
+		sp.transport = TP_SUB;
+		sp.ssrc = 0x60000000u + i;
+		sfu__subscribe(e.w, &sp);
+		sp.transport = TP_SUB2;
+		sp.ssrc = 0x70000000u + i;
+		sfu__subscribe(e.w, &sp);
+		if (i % 16 == 0) {
+			TEST_EQ(scene_rekey_browser(&e, SUB, false, 0x20), 0);
+			TEST_EQ(scene_rekey_browser(&e, SUB2, true, 0x30), 0);
+		}
+		TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+		sfu__flush(e.w);
+		TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
+		TEST_EQ(h.ssrc, 0x60000000u + i);
+		TEST_EQ(scene_recv_rtp(&e, SUB2, b, &n, &h), 0);
+		TEST_EQ(h.ssrc, 0x70000000u + i);
+	}
+	TEST_EQ(e.w->c.srtp_errors, 0);
+	TEST_EQ(e.w->c.rtp_forwarded, 2 * rounds);
+	/* every one but the last, on both (SA_SSRC, the subscription the
+	 * scene began with, never sent anything: nothing to retire) */
+	TEST_EQ(e.w->c.ssrc_retired, 2 * (rounds - 1));
+	TEST_EQ(e.w->c.ssrc_kept, 0);
+	scene_close(&e);
+	return 0;
+}
+
 int test_sfu_forward_drops(void)
 {
 	struct scene e;

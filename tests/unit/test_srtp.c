@@ -866,3 +866,212 @@ int test_srtp_wrong_key(void)
 	TEST_EQ(wrong_key(DTLS_SRTP_AES128_CM_SHA1_80), 0);
 	return 0;
 }
+
+/* ---- retiring outbound SSRCs ---------------------------------------------- */
+
+/* Protects one RTP packet (seq, ssrc) on s: the result. */
+static int protect_one(struct srtps *s, uint16_t seq, uint32_t ssrc)
+{
+	uint8_t buf[PKT_CAP];
+	size_t len = make_rtp(buf, seq, ssrc, 40);
+
+	return srtps_protect_rtp(s, buf, &len, sizeof(buf));
+}
+
+/* Subscriptions come and go far beyond SRTPS_MAX_SSRCS_OUT: each one's
+ * packets reach the receiver, none is refused for a full set; a retired
+ * SSRC is refused for RTP and RTCP, so no index of it is used twice. */
+static int retire_cycles(enum dtls_srtp_profile p)
+{
+	struct srtps *s = NULL, *c = NULL;
+	uint8_t buf[PKT_CAP];
+	size_t len;
+	uint32_t i, ssrc;
+
+	TEST_EQ(make_pair(p, &s, &c), 0);
+	/* a few that stay all along */
+	for (i = 0; i < 8; i++)
+		TEST_EQ(protect_one(s, 100, 0x7000 + i), 0);
+	for (i = 0; i < 3 * SRTPS_MAX_SSRCS_OUT; i++) {
+		ssrc = 0x100000u + i * 7919u;
+		if (i % 16 == 0) {
+			/* a receiver takes SRTPS_MAX_SSRCS_IN: a fresh one */
+			struct dtls_srtp_keys k;
+			srtps_free(c);
+			fixed_keys(p, &k);
+			TEST_EQ(srtps_new(&k, false, &c), 0);
+			dtls_srtp_keys_wipe(&k);
+		}
+		for (uint16_t seq = 10; seq < 13; seq++) {
+			len = make_rtp(buf, seq, ssrc, 40);
+			TEST_EQ(srtps_protect_rtp(s, buf, &len, sizeof(buf)), 0);
+			TEST_EQ(srtps_unprotect_rtp(c, buf, &len), 0);
+		}
+		len = make_rtcp_sr(buf, ssrc);
+		TEST_EQ(srtps_protect_rtcp(s, buf, &len, sizeof(buf)), 0);
+		TEST_EQ(srtps_unprotect_rtcp(c, buf, &len), 0);
+		TEST_EQ(srtps_retire_out(s, ssrc), 0);
+		/* gone for good: neither an index already used (10) nor a
+		 * new one (13) is protected again under this SSRC */
+		TEST_EQ(protect_one(s, 10, ssrc), -ESTALE);
+		TEST_EQ(protect_one(s, 13, ssrc), -ESTALE);
+		len = make_rtcp_sr(buf, ssrc);
+		TEST_EQ(srtps_protect_rtcp(s, buf, &len, sizeof(buf)), -ESTALE);
+		TEST_EQ(srtps_retire_out(s, ssrc), -ENOENT);
+	}
+	/* the first ones still are where they were: their indexes go on */
+	for (i = 0; i < 8; i++) {
+		TEST_EQ(protect_one(s, 100, 0x7000 + i), -EALREADY);
+		TEST_EQ(protect_one(s, 101, 0x7000 + i), 0);
+	}
+	/* never sent: nothing to retire, and it may still be sent */
+	TEST_EQ(srtps_retire_out(s, 0xdead), -ENOENT);
+	TEST_EQ(protect_one(s, 1, 0xdead), 0);
+	/* inbound streams are not touched by retiring */
+	len = make_rtp(buf, 5, 0x4242, 40);
+	TEST_EQ(srtps_protect_rtp(c, buf, &len, sizeof(buf)), 0);
+	TEST_EQ(srtps_unprotect_rtp(s, buf, &len), 0);
+	TEST_EQ(srtps_retire_out(s, 0x4242), -ENOENT);
+	TEST_EQ(srtps_retire_out(NULL, 1), -EINVAL);
+	srtps_free(s);
+	srtps_free(c);
+	return 0;
+}
+
+int test_srtp_retire(void)
+{
+	TEST_EQ(retire_cycles(DTLS_SRTP_AEAD_AES_128_GCM), 0);
+	TEST_EQ(retire_cycles(DTLS_SRTP_AES128_CM_SHA1_80), 0);
+	return 0;
+}
+
+/* The outbound set against a model, with SSRCs chosen to crowd a few
+ * slots of the open-addressed table (and its wrap from the last slot to
+ * the first), so that deletions shift long runs: after any sequence of
+ * admissions and retirements every live SSRC still finds its own stream
+ * (an index it used is refused, a new one taken), a retired one is
+ * refused, and a new one is admitted while there is room. */
+enum { MODEL_POOL = 1400, MODEL_OPS = 30000 };
+
+struct model_ssrc {
+	uint32_t ssrc;
+	int state;          /* 0 never sent, 1 live, 2 retired */
+	uint16_t next_seq;
+};
+
+static uint32_t model_rand(uint32_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 17;
+	*x ^= *x << 5;
+	return *x;
+}
+
+static int retire_model(enum dtls_srtp_profile p)
+{
+	static struct model_ssrc m[MODEL_POOL];
+	struct srtps *s = NULL, *c = NULL;
+	uint32_t x = 0x12345678u, cand = 1;
+	size_t n = 0, live = 0;
+
+	/* SSRCs whose home slot (the set's hash, 2048 slots) is one of
+	 * 2044..2047 or 0..3 or 500..503 */
+	while (n < MODEL_POOL) {
+		uint32_t home = (cand * 2654435761u) & 2047u;
+		if (home >= 2044 || home < 4 || (home >= 500 && home < 504)) {
+			m[n].ssrc = cand;
+			m[n].state = 0;
+			m[n].next_seq = 1;
+			n++;
+		}
+		cand++;
+	}
+	TEST_EQ(make_pair(p, &s, &c), 0);
+	for (int op = 0; op < MODEL_OPS; op++) {
+		struct model_ssrc *e = &m[model_rand(&x) % MODEL_POOL];
+		int rc;
+
+		switch (model_rand(&x) % 4) {
+		case 0:
+		case 1:   /* send on it */
+			rc = protect_one(s, e->next_seq, e->ssrc);
+			if (e->state == 2) {
+				TEST_EQ(rc, -ESTALE);
+			} else if (e->state == 0 && live == SRTPS_MAX_SSRCS_OUT) {
+				TEST_EQ(rc, -EMFILE);
+			} else {
+				TEST_EQ(rc, 0);
+				if (e->state == 0)
+					live++;
+				e->state = 1;
+				e->next_seq++;
+			}
+			break;
+		case 2:   /* an index it used: its own stream must refuse it */
+			if (e->state != 1)
+				break;
+			TEST_EQ(protect_one(s, (uint16_t)(e->next_seq - 1), e->ssrc),
+				-EALREADY);
+			break;
+		default:  /* retire it, mostly while the set is crowded */
+			if (live < SRTPS_MAX_SSRCS_OUT / 2 && model_rand(&x) % 2)
+				break;
+			rc = srtps_retire_out(s, e->ssrc);
+			if (e->state == 1) {
+				TEST_EQ(rc, 0);
+				e->state = 2;
+				live--;
+			} else {
+				TEST_EQ(rc, -ENOENT);
+			}
+			break;
+		}
+	}
+	/* and every one of them, once more */
+	for (size_t i = 0; i < MODEL_POOL; i++) {
+		if (m[i].state == 1)
+			TEST_EQ(protect_one(s, (uint16_t)(m[i].next_seq - 1), m[i].ssrc),
+				-EALREADY);
+		else if (m[i].state == 2)
+			TEST_EQ(protect_one(s, m[i].next_seq, m[i].ssrc), -ESTALE);
+	}
+	srtps_free(s);
+	srtps_free(c);
+	return 0;
+}
+
+int test_srtp_retire_model(void)
+{
+	TEST_EQ(retire_model(DTLS_SRTP_AEAD_AES_128_GCM), 0);
+	TEST_EQ(retire_model(DTLS_SRTP_AES128_CM_SHA1_80), 0);
+	return 0;
+}
+
+/* Retired SSRCs are remembered without forgetting any: past
+ * SRTPS_RETIRED_MAX a stream is no longer retired but kept, and its index
+ * goes on. */
+int test_srtp_retire_limit(void)
+{
+	struct srtps *s = NULL, *c = NULL;
+	uint32_t i;
+
+	TEST_EQ(make_pair(DTLS_SRTP_AEAD_AES_128_GCM, &s, &c), 0);
+	/* SSRC 0 is an SSRC like any other */
+	TEST_EQ(protect_one(s, 1, 0), 0);
+	TEST_EQ(srtps_retire_out(s, 0), 0);
+	TEST_EQ(protect_one(s, 2, 0), -ESTALE);
+	for (i = 1; i < SRTPS_RETIRED_MAX; i++) {
+		TEST_EQ(protect_one(s, 1, i), 0);
+		TEST_EQ(srtps_retire_out(s, i), 0);
+	}
+	TEST_EQ(protect_one(s, 1, i), 0);
+	TEST_EQ(srtps_retire_out(s, i), -ENOSPC);
+	TEST_EQ(protect_one(s, 1, i), -EALREADY);
+	TEST_EQ(protect_one(s, 2, i), 0);
+	/* all of them still refused */
+	for (i = 0; i < SRTPS_RETIRED_MAX; i++)
+		TEST_EQ(protect_one(s, 5, i), -ESTALE);
+	srtps_free(s);
+	srtps_free(c);
+	return 0;
+}
