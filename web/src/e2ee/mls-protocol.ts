@@ -59,6 +59,12 @@ export interface KeyPackageInfo {
   readonly name: string;
   /** Hex of the signature public key: identifies the client instance. */
   readonly signatureKey: string;
+  /**
+   * Hex of the signature key of the leaf this KeyPackage's owner held in our
+   * group, when it proves that (mls.ts, EXT_SUCCESSOR): a member back after
+   * a reconnect or a server restart.
+   */
+  readonly predecessor?: string;
 }
 
 export interface AddRequest {
@@ -98,9 +104,9 @@ export interface AppMessage {
  */
 export interface MlsApi {
   keyPackage(identity: string, name: string): Promise<Uint8Array>;
-  inspectKeyPackage(keyPackage: Uint8Array): Promise<KeyPackageInfo | null>;
+  inspectKeyPackage(keyPackage: Uint8Array, roomId: string): Promise<KeyPackageInfo | null>;
   createGroup(roomId: string): Promise<EpochState>;
-  joinFromWelcome(welcome: Uint8Array): Promise<EpochState | null>;
+  joinFromWelcome(welcome: Uint8Array, roomId: string): Promise<EpochState | null>;
   current(): Promise<EpochState | null>;
   createCommit(req: CommitRequest): Promise<CommitResult>;
   confirmCommit(): Promise<CommitOutcome>;
@@ -110,6 +116,7 @@ export interface MlsApi {
   decrypt(msg: Uint8Array): Promise<AppMessage | null>;
   exportState(): Promise<Uint8Array | null>;
   importState(state: Uint8Array): Promise<EpochState>;
+  leave(): Promise<void>;
   wipe(): Promise<void>;
 }
 
@@ -117,7 +124,7 @@ export type MlsMethod = keyof MlsApi;
 
 export const MLS_METHODS: readonly MlsMethod[] = [
   'keyPackage', 'inspectKeyPackage', 'createGroup', 'joinFromWelcome', 'current', 'createCommit', 'confirmCommit',
-  'discardCommit', 'processCommit', 'encrypt', 'decrypt', 'exportState', 'importState', 'wipe',
+  'discardCommit', 'processCommit', 'encrypt', 'decrypt', 'exportState', 'importState', 'leave', 'wipe',
 ];
 
 /** UI thread → MLS worker. */

@@ -61,14 +61,14 @@ export class MlsWorkerClient implements MlsApi {
   keyPackage(identity: string, name: string): Promise<Uint8Array> {
     return this.call('keyPackage', [identity, name]);
   }
-  inspectKeyPackage(keyPackage: Uint8Array): Promise<KeyPackageInfo | null> {
-    return this.call('inspectKeyPackage', [keyPackage]);
+  inspectKeyPackage(keyPackage: Uint8Array, roomId: string): Promise<KeyPackageInfo | null> {
+    return this.call('inspectKeyPackage', [keyPackage, roomId]);
   }
   createGroup(roomId: string): Promise<EpochState> {
     return this.call('createGroup', [roomId]);
   }
-  joinFromWelcome(welcome: Uint8Array): Promise<EpochState | null> {
-    return this.call('joinFromWelcome', [welcome]);
+  joinFromWelcome(welcome: Uint8Array, roomId: string): Promise<EpochState | null> {
+    return this.call('joinFromWelcome', [welcome, roomId]);
   }
   current(): Promise<EpochState | null> {
     return this.call('current', []);
@@ -96,6 +96,9 @@ export class MlsWorkerClient implements MlsApi {
   }
   importState(state: Uint8Array): Promise<EpochState> {
     return this.call('importState', [state]);
+  }
+  leave(): Promise<void> {
+    return this.call('leave', []);
   }
   wipe(): Promise<void> {
     return this.call('wipe', []);

@@ -1,6 +1,8 @@
+import { generateKeyPackageWithKey } from 'ts-mls/keyPackage.js';
+import { defaultCapabilities, getCiphersuiteFromName, getCiphersuiteImpl } from 'ts-mls';
 import { describe, expect, it } from 'vitest';
 import { fromUtf8, toHex, utf8 } from './bytes';
-import { type EpochState, MlsClient } from './mls';
+import { EXT_DISPLAY_NAME, EXT_LOBBY_MAP, EXT_SUCCESSOR, type EpochState, MLS_SUITE, MlsClient } from './mls';
 import { lobbyIdentity } from './mls-protocol';
 import { SFrameKeyStore } from './sframe-keys';
 
@@ -34,8 +36,8 @@ async function trio(): Promise<{ a: MlsClient; b: MlsClient; c: MlsClient; state
   expect(r.welcome).not.toBeNull();
   const sa = await a.confirmCommit();
   if (sa.kind !== 'epoch') throw new Error('alice left');
-  const sb = (await b.joinFromWelcome(r.welcome!))!;
-  const sc = (await c.joinFromWelcome(r.welcome!))!;
+  const sb = (await b.joinFromWelcome(r.welcome!, ROOM))!;
+  const sc = (await c.joinFromWelcome(r.welcome!, ROOM))!;
   return { a, b, c, states: [sa.state, sb, sc] };
 }
 
@@ -139,11 +141,11 @@ describe('MLS client', () => {
     await a.createGroup(ROOM);
     const m = await MlsClient.create();
     const kp = await m.keyPackage(ID.bob, 'Mallory');
-    expect(await a.inspectKeyPackage(kp)).toMatchObject({ identity: ID.bob, name: 'Mallory' });
-    expect(await a.inspectKeyPackage(kp.subarray(0, 100))).toBeNull();
+    expect(await a.inspectKeyPackage(kp, ROOM)).toMatchObject({ identity: ID.bob, name: 'Mallory' });
+    expect(await a.inspectKeyPackage(kp.subarray(0, 100), ROOM)).toBeNull();
     const tampered = new Uint8Array(kp);
     tampered[tampered.length - 5]! ^= 1;
-    expect(await a.inspectKeyPackage(tampered)).toBeNull();
+    expect(await a.inspectKeyPackage(tampered, ROOM)).toBeNull();
     await expect(a.createCommit({ add: [{ keyPackage: kp, participant: ID.carol }] })).rejects.toThrow(/identity/);
   });
 
@@ -160,7 +162,7 @@ describe('MLS client', () => {
     const r2 = await a.createCommit({ add: [addDave] });
     const sa = await a.confirmCommit();
     const sb = await b.processCommit(r2.commit);
-    const sd = await dave.joinFromWelcome(r2.welcome!);
+    const sd = await dave.joinFromWelcome(r2.welcome!, ROOM);
     if (sa.kind !== 'epoch' || sb?.kind !== 'epoch' || !sd) throw new Error('expected epochs');
     expectSameEpoch([sa.state, sb.state, sd]);
     expect(sd.members.map((m) => [m.leaf, m.participant, m.name])).toEqual([
@@ -176,5 +178,90 @@ describe('MLS client', () => {
     const s = await copy.importState(a.exportState()!);
     expect(s.securityCode).toBe(states[0]!.securityCode);
     expect(await fingerprint(s.baseKey)).toBe(await fingerprint(states[0]!.baseKey));
+  });
+
+  it('proves a rejoin with the old leaf\'s key, and nothing else passes for one', async () => {
+    const { a, b, states } = await trio();
+    const bobLeaf = states[0]!.members.find((m) => m.participant === ID.bob)!.signatureKey;
+    // Bob drops his group state (a reconnect): his next KeyPackage names his leaf
+    b.leave();
+    const kp = await b.keyPackage(ID.bob, 'Bob');
+    const info = (await a.inspectKeyPackage(kp, ROOM))!;
+    expect(info.predecessor).toBe(bobLeaf);
+    expect(info.signatureKey).not.toBe(bobLeaf);
+    // the proof is for this meeting's group only
+    expect((await a.inspectKeyPackage(kp, 'AnotherRoomAnotherRoom'))!.predecessor).toBeUndefined();
+    // a fresh client (what a server could make) names no leaf
+    const fresh = await MlsClient.create();
+    expect((await a.inspectKeyPackage(await fresh.keyPackage(ID.bob, 'Bob'), ROOM))!.predecessor).toBeUndefined();
+    // a KeyPackage that claims Bob's leaf with a signature it cannot make
+    const cs = await getCiphersuiteImpl(getCiphersuiteFromName(MLS_SUITE));
+    const keys = await cs.signature.keygen();
+    const claim = new Uint8Array(96);
+    claim.set(Uint8Array.from(bobLeaf.match(/../g)!.map((h) => parseInt(h, 16))));
+    claim.set(crypto.getRandomValues(new Uint8Array(64)), 32);
+    const caps = defaultCapabilities();
+    caps.ciphersuites = [MLS_SUITE];
+    caps.extensions = [...caps.extensions, EXT_DISPLAY_NAME, EXT_LOBBY_MAP, EXT_SUCCESSOR];
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const forged = await generateKeyPackageWithKey(
+      { credentialType: 'basic', identity: utf8(ID.bob) }, caps, { notBefore: now - 60n, notAfter: now + 3600n }, [], keys, cs,
+      [{ extensionType: EXT_DISPLAY_NAME, extensionData: utf8('Bob') }, { extensionType: EXT_SUCCESSOR, extensionData: claim }],
+    );
+    const { encodeMlsMessage } = await import('ts-mls');
+    const forgedBytes = encodeMlsMessage({ keyPackage: forged.publicPackage, wireformat: 'mls_key_package', version: 'mls10' });
+    const forgedInfo = (await a.inspectKeyPackage(forgedBytes, ROOM))!;
+    expect(forgedInfo.identity).toBe(ID.bob); // a valid KeyPackage…
+    expect(forgedInfo.predecessor).toBeUndefined(); // …that succeeds nobody
+    // at the end of the visit the key goes: no more proofs
+    b.wipe();
+    expect((await a.inspectKeyPackage(await b.keyPackage(ID.bob, 'Bob'), ROOM))!.predecessor).toBeUndefined();
+  });
+
+  it('keeps the proof when a commit removed us, and the chain goes on from the newest leaf', async () => {
+    const { a, b, c, states } = await trio();
+    const bobLeaf = states[0]!.members.find((m) => m.participant === ID.bob)!;
+    const r = await a.createCommit({ removeLeaves: [bobLeaf.leaf] });
+    await a.confirmCommit();
+    await c.processCommit(r.commit);
+    expect(await b.processCommit(r.commit)).toEqual({ kind: 'removed' });
+    const kp = await b.keyPackage(ID.bob, 'Bob');
+    const info = (await a.inspectKeyPackage(kp, ROOM))!;
+    expect(info.predecessor).toBe(bobLeaf.signatureKey);
+    // added back, then out again: the proof names the new leaf
+    const r2 = await a.createCommit({ add: [{ keyPackage: kp, participant: ID.bob }] });
+    await a.confirmCommit();
+    await c.processCommit(r2.commit);
+    expect(await b.joinFromWelcome(r2.welcome!, ROOM)).not.toBeNull();
+    b.leave();
+    expect((await a.inspectKeyPackage(await b.keyPackage(ID.bob, 'Bob'), ROOM))!.predecessor).toBe(info.signatureKey);
+  });
+
+  it('refuses a Welcome into another group than the meeting\'s, and still takes the right one', async () => {
+    const a = await MlsClient.create();
+    const b = await MlsClient.create();
+    await a.keyPackage(ID.alice, 'Alice');
+    await a.createGroup(ROOM);
+    const kp = await b.keyPackage(ID.bob, 'Bob');
+    const r = await a.createCommit({ add: [{ keyPackage: kp, participant: ID.bob }] });
+    await a.confirmCommit();
+    expect(await b.joinFromWelcome(r.welcome!, 'AnotherRoomAnotherRoom')).toBeNull();
+    expect(await b.current()).toBeNull();
+    const sb = await b.joinFromWelcome(r.welcome!, ROOM);
+    expect(sb?.members.map((m) => m.participant)).toEqual([ID.alice, ID.bob]);
+  });
+
+  it('opens a message of an earlier epoch only while its sender is still a member', async () => {
+    const { a, b, c, states } = await trio();
+    const carol = states[0]!.members.find((m) => m.participant === ID.carol)!;
+    const fromCarol = await c.encrypt(utf8('sent before she was removed'));
+    const fromBob = await b.encrypt(utf8('sent before the commit'));
+    const r = await a.createCommit({ removeLeaves: [carol.leaf] });
+    await a.confirmCommit();
+    await b.processCommit(r.commit);
+    expect(await a.decrypt(fromCarol)).toBeNull();
+    const m = await a.decrypt(fromBob);
+    expect(m?.sender.participant).toBe(ID.bob);
+    expect(fromUtf8(m!.data)).toBe('sent before the commit');
   });
 });

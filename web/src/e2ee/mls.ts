@@ -27,8 +27,15 @@
  *              and not from the server; ts-mls keeps leaf extensions across
  *              path updates;
  *   keys       a fresh signature key pair with every KeyPackage: a client
- *              instance is recognised by its signature key, and one that had
- *              to rejoin (new KeyPackage) replaces its old leaf;
+ *              instance is recognised by its signature key. One that had
+ *              to rejoin (new KeyPackage) proves that it held its old leaf:
+ *              the new KeyPackage's leaf carries EXT_SUCCESSOR, the old
+ *              leaf's signature public key and a signature with its private
+ *              key (SignWithLabel, label "conclave successor") over the
+ *              group id and the new signature public key. The client keeps
+ *              that one private key when it leaves a group (leave()) and
+ *              wipes it only at the end of the visit (wipe()); a server
+ *              cannot make such a KeyPackage for someone else's leaf;
  *   wire       commits as PrivateMessages, Welcomes with the ratchet tree in
  *              the GroupInfo (the protocol carries no separate tree);
  *   exporter   SFrame base_key = MLS-Exporter("SFrame 1.0 Base Key", "", 16)
@@ -73,14 +80,14 @@ import {
   emptyPskIndex,
   encodeGroupState,
   encodeMlsMessage,
-  generateKeyPackage,
   getCiphersuiteFromName,
   getCiphersuiteImpl,
   joinGroup,
   mlsExporter,
   processMessage,
 } from 'ts-mls';
-import { verifyKeyPackage } from 'ts-mls/keyPackage.js';
+import { generateKeyPackageWithKey, verifyKeyPackage } from 'ts-mls/keyPackage.js';
+import { signWithLabel, verifyWithLabel } from 'ts-mls/crypto/signature.js';
 import { unprotectPrivateMessage } from 'ts-mls/messageProtection.js';
 import { type Bytes, bytes, equalBytes, fromUtf8, toHex, utf8, wipe } from './bytes';
 import {
@@ -106,6 +113,12 @@ export const SFRAME_BASE_KEY_BYTES = 16;
 /** Private-use extension types (RFC 9420 §17.3: 0xF000–0xFFFF). */
 export const EXT_DISPLAY_NAME = 0xf0cc;
 export const EXT_LOBBY_MAP = 0xf0cd;
+export const EXT_SUCCESSOR = 0xf0ce;
+/** SignWithLabel label of EXT_SUCCESSOR's signature. */
+const SUCCESSOR_LABEL = 'conclave successor';
+/** Ed25519: public key and signature sizes. */
+const SIG_PUBLIC_BYTES = 32;
+const SIG_BYTES = 64;
 /** Display names are 1–64 bytes, as the server's `join` requires. */
 export const MAX_NAME_BYTES = 64;
 
@@ -127,7 +140,7 @@ export function groupIdFor(roomId: string): string {
 function capabilities(): ReturnType<typeof defaultCapabilities> {
   const c = defaultCapabilities();
   c.ciphersuites = [MLS_SUITE];
-  c.extensions = [...c.extensions, EXT_DISPLAY_NAME, EXT_LOBBY_MAP];
+  c.extensions = [...c.extensions, EXT_DISPLAY_NAME, EXT_LOBBY_MAP, EXT_SUCCESSOR];
   return c;
 }
 
@@ -233,6 +246,17 @@ interface OwnKeyPackage {
   readonly bytes: Bytes;
 }
 
+interface Continuity {
+  readonly signKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+  readonly groupId: Uint8Array;
+}
+
+/** What EXT_SUCCESSOR's signature covers: the group id and the new leaf's signature key, each length-prefixed. */
+function successorContent(groupId: Uint8Array, newKey: Uint8Array): Uint8Array {
+  return new Uint8Array([groupId.length >> 8, groupId.length & 0xff, ...groupId, newKey.length >> 8, newKey.length & 0xff, ...newKey]);
+}
+
 interface Pending {
   readonly state: ClientState;
   readonly consumed: readonly Uint8Array[];
@@ -243,6 +267,8 @@ export class MlsClient {
   private pending: Pending | null = null;
   private keyPackages: OwnKeyPackage[] = [];
   private epochCache: EpochState | null = null;
+  /** The signature key of the leaf we held last (see leave()). */
+  private continuity: Continuity | null = null;
 
   private constructor(private readonly cs: CiphersuiteImpl) {}
 
@@ -252,20 +278,29 @@ export class MlsClient {
 
   /**
    * A new KeyPackage (MLSMessage bytes) with fresh signature, HPKE and init
-   * keys. Its private keys are kept until a Welcome uses it or wipe().
+   * keys. Its private keys are kept until a Welcome uses it or wipe(). After
+   * leave(), it names the leaf we held as its predecessor (EXT_SUCCESSOR).
    */
   async keyPackage(identity: string, name: string): Promise<Uint8Array> {
     if (!PARTICIPANT_ID_RE.test(identity) && !LOBBY_ID_RE.test(identity)) throw new Error('bad MLS identity');
     const nameBytes = utf8(name);
     if (nameBytes.length < 1 || nameBytes.length > MAX_NAME_BYTES) throw new Error('bad display name');
     const now = BigInt(Math.floor(Date.now() / 1000));
-    const kp = await generateKeyPackage(
+    const keys = await this.cs.signature.keygen();
+    const leafExtensions: Extension[] = [{ extensionType: EXT_DISPLAY_NAME, extensionData: nameBytes }];
+    const prev = this.continuity;
+    if (prev) {
+      const sig = await signWithLabel(prev.signKey, SUCCESSOR_LABEL, successorContent(prev.groupId, keys.publicKey), this.cs.signature);
+      leafExtensions.push({ extensionType: EXT_SUCCESSOR, extensionData: bytes(new Uint8Array([...prev.publicKey, ...sig])) });
+    }
+    const kp = await generateKeyPackageWithKey(
       { credentialType: 'basic', identity: utf8(identity) },
       capabilities(),
       { notBefore: now - KEYPACKAGE_BACKDATE_S, notAfter: now + KEYPACKAGE_LIFETIME_S },
       [],
+      keys,
       this.cs,
-      [{ extensionType: EXT_DISPLAY_NAME, extensionData: nameBytes }],
+      leafExtensions,
     );
     const encoded = bytes(encodeMlsMessage({ keyPackage: kp.publicPackage, wireformat: 'mls_key_package', version: 'mls10' }));
     this.keyPackages.push({ ...kp, bytes: encoded });
@@ -273,8 +308,12 @@ export class MlsClient {
     return encoded;
   }
 
-  /** Identity, name and signature key of a received KeyPackage; null if it is not a valid one of our suite. */
-  async inspectKeyPackage(data: Uint8Array): Promise<KeyPackageInfo | null> {
+  /**
+   * Identity, name and signature key of a received KeyPackage, and the leaf
+   * it succeeds if it proves one (EXT_SUCCESSOR, for this meeting's group);
+   * null if it is not a valid one of our suite.
+   */
+  async inspectKeyPackage(data: Uint8Array, roomId: string): Promise<KeyPackageInfo | null> {
     const m = decode(data);
     if (!m || m.wireformat !== 'mls_key_package') return null;
     const kp = m.keyPackage;
@@ -287,7 +326,23 @@ export class MlsClient {
     if (!(await authService.validateCredential(kp.leafNode.credential))) return null;
     const name = leafName(kp.leafNode.extensions);
     if (!name) return null;
-    return { identity: identityOf(kp.leafNode.credential), name, signatureKey: toHex(kp.leafNode.signaturePublicKey) };
+    const info: KeyPackageInfo = { identity: identityOf(kp.leafNode.credential), name, signatureKey: toHex(kp.leafNode.signaturePublicKey) };
+    const predecessor = await this.successorOf(kp.leafNode.extensions, kp.leafNode.signaturePublicKey, utf8(groupIdFor(roomId)));
+    return predecessor ? { ...info, predecessor } : info;
+  }
+
+  /** Hex of the leaf key a KeyPackage's EXT_SUCCESSOR proves it held, or null. */
+  private async successorOf(extensions: readonly Extension[], newKey: Uint8Array, groupId: Uint8Array): Promise<string | null> {
+    const ext = extensions.find((e) => e.extensionType === EXT_SUCCESSOR);
+    if (!ext || ext.extensionData.length !== SIG_PUBLIC_BYTES + SIG_BYTES) return null;
+    const prevKey = ext.extensionData.subarray(0, SIG_PUBLIC_BYTES);
+    const sig = ext.extensionData.subarray(SIG_PUBLIC_BYTES);
+    try {
+      if (!(await verifyWithLabel(prevKey, SUCCESSOR_LABEL, successorContent(groupId, newKey), sig, this.cs.signature))) return null;
+    } catch {
+      return null;
+    }
+    return toHex(prevKey);
   }
 
   /** Creates the meeting's group at epoch 0 with our latest KeyPackage. */
@@ -300,13 +355,23 @@ export class MlsClient {
     return this.epochState();
   }
 
-  /** Joins from a Welcome made for one of our KeyPackages; null if none fits. */
-  async joinFromWelcome(data: Uint8Array): Promise<EpochState | null> {
+  /**
+   * Joins from a Welcome made for one of our KeyPackages into the group of
+   * this meeting (its group id); null if none fits.
+   */
+  async joinFromWelcome(data: Uint8Array, roomId: string): Promise<EpochState | null> {
     const m = decode(data);
     if (!m || m.wireformat !== 'mls_welcome') return null;
+    const groupId = utf8(groupIdFor(roomId));
     for (const own of [...this.keyPackages].reverse()) {
       try {
         const state = await joinGroup(m.welcome, own.publicPackage, own.privatePackage, emptyPskIndex, this.cs, undefined, undefined, clientConfig);
+        if (!equalBytes(state.groupContext.groupId, groupId)) {
+          // another group's: its secrets go (the rest shares our KeyPackage's keys)
+          wipeDeep(state.keySchedule);
+          wipeDeep(state.secretTree);
+          return null;
+        }
         this.dropGroup();
         this.state = state;
         this.forgetKeyPackages(own);
@@ -390,12 +455,13 @@ export class MlsClient {
     if (!p) throw new Error('no pending commit');
     this.pending = null;
     const old = this.state;
+    if (old && p.state.groupActiveState.kind !== 'active') this.keepContinuity(old);
     this.state = p.state;
     this.epochCache = null;
     for (const c of p.consumed) c.fill(0);
     if (old) this.wipeHistoricalOnly(old);
     if (p.state.groupActiveState.kind !== 'active') {
-      this.wipe();
+      this.leave();
       return { kind: 'removed' };
     }
     return { kind: 'epoch', state: await this.epochState() };
@@ -428,12 +494,13 @@ export class MlsClient {
     }
     if (r.kind !== 'newState' || r.actionTaken !== 'accept') return null;
     this.pending = null;
+    if (r.newState.groupActiveState.kind !== 'active') this.keepContinuity(state);
     this.state = r.newState;
     this.epochCache = null;
     for (const c of r.consumed) c.fill(0);
     this.wipeHistoricalOnly(state);
     if (r.newState.groupActiveState.kind !== 'active') {
-      this.wipe();
+      this.leave();
       return { kind: 'removed' };
     }
     return { kind: 'epoch', state: await this.epochState() };
@@ -451,7 +518,8 @@ export class MlsClient {
   /**
    * Opens an application message of the current or a recent epoch and names
    * its authenticated sender. Null for anything else: not ours, too old,
-   * forged, or not an application message.
+   * forged, not an application message, or of a recent epoch from a sender
+   * no longer in the group.
    */
   async decrypt(data: Uint8Array): Promise<AppMessage | null> {
     const state = this.state;
@@ -487,6 +555,9 @@ export class MlsClient {
     for (const c of r.consumed) c.fill(0);
     const sender = membersOf(epochData.ratchetTree, epochData.groupContext.extensions, state.privatePath.leafIndex).find((x) => x.leaf === leaf);
     if (!sender || sender.self) return null;
+    // from an earlier epoch: only while its sender is still a member (a
+    // removed member keeps that epoch's keys)
+    if (!isCurrent && !state.ratchetTree.some((n) => n?.nodeType === 'leaf' && toHex(n.leaf.signaturePublicKey) === sender.signatureKey)) return null;
     return { epoch: Number(pm.epoch), sender, data: content.applicationData };
   }
 
@@ -504,10 +575,20 @@ export class MlsClient {
     return this.epochState();
   }
 
-  /** Leaves nothing behind: group state, pending commit, KeyPackage keys. */
-  wipe(): void {
+  /**
+   * Out of the group (removed, or starting over after a reconnect): group
+   * state, pending commit and KeyPackage keys go; only the signature key of
+   * the leaf we held stays, for the next KeyPackage's EXT_SUCCESSOR.
+   */
+  leave(): void {
     this.dropGroup();
     this.forgetKeyPackages(null);
+  }
+
+  /** Leaves nothing behind (the end of the visit): leave(), and the kept signature key. */
+  wipe(): void {
+    this.leave();
+    this.dropContinuity();
   }
 
   private requireState(): ClientState {
@@ -522,7 +603,26 @@ export class MlsClient {
     if (except) wipe(except.privatePackage.initPrivateKey);
   }
 
+  /** Keeps what proves we held our leaf in `state` (a copy: the state is about to be wiped). */
+  private keepContinuity(state: ClientState): void {
+    const node = state.ratchetTree[state.privatePath.leafIndex * 2];
+    if (node?.nodeType !== 'leaf' || state.groupActiveState.kind !== 'active') return;
+    this.dropContinuity();
+    this.continuity = {
+      signKey: new Uint8Array(state.signaturePrivateKey),
+      publicKey: new Uint8Array(node.leaf.signaturePublicKey),
+      groupId: new Uint8Array(state.groupContext.groupId),
+    };
+  }
+
+  private dropContinuity(): void {
+    if (this.continuity) wipe(this.continuity.signKey);
+    this.continuity = null;
+  }
+
   private dropGroup(): void {
+    // first: the pending state may share the signature key's bytes
+    if (this.state) this.keepContinuity(this.state);
     if (this.pending) wipeDeep(this.pending.state);
     if (this.state) wipeDeep(this.state);
     this.pending = null;
@@ -564,9 +664,9 @@ export class MlsClient {
 export function inProcessMls(client: MlsClient): MlsApi {
   return {
     keyPackage: (identity, name) => client.keyPackage(identity, name),
-    inspectKeyPackage: (kp) => client.inspectKeyPackage(kp),
+    inspectKeyPackage: (kp, roomId) => client.inspectKeyPackage(kp, roomId),
     createGroup: (roomId) => client.createGroup(roomId),
-    joinFromWelcome: (w) => client.joinFromWelcome(w),
+    joinFromWelcome: (w, roomId) => client.joinFromWelcome(w, roomId),
     current: () => client.current(),
     createCommit: (req) => client.createCommit(req),
     confirmCommit: () => client.confirmCommit(),
@@ -576,6 +676,7 @@ export function inProcessMls(client: MlsClient): MlsApi {
     decrypt: (m) => client.decrypt(m),
     exportState: async () => client.exportState(),
     importState: (st) => client.importState(st),
+    leave: async () => client.leave(),
     wipe: async () => client.wipe(),
   };
 }

@@ -2,15 +2,17 @@
  * The e2ee session driver end to end, against a fake delivery service that
  * follows src/room/e2ee.c (testing/fake-ds.ts): joins by invite proof and by
  * host admission, security codes, leaves, racing commits, replayed proofs,
- * chat and hands, and the time a leave takes to rekey everyone.
+ * chat and hands, what a malicious server can make up (KeyPackages under
+ * members' ids and names, a new group), and the time a leave takes to rekey
+ * everyone.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { base64urlDecode } from '../util/base64url';
+import { base64urlDecode, base64urlEncode } from '../util/base64url';
 import { toHex, utf8 } from './bytes';
 import { newInviteSecret } from './invite';
 import { MlsClient } from './mls';
 import { SFrameKeyStore } from './sframe-keys';
-import type { ChatEvent, HandEvent, NetEvent } from './session';
+import type { ChatEvent, E2eeInbound, HandEvent, NetEvent } from './session';
 import { type FakeClient, FakeRoom } from './testing/fake-ds';
 
 const rooms: FakeRoom[] = [];
@@ -50,6 +52,12 @@ function lastApp(c: FakeClient): string {
   const m = [...c.sent].reverse().find((x) => x.type === 'mls_app');
   if (!m || m.type !== 'mls_app') throw new Error('no application message sent');
   return m.msg;
+}
+
+/** A KeyPackage the server makes itself under someone's id and name, as the server would relay it. */
+async function madeUp(participant: string, name: string): Promise<E2eeInbound> {
+  const kp = await (await MlsClient.create()).keyPackage(participant, name);
+  return { type: 'mls_keypackage', participant, name, keypackage: base64urlEncode(kp), lobby: false };
 }
 
 describe('e2ee session against the delivery service', () => {
@@ -254,6 +262,90 @@ describe('e2ee session against the delivery service', () => {
     await room.settle();
     expect(fake.session.status).toBe('joining');
     expectConverged([host, gustav, grete]);
+  });
+
+  it('never lets the server swap a live member for a KeyPackage of its own under that id and name', async () => {
+    const room = newRoom();
+    const cs = await group(room, 3, newInviteSecret());
+    const [alice, bob] = cs as [FakeClient, FakeClient, FakeClient];
+    const before = expectConverged(cs);
+    const keys = alice.session.current!.members.map((m) => m.signatureKey);
+    const commits = (): number => cs.flatMap((c) => c.sent).filter((m) => m.type === 'mls_commit').length;
+    const made = commits();
+    // to every member, committer first: "Bob" is back with a new KeyPackage
+    for (const c of cs) if (c !== bob) room.inject(c, await madeUp(bob.id, bob.name));
+    await room.settle();
+    expect(expectConverged(cs)).toEqual(before); // nobody replaced
+    expect(alice.session.current!.members.map((m) => m.signatureKey)).toEqual(keys);
+    expect(commits()).toBe(made);
+  });
+
+  it('adds none of the server\'s KeyPackages to a member it told to start a new group', async () => {
+    const room = newRoom();
+    const cs = await group(room, 3, newInviteSecret());
+    const [alice, bob, carol] = cs as [FakeClient, FakeClient, FakeClient];
+    // the server tells Carol she is the first in a meeting without a group
+    room.inject(carol, { type: 'joined', participant: carol.id, mls: { create: true, epoch: 0 } });
+    await room.settle();
+    expect(carol.session.current!.members.map((m) => m.participant)).toEqual([carol.id]);
+    room.inject(carol, await madeUp(alice.id, alice.name));
+    room.inject(carol, await madeUp(bob.id, bob.name));
+    await room.settle();
+    expect(carol.session.current!.members.map((m) => m.participant)).toEqual([carol.id]);
+    expect(carol.sent.filter((m) => m.type === 'mls_commit')).toHaveLength(0);
+  });
+
+  it('binds a host\'s admit to the KeyPackage the host saw', async () => {
+    const room = newRoom();
+    room.allowOnJoined = false;
+    const [alice, bob] = (await group(room, 2, newInviteSecret())) as [FakeClient, FakeClient];
+    const gina = await room.connect('Gina'); // by name, in the lobby: her KeyPackage reaches both
+    await room.settle();
+    room.admit(gina); // the server lets her in (she publishes again on joined); nobody has vouched yet
+    await room.settle();
+    // the committer gets another KeyPackage under her id and name from the server
+    const fake = await madeUp(gina.id, gina.name);
+    room.inject(alice, fake);
+    await room.settle();
+    expect(await bob.session.admit(gina.id)).toBe(true); // Bob admits the Gina whose KeyPackage he holds
+    await room.settle();
+    expectConverged([alice, bob]);
+    expect(gina.session.status).toBe('joining');
+    // her own KeyPackage comes again: that one is in
+    room.relayKeyPackageAgain(gina);
+    await room.settle();
+    expectConverged([alice, bob, gina]);
+    const ginaKey = gina.session.current!.members.find((m) => m.self)!.signatureKey;
+    expect(alice.session.current!.members.find((m) => m.participant === gina.id)!.signatureKey).toBe(ginaKey);
+  });
+
+  it('lets nobody in on the word of a member removed since, from the epoch it still holds', async () => {
+    const room = newRoom();
+    room.allowOnJoined = false;
+    const invite = newInviteSecret();
+    const [alice, bob, carol] = (await group(room, 3, invite)) as [FakeClient, FakeClient, FakeClient];
+    const kept = carol.mls.exportState()!;
+    expect(await alice.session.revoke(carol.id)).toBe(true);
+    room.leave(carol);
+    await room.settle();
+    expectConverged([alice, bob]);
+    const mallory = await room.connect('Mallory'); // no secret, waits in the lobby
+    await room.settle();
+    room.admit(mallory);
+    // Carol's kept state still encrypts for the epoch before her removal
+    const old = await MlsClient.create();
+    await old.importState(kept);
+    const chats: ChatEvent[] = [];
+    alice.session.on('chat', (c) => chats.push(c));
+    for (const payload of [{ kind: 'admit', participant: mallory.id }, { kind: 'chat', text: 'still here' }]) {
+      const msg = base64urlEncode(await old.encrypt(utf8(JSON.stringify({ ...payload, ts: Date.now() }))));
+      for (const c of [alice, bob]) room.inject(c, { type: 'mls_app', msg, from: carol.id, epoch: 0 });
+    }
+    await room.settle();
+    expect(chats).toEqual([]);
+    expect(mallory.session.status).toBe('joining');
+    expectConverged([alice, bob]);
+    old.wipe();
   });
 
   it('settles racing commits: one is rejected, it retries, and all converge', async () => {

@@ -22,15 +22,19 @@
  *              that checked the proof for a committer who cannot (it came
  *              in by name, without the link): that member sends `admit`
  *              bound to the KeyPackage's signature key when the committer
- *              has not added it after ENDORSE_AFTER_MS; or if it is a rejoin
- *              of a participant seen in the group during this session under
- *              the same name (a reconnect, a server restart), unless a host
- *              revoked it (revoke(), on "remove"). allowWithoutProof() lets
- *              a participant in on the caller's word (not used by the app:
- *              the server's `participant_joined` is not a member's word).
- *              It removes members who left
- *              (`participant_left`), and a member whose participant id
- *              comes back with a new KeyPackage (a rejoin) is replaced. A
+ *              has not added it after ENDORSE_AFTER_MS; or if it proves that
+ *              its owner held a leaf seen in the group during this session
+ *              under the same participant id and name (mls.ts,
+ *              EXT_SUCCESSOR: a reconnect, a server restart), unless a host
+ *              revoked that participant (revoke(), on "remove"). A host's
+ *              admit is bound to the KeyPackage the host's client holds for
+ *              that participant, if any, and used up by the add.
+ *              allowWithoutProof() lets a participant in on the caller's
+ *              word (not used by the app: the server's `participant_joined`
+ *              is not a member's word). It removes members who left
+ *              (`participant_left`), and a leaf whose successor waits (a
+ *              rejoin) is replaced; a live member's leaf is never replaced
+ *              on the server's word. A
  *              KeyPackage must name its sender: its identity is the
  *              server's participant id for it, or a lobby identity that the
  *              commit maps to that id (mls.ts), and its display name must be
@@ -45,7 +49,8 @@
  *              application messages, JSON {kind:
  *              'chat'|'hand'|'net'|'admit'|'revoke', text?, raised?, level?,
  *              participant?, key?, ts}; the sender shown is the one MLS
- *              authenticates, never the server's `from`.
+ *              authenticates, never the server's `from`; one of an earlier
+ *              epoch counts only while its sender is still a member.
  *
  * Events: `epoch` (every new epoch: number, security code, SFrame base key,
  * own leaf, members), `roster` (the members, from MLS), `chat`, `hand`, `net`,
@@ -54,8 +59,8 @@
  *
  * All work is serialised on one queue, so MLS operations never interleave.
  * When this client loses track of the group (a commit for a later epoch it
- * cannot process) it wipes its state and publishes a new KeyPackage; the
- * committer then replaces its old leaf.
+ * cannot process) it drops its group state and publishes a new KeyPackage
+ * that names its old leaf; the committer then replaces that leaf.
  */
 import { base64urlDecode, base64urlEncode } from '../util/base64url';
 import { fromUtf8, utf8 } from './bytes';
@@ -208,8 +213,8 @@ export class E2eeSession {
   private readonly allowed = new Set<string>();
   /** Signature keys of KeyPackages a member vouched for: exactly those may be added. */
   private readonly allowedKeys = new Set<string>();
-  /** Participants seen in the group during this session, with the name their leaf carried. */
-  private readonly known = new Map<string, string>();
+  /** Signature keys of leaves seen in the group during this session: whose, under which name. */
+  private readonly known = new Map<string, { readonly participant: string; readonly name: string }>();
   private readonly endorseTimers = new Set<ReturnType<typeof setTimeout>>();
   private readonly departed = new Set<string>();
   private pending: PendingCommit | null = null;
@@ -266,8 +271,12 @@ export class E2eeSession {
   admit(participant: string): Promise<boolean> {
     if (!PARTICIPANT_ID_RE.test(participant)) return Promise.resolve(false);
     return this.run(async () => {
-      this.allowed.add(participant);
-      const sent = await this.sendApp({ kind: 'admit', participant, ts: Date.now() });
+      // the KeyPackage we hold for it, if any, is the one admitted: the
+      // server cannot hand the committer another under that id later
+      const key = this.waiting.get(participant)?.info.signatureKey;
+      if (key !== undefined) this.allowedKeys.add(key);
+      else this.allowId(participant);
+      const sent = await this.sendApp(key !== undefined ? { kind: 'admit', participant, key, ts: Date.now() } : { kind: 'admit', participant, ts: Date.now() });
       await this.reconcile();
       return sent;
     }, false);
@@ -290,7 +299,7 @@ export class E2eeSession {
   /** A host admitted this participant by name: add it even without a valid invite proof. */
   allowWithoutProof(participant: string): Promise<void> {
     return this.run(async () => {
-      this.allowed.add(participant);
+      this.allowId(participant);
       await this.reconcile();
     }, undefined);
   }
@@ -332,15 +341,17 @@ export class E2eeSession {
 
   /**
    * Leaves that no longer count: members the server said left, and members
-   * whose participant id has since sent a KeyPackage with another signature
-   * key (it reconnected and starts over; its old leaf is dead).
+   * whose successor waits: a KeyPackage that proves it was made by the
+   * holder of that leaf (it reconnected and starts over; its old leaf is
+   * dead). A KeyPackage that merely has the same participant id replaces
+   * nobody.
    */
   private goneLeaves(es: EpochState): Set<number> {
     const gone = new Set<number>();
     for (const m of es.members) {
       if (m.self) continue;
       const w = this.waiting.get(m.participant);
-      if (this.departed.has(m.participant) || (w && w.info.signatureKey !== m.signatureKey)) gone.add(m.leaf);
+      if (this.departed.has(m.participant) || w?.info.predecessor === m.signatureKey) gone.add(m.leaf);
     }
     return gone;
   }
@@ -360,6 +371,9 @@ export class E2eeSession {
       this.epochState = null;
       this.ownKp = null;
       this.waiting.clear();
+      this.known.clear();
+      this.allowed.clear();
+      this.allowedKeys.clear();
       this.setStatus('closed');
     }, undefined);
   }
@@ -479,7 +493,7 @@ export class E2eeSession {
   private async onWelcome(welcomeText: string): Promise<void> {
     if (this.statusValue === 'in-group' || this.statusValue === 'closed') return;
     const bytes = base64urlDecode(welcomeText);
-    const es = bytes ? await this.opts.mls.joinFromWelcome(bytes) : null;
+    const es = bytes ? await this.opts.mls.joinFromWelcome(bytes, this.opts.roomId) : null;
     if (!es) {
       // made for a KeyPackage we have since replaced (and wiped): the
       // committer replaces it by our current one, whose Welcome follows.
@@ -500,7 +514,7 @@ export class E2eeSession {
     if (participant === this.selfId || !PARTICIPANT_ID_RE.test(participant)) return;
     const bytes = base64urlDecode(text);
     if (!bytes) return;
-    const info = await this.opts.mls.inspectKeyPackage(bytes);
+    const info = await this.opts.mls.inspectKeyPackage(bytes, this.opts.roomId);
     if (!info) return;
     // it must be the sender's own: its identity, and the name the server shows
     if (info.identity !== participant && !isLobbyIdentity(info.identity)) return;
@@ -540,13 +554,25 @@ export class E2eeSession {
   /** Whether the committer may add this waiting KeyPackage. */
   private admissible(w: Waiting): boolean {
     if (w.proofValid || this.allowed.has(w.participant) || this.allowedKeys.has(w.info.signatureKey)) return true;
-    // a participant who was in the group, back with a new KeyPackage under its id and name
-    return w.info.identity === w.participant && this.known.get(w.participant) === w.info.name;
+    // a member back with a new KeyPackage that proves it held its old leaf,
+    // under the same id and name
+    const prev = w.info.predecessor !== undefined ? this.known.get(w.info.predecessor) : undefined;
+    return w.info.identity === w.participant && prev?.participant === w.participant && prev.name === w.info.name;
+  }
+
+  /**
+   * Admits the next KeyPackage under this id (used up by its add, setEpoch);
+   * nothing if someone is in the group under it already (an admission that
+   * came late).
+   */
+  private allowId(participant: string): void {
+    if (this.epochState?.members.some((m) => m.participant === participant)) return;
+    this.allowed.add(participant);
   }
 
   private forget(participant: string): void {
     this.allowed.delete(participant);
-    this.known.delete(participant);
+    for (const [key, k] of [...this.known]) if (k.participant === participant) this.known.delete(key);
     const w = this.waiting.get(participant);
     if (w) this.allowedKeys.delete(w.info.signatureKey);
   }
@@ -624,6 +650,9 @@ export class E2eeSession {
           continue;
         }
         if (existing.some((m) => m.self)) continue;
+        // a live leaf under that id stays, and nothing joins beside it: it
+        // goes when it left, or when this is its proven successor
+        if (existing.some((m) => !removeLeaves.has(m.leaf))) continue;
         // a rejoin's old leaf is in removeLeaves already (goneLeaves);
         // lobby adds need a commit without removes (mls.ts); they follow next
         (isLobbyIdentity(w.info.identity) ? lobbyAdds : adds).push(w);
@@ -664,7 +693,12 @@ export class E2eeSession {
   private setEpoch(es: EpochState): void {
     const prev = this.epochState;
     this.epochState = es;
-    for (const m of es.members) if (!m.self && m.participant !== '' && m.name !== '') this.known.set(m.participant, m.name);
+    for (const m of es.members) {
+      if (m.self || m.participant === '' || m.name === '') continue;
+      this.known.set(m.signatureKey, { participant: m.participant, name: m.name });
+      // an admission by id is used up once someone is in under that id
+      this.allowed.delete(m.participant);
+    }
     this.setStatus('in-group');
     for (const w of [...this.waiting.values()]) {
       if (es.members.some((m) => m.signatureKey === w.info.signatureKey)) this.waiting.delete(w.participant);
@@ -678,9 +712,13 @@ export class E2eeSession {
     if (joined && this.handRaised) void this.run(() => this.sendApp({ kind: 'hand', raised: true, ts: Date.now() }), false);
   }
 
-  /** Our group state is gone (removed, or a rejoin): wipe it, tell the app. */
+  /**
+   * Our group state is gone (removed, or a rejoin): drop it (the MLS client
+   * keeps only our leaf's signature key, to prove the next KeyPackage is
+   * ours), tell the app.
+   */
   private async leaveGroup(status: 'removed' | 'joining'): Promise<void> {
-    await this.opts.mls.wipe();
+    await this.opts.mls.leave();
     this.epochState = null;
     this.ownKp = null;
     this.resetBookkeeping();
@@ -739,7 +777,7 @@ export class E2eeSession {
         return;
       case 'admit':
         if (payload.key !== undefined) this.allowedKeys.add(payload.key);
-        else this.allowed.add(payload.participant);
+        else this.allowId(payload.participant);
         await this.reconcile();
         return;
       case 'revoke':

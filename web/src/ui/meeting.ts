@@ -66,7 +66,7 @@ import { confirmAction } from './confirm';
 import { h, uid } from './dom';
 import { tattr, tx } from './i18nDom';
 import type { LayoutMode } from './layout';
-import { diffRoster, hostActions, SpeakerMark } from './roster';
+import { diffRoster, hostActions, placeLeaves, SpeakerMark } from './roster';
 import type { Shell, View } from './shell';
 import { Stage } from './stage';
 import { handMark, markSpeaking, NetMark, RemoteTile, ScreenTile, selfTile, setHandAttr, toggleButton, type Sound } from './tiles';
@@ -263,6 +263,8 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   const members = new Map<string, HTMLElement>();
   /** The encrypted group: its members by participant id (from MLS, never the server). */
   let group = new Map<string, Member>();
+  /** Leaves of the group that stand for no participant, or for one that has a leaf already (roster.ts). */
+  let unplaced: ReadonlyMap<string, Member> = new Map();
   let e2eeStatus: E2eeStatus = 'idle';
   /** Group members the server does not show: listed apart. */
   const ghosts = new Map<string, HTMLElement>();
@@ -544,6 +546,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
   const drawGhosts = (): void => {
     const want = new Map<string, Member>();
     for (const [id, m] of group) if (!m.self && !people.has(id)) want.set(id, m);
+    for (const [key, m] of unplaced) want.set(key, m);
     for (const [id, el] of [...ghosts]) {
       if (!want.has(id)) {
         el.remove();
@@ -554,7 +557,7 @@ export function meetingView(deps: MeetingDeps): MeetingView {
       if (ghosts.has(id)) continue;
       const el = h(
         'li',
-        { class: 'member is-ghost', 'data-testid': 'member', 'data-participant': id, 'data-in-group': 'true' },
+        { class: 'member is-ghost', 'data-testid': 'member', 'data-participant': m.participant, 'data-in-group': 'true' },
         h(
           'span',
           { class: 'member-info' },
@@ -808,9 +811,9 @@ export function meetingView(deps: MeetingDeps): MeetingView {
       if (changed) shell.announce('e2ee.code.changed');
     },
     setGroup(list) {
-      const next = new Map<string, Member>();
-      for (const m of list) if (m.participant !== '') next.set(m.participant, m);
-      group = next;
+      const placed = placeLeaves(list);
+      group = new Map(placed.byParticipant);
+      unplaced = placed.unplaced;
       // hands of those who left the group are down
       for (const id of [...hands]) if (id !== deps.participant && !group.has(id)) setHand(id, false, '');
       redrawGroup();

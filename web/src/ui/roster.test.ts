@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Participant } from '../signaling/protocol';
-import { NO_ACTIONS, SpeakerMark, diffRoster, hostActions } from './roster';
+import type { Member } from '../e2ee/mls-protocol';
+import { NO_ACTIONS, SpeakerMark, diffRoster, hostActions, placeLeaves } from './roster';
 
 const hanna: Participant = { id: 'h', name: 'Hanna', role: 'host' };
 const gustav: Participant = { id: 'g', name: 'Gustav', role: 'guest' };
@@ -64,5 +65,27 @@ describe('active speaker mark', () => {
     m.set('c');
     m.clear();
     expect(m.is('c')).toBe(false);
+  });
+});
+
+describe('leaves of the encrypted group in the roster', () => {
+  const leaf = (n: number, participant: string, name: string, self = false): Member => ({
+    leaf: n, participant, name, self, signatureKey: String(n).padStart(64, '0'),
+  });
+
+  it('puts each leaf on its participant, and lists the ones that stand for none or for one already placed', () => {
+    const placed = placeLeaves([leaf(3, 'g', 'Gustav again'), leaf(0, 'h', 'Hanna', true), leaf(1, 'g', 'Gustav'), leaf(2, '', 'Nobody')]);
+    expect([...placed.byParticipant].map(([id, m]) => [id, m.leaf])).toEqual([
+      ['h', 0],
+      ['g', 1],
+    ]);
+    expect([...placed.unplaced].map(([key, m]) => [key, m.name])).toEqual([
+      ['leaf:2', 'Nobody'],
+      ['leaf:3', 'Gustav again'],
+    ]);
+  });
+
+  it('has nothing unplaced in an ordinary group', () => {
+    expect(placeLeaves([leaf(0, 'h', 'Hanna', true), leaf(1, 'g', 'Gustav')]).unplaced.size).toBe(0);
   });
 });

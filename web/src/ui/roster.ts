@@ -7,7 +7,12 @@
  *                 member list (`joined` after a reconnect).
  *   SpeakerMark   which tile carries the active-speaker mark: the latest
  *                 `active_speaker` if that member is still there.
+ *   placeLeaves   which participant each leaf of the encrypted group
+ *                 stands for, and the leaves that stand for none: no
+ *                 participant id, or a second leaf under one id. Those are
+ *                 listed on their own, never hidden.
  */
+import type { Member } from '../e2ee/mls-protocol';
 import type { Participant, Role } from '../signaling/protocol';
 
 export interface HostActions {
@@ -72,4 +77,21 @@ export class SpeakerMark {
   is(id: string): boolean {
     return this.#id === id;
   }
+}
+
+export interface PlacedLeaves {
+  /** The lowest leaf under each participant id. */
+  readonly byParticipant: ReadonlyMap<string, Member>;
+  /** Every other leaf (not our own), keyed "leaf:<index>". */
+  readonly unplaced: ReadonlyMap<string, Member>;
+}
+
+export function placeLeaves(members: readonly Member[]): PlacedLeaves {
+  const byParticipant = new Map<string, Member>();
+  const unplaced = new Map<string, Member>();
+  for (const m of [...members].sort((a, b) => a.leaf - b.leaf)) {
+    if (m.participant !== '' && !byParticipant.has(m.participant)) byParticipant.set(m.participant, m);
+    else if (!m.self) unplaced.set(`leaf:${m.leaf}`, m);
+  }
+  return { byParticipant, unplaced };
 }

@@ -174,6 +174,11 @@ export class FakeRoom {
     if (c.keypackage && this.group) this.toGroup(this.keyPackageMsg(c), c);
   }
 
+  /** The server sends c a message of its own making (a malicious server). */
+  inject(c: FakeClient, msg: E2eeInbound): void {
+    this.deliver(c, msg);
+  }
+
   /** The participant leaves (or times out): the others get participant_left. */
   leave(c: FakeClient): void {
     c.state = 'gone';
