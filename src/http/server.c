@@ -78,6 +78,8 @@ enum {
 	IPTAB_BUCKETS = 4096,
 	CREATE_RL_SLOTS = 4096,
 	KNOCK_DEFER_US = 5000,      /* hosts hear of a knock 5 ms after the guest's answer */
+	API_CREATE_BODY_MAX = 160,  /* POST /api/meetings answer: 22 + 43 chars
+				     * of id and key, a 20-digit time, names */
 };
 
 /* The Content-Security-Policy of every response: nothing from any other
@@ -126,6 +128,7 @@ struct pss {
 	const unsigned char *body;
 	size_t body_len, body_pos;
 	char *owned;                 /* body we allocated (JSON, metrics) */
+	bool owned_secret;           /* it holds a secret: wiped before it is freed */
 	char post[API_MAX_BODY + 1];
 	size_t post_len;
 	bool post_too_big;
@@ -334,11 +337,23 @@ static int respond_json(struct lws *wsi, struct pss *pss, unsigned int status,
 		       true, "no-store");
 }
 
+/* Frees the body we allocated; one holding a secret (a new meeting's host
+ * credential) is wiped first. */
+static void owned_free(struct pss *pss)
+{
+	if (pss->owned && pss->owned_secret)
+		secret_wipe(pss->owned, pss->body_len);
+	free(pss->owned);
+	pss->owned = NULL;
+	pss->owned_secret = false;
+}
+
 static int write_body_chunk(struct lws *wsi, struct pss *pss)
 {
 	unsigned char buf[LWS_PRE + HTTP_CHUNK];
 	size_t n = pss->body_len - pss->body_pos;
 	bool last;
+	int rc;
 
 	if (!pss->body)
 		return 0;
@@ -346,16 +361,18 @@ static int write_body_chunk(struct lws *wsi, struct pss *pss)
 		n = HTTP_CHUNK;
 	last = pss->body_pos + n == pss->body_len;
 	memcpy(buf + LWS_PRE, pss->body + pss->body_pos, n);
-	if (lws_write(wsi, buf + LWS_PRE, n,
-		      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+	rc = lws_write(wsi, buf + LWS_PRE, n,
+		       last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+	if (pss->owned_secret)
+		secret_wipe(buf + LWS_PRE, n);
+	if (rc != (int)n)
 		return -1;
 	pss->body_pos += n;
 	if (!last) {
 		lws_callback_on_writable(wsi);
 		return 0;
 	}
-	free(pss->owned);
-	pss->owned = NULL;
+	owned_free(pss);
 	pss->body = NULL;
 	return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
@@ -398,11 +415,12 @@ static bool origin_ok(struct lws *wsi)
 static int route_create(struct lws *wsi, struct pss *pss)
 {
 	struct http_server *s = pss->srv;
-	char room[ROOM_ID_CHARS + 1], key[SECRET_CHARS + 1];
+	char room[ROOM_ID_CHARS + 1], key[SECRET_CHARS + 1], *body;
 	json_error_t jerr;
-	json_t *req, *v, *resp;
+	json_t *req, *v;
 	int64_t expires_at = 0;
 	const char *k;
+	int n = -1;
 
 	if (pss->post_too_big)
 		return respond_json(wsi, pss, 413,
@@ -430,13 +448,33 @@ static int route_create(struct lws *wsi, struct pss *pss)
 				    json_pack("{s:s}", "error", "internal"));
 	s->meetings_created++;
 	log_info("http", "meeting created over the API");
-	resp = json_pack("{s:s, s:s}", "room", room, "host_key", key);
-	if (resp)
-		json_object_set_new(resp, "expires_at",
-				    expires_at ? json_integer(expires_at)
-					       : json_null());
+	/* The body is written by hand, not through jansson, so that the host
+	 * credential lives only in buffers we wipe: `key`, this body (wiped
+	 * when sent or dropped: owned_free) and the chunk copy made to send
+	 * it. Room id and key are base64url: nothing to escape. */
+	body = malloc(API_CREATE_BODY_MAX);
+	if (body) {
+		if (expires_at)
+			n = snprintf(body, API_CREATE_BODY_MAX,
+				     "{\"room\":\"%s\",\"host_key\":\"%s\","
+				     "\"expires_at\":%lld}",
+				     room, key, (long long)expires_at);
+		else
+			n = snprintf(body, API_CREATE_BODY_MAX,
+				     "{\"room\":\"%s\",\"host_key\":\"%s\","
+				     "\"expires_at\":null}",
+				     room, key);
+	}
 	secret_wipe(key, sizeof(key));
-	return respond_json(wsi, pss, 201, resp);
+	if (!body || n < 0 || (size_t)n >= API_CREATE_BODY_MAX) {
+		if (body)
+			secret_wipe(body, API_CREATE_BODY_MAX);
+		free(body);
+		return respond_text(wsi, pss, 500, "internal error\n");
+	}
+	pss->owned_secret = true;
+	return respond(wsi, pss, 201, "application/json", body, (size_t)n, true,
+		       "no-store");
 }
 
 static bool header_starts(struct lws *wsi, enum lws_token_indexes h,
@@ -454,7 +492,7 @@ static int on_http(struct lws *wsi, struct pss *pss, const char *path)
 	bool get = lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) > 0;
 	bool post = lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI) > 0;
 
-	free(pss->owned);
+	owned_free(pss);
 	memset(pss, 0, sizeof(*pss));
 	pss->srv = s;
 	s->http_requests++;
@@ -835,10 +873,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return write_body_chunk(wsi, pss);
 	case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
 	case LWS_CALLBACK_CLOSED_HTTP:
-		if (pss && !pss->ws) {
-			free(pss->owned);
-			pss->owned = NULL;
-		}
+		if (pss && !pss->ws)
+			owned_free(pss);
 		return 0;
 	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
 		return ws_filter(wsi);
