@@ -82,8 +82,10 @@ bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
 	bool ok;
 
 	if (b64url_decode(token, t, sizeof(t)) ||
-	    b64url_decode(room_id, room, sizeof(room)) ||
-	    token_mac(m, t, mac))
+	    b64url_decode(room_id, room, sizeof(room)))
+		return false;
+	m->rejoin_checks++;
+	if (token_mac(m, t, mac))
 		return false;
 	ok = secret_equal(mac, t + TOKEN_BODY, TOKEN_MAC) &&
 	     secret_equal(room, t, ROOM_ID_BYTES);
@@ -94,6 +96,13 @@ bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
 	b64url_encode(t + ROOM_ID_BYTES, PARTICIPANT_ID_BYTES, pid);
 	*host = t[ROOM_ID_BYTES + PARTICIPANT_ID_BYTES] == 1;
 	return true;
+}
+
+bool room__host_key_ok(struct room_mgr *m, const struct meeting_rec *rec,
+		       const char *host_key)
+{
+	m->host_key_checks++;
+	return meeting_host_key_ok(rec, host_key);
 }
 
 bool room_rejoin_valid(struct room_mgr *m, const char *room, const char *token)

@@ -362,7 +362,7 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 	struct meeting_rec rec;
 	struct participant *old;
 	struct room *r;
-	bool live, as_host = false;
+	bool live, as_host = false, rejoin_ok, host_ok;
 	int rc;
 
 	if (p->state != PS_NEW)
@@ -374,11 +374,22 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 	rc = store_meeting_lookup(m->store, room_id, &rec);
 	if (rc && rc != -ENOENT)
 		return rc;
+	if (rc == -ENOENT) {
+		/* like the lookup's decoy row: ended, and a host hash that no
+		 * credential has; the checks below run against it */
+		memset(&rec, 0, sizeof(rec));
+		rec.ended_at = 1;
+	}
 	live = rc == 0 && meeting_is_live(&rec, (int64_t)time(NULL));
+	/* Both credentials are checked whatever the meeting, before `live`
+	 * decides anything: an HMAC and a SHA-256 that ran only for live
+	 * meetings made a bogus token or key answer later there. */
+	rejoin_ok = rejoin && room__rejoin_ok(m, room_id, rejoin, pid, &as_host);
+	host_ok = host_key && room__host_key_ok(m, &rec, host_key);
 
 	/* a rejoin token brings a member back (after a reconnect or a server
 	 * restart) under its old id and role, past the lobby and the lock */
-	if (live && rejoin && room__rejoin_ok(m, room_id, rejoin, pid, &as_host)) {
+	if (live && rejoin_ok) {
 		rc = room__get_or_make(m, room_id, &r);
 		if (rc)
 			return busy(m, rc);
@@ -424,7 +435,7 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 		return 0;
 	}
 
-	if (live && host_key && meeting_host_key_ok(&rec, host_key)) {
+	if (live && host_ok) {
 		rc = room__get_or_make(m, room_id, &r);
 		if (rc)
 			return busy(m, rc);

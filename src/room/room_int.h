@@ -73,6 +73,9 @@ struct room_mgr {
 	uint64_t joins, knocks, admits, denies, host_joins;
 	uint64_t rejoins, removes, ends, lobby_timeouts, lobby_refused;
 	uint64_t speaker_changes, busy_refused;
+	uint64_t rejoin_checks, host_key_checks; /* MACs and hashes computed for
+					  * joins (tests: the same for every
+					  * kind of room id) */
 	struct room_limits lim;         /* room_mgr_set_limits */
 	uint8_t rejoin_key[REJOIN_KEY_BYTES];
 	void (*defer)(void *arg);       /* schedules room_flush_knocks soon */
@@ -103,6 +106,10 @@ json_t *room__participant_json(const struct participant *p);
 bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
 		     char pid[PARTICIPANT_ID_CHARS + 1], bool *host);
 bool room__revoked(const struct room *r, const char *pid);
+struct meeting_rec;
+/* meeting_host_key_ok, counted in host_key_checks. */
+bool room__host_key_ok(struct room_mgr *m, const struct meeting_rec *rec,
+		       const char *host_key);
 
 /* e2ee.c */
 void e2ee__on_admitted(struct participant *p);

@@ -13,6 +13,7 @@
 
 #include "conf/conf.h"
 #include "room/room.h"
+#include "room/room_int.h"   /* white-box: the join's check counters */
 #include "sig/sig.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -636,6 +637,55 @@ int test_access_tick_ends_stored(void)
 	TEST_ASSERT(strcmp(last_type(&fh), "ended") == 0);
 	fake_clear(&fh);
 	sig_conn_free(h);
+	world_close(&w);
+	return 0;
+}
+
+/* A knock with a bogus host credential and a bogus rejoin token costs the
+ * same work for a live, unknown, ended or locked meeting: the HMAC of the
+ * token and the hash of the key run in every case (no timing oracle). */
+int test_access_join_checks_alike(void)
+{
+	struct world w;
+	struct fake f;
+	struct sig_conn *c;
+	char ended[ROOM_ID_CHARS + 1], locked[ROOM_ID_CHARS + 1];
+	char key2[SECRET_CHARS + 1], bogus_key[SECRET_CHARS + 1];
+	char bogus_token[REJOIN_TOKEN_CHARS + 1];
+	const char *ids[4];
+	uint64_t mac[4], hash[4];
+
+	TEST_EQ(world_open(&w), 0);
+	TEST_EQ(store_meeting_create(w.st, 0, ended, key2), 0);
+	TEST_EQ(store_meeting_end(w.st, ended, (int64_t)time(NULL)), 0);
+	TEST_EQ(store_meeting_create(w.st, 0, locked, key2), 0);
+	TEST_EQ(store_meeting_set_locked(w.st, locked, true), 0);
+	memset(bogus_key, 'A', SECRET_CHARS);
+	bogus_key[SECRET_CHARS] = '\0';
+	memset(bogus_token, 'A', REJOIN_TOKEN_CHARS);
+	bogus_token[REJOIN_TOKEN_CHARS] = '\0';
+	ids[0] = w.room;
+	ids[1] = "CCCCCCCCCCCCCCCCCCCCCA";
+	ids[2] = ended;
+	ids[3] = locked;
+	for (int i = 0; i < 4; i++) {
+		uint64_t m0 = w.rooms->rejoin_checks, h0 = w.rooms->host_key_checks;
+
+		c = conn(&w, &f, (uint8_t)(20 + i));
+		say(&w, c, "{\"type\":\"hello\",\"v\":1}");
+		sayf(&w, c, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"X\","
+		     "\"host_key\":\"%s\",\"rejoin\":\"%s\"}",
+		     ids[i], bogus_key, bogus_token);
+		TEST_ASSERT(strcmp(last_type(&f), "lobby") == 0);
+		mac[i] = w.rooms->rejoin_checks - m0;
+		hash[i] = w.rooms->host_key_checks - h0;
+		fake_clear(&f);
+		sig_conn_free(c);
+	}
+	for (int i = 0; i < 4; i++) {
+		TEST_ASSERT(mac[i] >= 1 && hash[i] == 1);
+		TEST_EQ(mac[i], mac[0]);
+	}
 	world_close(&w);
 	return 0;
 }
