@@ -13,7 +13,9 @@
  * The rejoin key is a server secret kept in the store, so tokens survive a
  * restart; tokens live REJOIN_TTL_S. A token only brings a member back into
  * the same meeting under the same id and role; a member removed by a host
- * is remembered (in memory, per meeting) and its token no longer works.
+ * is remembered (in memory, by the room manager, for as long as a token
+ * issued before the removal lives: "removals" below) and its token no
+ * longer works.
  */
 #include "room/room_int.h"
 
@@ -75,7 +77,8 @@ int room_rejoin_token(const struct participant *p, char *out)
 }
 
 bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
-		     char pid[PARTICIPANT_ID_CHARS + 1], bool *host)
+		     char pid[PARTICIPANT_ID_CHARS + 1], bool *host,
+		     int64_t *expiry)
 {
 	uint8_t t[TOKEN_BYTES], mac[TOKEN_MAC], room[ROOM_ID_BYTES];
 	uint64_t exp;
@@ -95,6 +98,7 @@ bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
 		return false;
 	b64url_encode(t + ROOM_ID_BYTES, PARTICIPANT_ID_BYTES, pid);
 	*host = t[ROOM_ID_BYTES + PARTICIPANT_ID_BYTES] == 1;
+	*expiry = exp > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)exp;
 	return true;
 }
 
@@ -108,30 +112,102 @@ bool room__host_key_ok(struct room_mgr *m, const struct meeting_rec *rec,
 bool room_rejoin_valid(struct room_mgr *m, const char *room, const char *token)
 {
 	char pid[PARTICIPANT_ID_CHARS + 1];
+	int64_t expiry;
 	bool host;
 
-	return room__rejoin_ok(m, room, token, pid, &host);
+	return room__rejoin_ok(m, room, token, pid, &host, &expiry);
 }
 
-bool room__revoked(const struct room *r, const char *pid)
-{
-	uint8_t raw[PARTICIPANT_ID_BYTES];
-	size_t n = r->nrevoked < ROOM_MAX_REVOKED ? r->nrevoked : ROOM_MAX_REVOKED;
+/* ---- removals ----------------------------------------------------------- */
 
-	if (b64url_decode(pid, raw, sizeof(raw)))
+/*
+ * Removals live in the room manager, not in the room: a meeting that
+ * empties is freed and made again by the next join, and a removed member's
+ * token (still valid for up to REJOIN_TTL_S) must not work in the new one.
+ * Each removal is kept until every token issued before it has expired.
+ *
+ * The table is bounded and never forgets a removal early. A meeting with
+ * ROOM_REVOKED_PER_MEETING removals in REJOIN_TTL_S, or one that needs a
+ * slot while the table is full, has its entries merged into one that voids
+ * every token of the meeting issued so far (its members still connected
+ * get new ones with their next pong; one that reconnects before that knocks
+ * like a guest). If the table is full and the meeting has no entry to
+ * merge, every token of every meeting issued so far is voided instead.
+ * Both refuse rejoins that would have been fine; neither lets a removed
+ * member back.
+ */
+
+static void revoked_expire(struct room_mgr *m, int64_t now)
+{
+	for (size_t i = 0; i < m->nrevoked;) {
+		if (now > m->revoked[i].at + REJOIN_TTL_S)
+			m->revoked[i] = m->revoked[--m->nrevoked];
+		else
+			i++;
+	}
+	if (m->revoked_all_at && now > m->revoked_all_at + REJOIN_TTL_S)
+		m->revoked_all_at = 0;
+}
+
+void room__revoke(struct room_mgr *m, const char *room_id, const char *pid,
+		  int64_t now)
+{
+	struct revoked e = { .at = now };
+	size_t mine = 0;
+
+	if (b64url_decode(room_id, e.room, sizeof(e.room)) ||
+	    b64url_decode(pid, e.pid, sizeof(e.pid)))
+		return; /* ids the server made: cannot happen */
+	revoked_expire(m, now);
+	for (size_t i = 0; i < m->nrevoked; i++)
+		mine += memcmp(m->revoked[i].room, e.room, sizeof(e.room)) == 0;
+	if (mine >= ROOM_REVOKED_PER_MEETING ||
+	    (mine > 0 && m->nrevoked == ROOM_REVOKED_MAX)) {
+		/* one entry for the meeting, covering its earlier removals and
+		 * this one: every token of it issued up to now */
+		for (size_t i = 0; i < m->nrevoked;) {
+			if (memcmp(m->revoked[i].room, e.room, sizeof(e.room)) == 0)
+				m->revoked[i] = m->revoked[--m->nrevoked];
+			else
+				i++;
+		}
+		e.any = true;
+		memset(e.pid, 0, sizeof(e.pid));
+		log_warn("room", "a meeting had many removals: its rejoin tokens "
+			 "issued so far no longer work");
+	} else if (m->nrevoked == ROOM_REVOKED_MAX) {
+		/* full, and nothing of this meeting's to merge: rather than
+		 * forget a removal, void every token issued so far */
+		m->revoked_all_at = now;
+		m->nrevoked = 0;
+		log_warn("room", "too many removals: every rejoin token issued so "
+			 "far no longer works");
+		return;
+	}
+	m->revoked[m->nrevoked++] = e;
+}
+
+bool room__revoked(struct room_mgr *m, const char *room_id, const char *pid,
+		   int64_t token_exp, int64_t now)
+{
+	uint8_t room[ROOM_ID_BYTES], raw[PARTICIPANT_ID_BYTES];
+
+	if (b64url_decode(room_id, room, sizeof(room)) ||
+	    b64url_decode(pid, raw, sizeof(raw)))
 		return true;
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(r->revoked[i], raw, sizeof(raw)) == 0)
+	revoked_expire(m, now);
+	/* a token issued up to `at` expires by at + REJOIN_TTL_S */
+	if (m->revoked_all_at && token_exp <= m->revoked_all_at + REJOIN_TTL_S)
+		return true;
+	for (size_t i = 0; i < m->nrevoked; i++) {
+		const struct revoked *e = &m->revoked[i];
+		if (memcmp(e->room, room, sizeof(room)) != 0)
+			continue;
+		if (e->any ? token_exp <= e->at + REJOIN_TTL_S
+			   : memcmp(e->pid, raw, sizeof(raw)) == 0)
 			return true;
+	}
 	return false;
-}
-
-static void revoke(struct room *r, const char *pid)
-{
-	uint8_t *slot = r->revoked[r->nrevoked % ROOM_MAX_REVOKED];
-
-	if (b64url_decode(pid, slot, PARTICIPANT_ID_BYTES) == 0)
-		r->nrevoked++;
 }
 
 /* ---- host actions on members -------------------------------------------- */
@@ -160,7 +236,7 @@ int room_remove(struct participant *host, const char *target)
 		return rc;
 	if (t == host)
 		return -EPERM; /* leave instead */
-	revoke(r, t->id);
+	room__revoke(host->mgr, r->id, t->id, (int64_t)time(NULL));
 	host->mgr->removes++;
 	/* room_leave stops its media at once and tells the others */
 	room_leave(t);

@@ -363,6 +363,7 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 	struct participant *old;
 	struct room *r;
 	bool live, as_host = false, rejoin_ok, host_ok;
+	int64_t token_exp = 0;
 	int rc;
 
 	if (p->state != PS_NEW)
@@ -384,19 +385,20 @@ int room_join(struct room_mgr *m, struct participant *p, const char *room_id,
 	/* Both credentials are checked whatever the meeting, before `live`
 	 * decides anything: an HMAC and a SHA-256 that ran only for live
 	 * meetings made a bogus token or key answer later there. */
-	rejoin_ok = rejoin && room__rejoin_ok(m, room_id, rejoin, pid, &as_host);
+	rejoin_ok = rejoin && room__rejoin_ok(m, room_id, rejoin, pid, &as_host,
+					     &token_exp);
 	host_ok = host_key && room__host_key_ok(m, &rec, host_key);
 
 	/* a rejoin token brings a member back (after a reconnect or a server
 	 * restart) under its old id and role, past the lobby and the lock */
 	if (live && rejoin_ok) {
+		/* removed by a host (kept even if the room was freed since):
+		 * back to the lobby */
+		if (room__revoked(m, room_id, pid, token_exp, (int64_t)time(NULL)))
+			goto knock;
 		rc = room__get_or_make(m, room_id, &r);
 		if (rc)
 			return busy(m, rc);
-		if (room__revoked(r, pid)) {
-			room__maybe_free(m, r);
-			goto knock; /* removed by a host: back to the lobby */
-		}
 		old = room__find(r->members, pid);
 		if (old) {
 			/* the same member on a connection that has not noticed

@@ -20,15 +20,30 @@ struct media_state;
 enum { ROOM_HASH_BUCKETS = 1024 };
 
 enum {
-	ROOM_MAX_REVOKED = 64,          /* removed participants remembered per meeting */
+	/* removals remembered (access.c): all meetings together, and one
+	 * meeting's before they are merged into one entry */
+	ROOM_REVOKED_MAX = 4096,
+	ROOM_REVOKED_PER_MEETING = 64,
 	REJOIN_KEY_BYTES = 32,          /* HMAC-SHA256 key for rejoin tokens */
+};
+
+/*
+ * A removal by a host (access.c). It is kept REJOIN_TTL_S after it, the
+ * longest a token issued before it can live, whether or not its meeting is
+ * still in memory: a meeting that empties is freed, a removal must not go
+ * with it. `any`: every token of the meeting issued up to `at` is void (a
+ * meeting's removals merged into one).
+ */
+struct revoked {
+	uint8_t room[ROOM_ID_BYTES];
+	uint8_t pid[PARTICIPANT_ID_BYTES];
+	bool any;
+	int64_t at;                     /* unix s */
 };
 
 struct room {
 	char id[ROOM_ID_CHARS + 1];
 	bool locked;                    /* cached from the store */
-	uint8_t revoked[ROOM_MAX_REVOKED][PARTICIPANT_ID_BYTES]; /* ring */
-	size_t nrevoked;
 	char speaker[PARTICIPANT_ID_CHARS + 1];      /* active speaker (media.c) */
 	char speaker_next[PARTICIPANT_ID_CHARS + 1]; /* candidate taking over */
 	uint64_t speaker_since_ms;      /* since when the candidate leads */
@@ -78,6 +93,10 @@ struct room_mgr {
 					  * kind of room id) */
 	struct room_limits lim;         /* room_mgr_set_limits */
 	uint8_t rejoin_key[REJOIN_KEY_BYTES];
+	struct revoked revoked[ROOM_REVOKED_MAX]; /* removals, unordered */
+	size_t nrevoked;
+	int64_t revoked_all_at;         /* the table was full: every token
+					 * issued up to then is void (0: no) */
 	void (*defer)(void *arg);       /* schedules room_flush_knocks soon */
 	void *defer_arg;
 	FILE *test_tap;                 /* --test-tap: relayed MLS messages */
@@ -103,9 +122,18 @@ struct participant *room__find(struct participant *head, const char *id);
 json_t *room__participant_json(const struct participant *p);
 
 /* access.c */
+/* Is `token` authentic, unexpired and for room_id? Writes the member's id,
+ * role and the token's expiry (unix s) if so. */
 bool room__rejoin_ok(struct room_mgr *m, const char *room_id, const char *token,
-		     char pid[PARTICIPANT_ID_CHARS + 1], bool *host);
-bool room__revoked(const struct room *r, const char *pid);
+		     char pid[PARTICIPANT_ID_CHARS + 1], bool *host,
+		     int64_t *expiry);
+/* Remembers that a host removed `pid` from room_id (at `now`, unix s). */
+void room__revoke(struct room_mgr *m, const char *room_id, const char *pid,
+		  int64_t now);
+/* Was `pid` removed from room_id, or is its token (expiring at
+ * token_exp) one of those voided with a merged entry? */
+bool room__revoked(struct room_mgr *m, const char *room_id, const char *pid,
+		   int64_t token_exp, int64_t now);
 struct meeting_rec;
 /* meeting_host_key_ok, counted in host_key_checks. */
 bool room__host_key_ok(struct room_mgr *m, const struct meeting_rec *rec,

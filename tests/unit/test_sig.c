@@ -689,3 +689,148 @@ int test_access_join_checks_alike(void)
 	world_close(&w);
 	return 0;
 }
+
+/* Admits a guest on connection g (fresh) through host h; writes its id and
+ * rejoin token. */
+static int admit_guest(struct world *w, struct sig_conn *h, struct fake *fh,
+		       struct sig_conn *g, struct fake *fg, char *gid,
+		       char *token)
+{
+	json_t *k, *j;
+
+	fake_clear(fh);
+	say(w, g, "{\"type\":\"hello\",\"v\":1}");
+	sayf(w, g, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Gil\"}", w->room);
+	k = find(fh, "knock");
+	TEST_ASSERT(k);
+	snprintf(gid, PARTICIPANT_ID_CHARS + 1, "%s",
+		 json_string_value(json_object_get(k, "participant")));
+	sayf(w, h, "{\"type\":\"admit\",\"participant\":\"%s\"}", gid);
+	j = find(fg, "joined");
+	TEST_ASSERT(j);
+	snprintf(token, REJOIN_TOKEN_CHARS + 1, "%s",
+		 json_string_value(json_object_get(j, "rejoin")));
+	fake_clear(fh);
+	fake_clear(fg);
+	return 0;
+}
+
+/* Does a new connection with `token` land in the lobby (1) or in the
+ * meeting (0)? */
+static int token_knocks(struct world *w, const char *token, uint8_t ip)
+{
+	struct fake f;
+	struct sig_conn *c = conn(w, &f, ip);
+	int lobby;
+
+	say(w, c, "{\"type\":\"hello\",\"v\":1}");
+	sayf(w, c, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"Gil\",\"rejoin\":\"%s\"}",
+	     w->room, token);
+	lobby = strcmp(last_type(&f), "lobby") == 0;
+	fake_clear(&f);
+	sig_conn_free(c);
+	return lobby;
+}
+
+/* A removal outlives the room: the host removes X, everyone leaves, the
+ * room is freed; X's still-valid token lands in the lobby of the meeting
+ * made again. And a meeting's 65th removal does not forget its first. */
+int test_access_removal_outlives_room(void)
+{
+	static char tokens[ROOM_REVOKED_PER_MEETING + 1][REJOIN_TOKEN_CHARS + 1];
+	struct world w;
+	struct fake fh, fg;
+	struct sig_conn *h, *g;
+	char gid[PARTICIPANT_ID_CHARS + 1], token[REJOIN_TOKEN_CHARS + 1];
+
+	TEST_EQ(world_open(&w), 0);
+	h = conn(&w, &fh, 1);
+	say(&w, h, "{\"type\":\"hello\",\"v\":1}");
+	TEST_ASSERT(join_host(&w, h, &fh, "Hal"));
+	g = conn(&w, &fg, 2);
+	TEST_EQ(admit_guest(&w, h, &fh, g, &fg, gid, token), 0);
+	sayf(&w, h, "{\"type\":\"remove\",\"participant\":\"%s\"}", gid);
+	TEST_ASSERT(strcmp(last_type(&fg), "removed") == 0);
+	fake_clear(&fg);
+	fake_clear(&fh);
+	sig_conn_free(g);
+	sig_conn_free(h);              /* the room empties and is freed */
+	TEST_EQ(w.rooms->nrooms, 0);
+	TEST_EQ(token_knocks(&w, token, 3), 1);
+
+	/* a meeting with more removals than one meeting's share of the
+	 * table: every one of them stays removed */
+	h = conn(&w, &fh, 4);
+	say(&w, h, "{\"type\":\"hello\",\"v\":1}");
+	TEST_ASSERT(join_host(&w, h, &fh, "Hal"));
+	for (int i = 0; i <= ROOM_REVOKED_PER_MEETING; i++) {
+		g = conn(&w, &fg, (uint8_t)(100 + i));
+		TEST_EQ(admit_guest(&w, h, &fh, g, &fg, gid, tokens[i]), 0);
+		sayf(&w, h, "{\"type\":\"remove\",\"participant\":\"%s\"}", gid);
+		TEST_ASSERT(strcmp(last_type(&fg), "removed") == 0);
+		fake_clear(&fg);
+		fake_clear(&fh);
+		sig_conn_free(g);
+	}
+	for (int i = 0; i <= ROOM_REVOKED_PER_MEETING; i++)
+		TEST_EQ(token_knocks(&w, tokens[i], 3), 1);
+	TEST_EQ(token_knocks(&w, token, 3), 1);
+	fake_clear(&fh);
+	sig_conn_free(h);
+	world_close(&w);
+	return 0;
+}
+
+/* The removals table at its bound: a meeting's entries merge, and a full
+ * table voids every token issued so far; no removal is forgotten. */
+int test_access_removals_bounded(void)
+{
+	struct world w;
+	struct room_mgr *m;
+	char room[ROOM_ID_CHARS + 1], pid[PARTICIPANT_ID_CHARS + 1];
+	char first_room[ROOM_ID_CHARS + 1], first_pid[PARTICIPANT_ID_CHARS + 1];
+	uint8_t raw[ROOM_ID_BYTES] = { 0 }, praw[PARTICIPANT_ID_BYTES] = { 0 };
+	int64_t now = 1000000, texp = now + REJOIN_TTL_S;
+
+	TEST_EQ(world_open(&w), 0);
+	m = w.rooms;
+	/* one removal in each of ROOM_REVOKED_MAX meetings fills the table */
+	for (uint32_t i = 0; i < ROOM_REVOKED_MAX; i++) {
+		memcpy(raw, &i, sizeof(i));
+		memcpy(praw, &i, sizeof(i));
+		b64url_encode(raw, sizeof(raw), room);
+		b64url_encode(praw, sizeof(praw), pid);
+		if (i == 0) {
+			memcpy(first_room, room, sizeof(room));
+			memcpy(first_pid, pid, sizeof(pid));
+		}
+		room__revoke(m, room, pid, now);
+	}
+	TEST_EQ(m->nrevoked, ROOM_REVOKED_MAX);
+	TEST_ASSERT(room__revoked(m, first_room, first_pid, texp, now));
+	/* another pid of a meeting that has an entry: merged, not forgotten */
+	praw[7] = 0xee;
+	b64url_encode(praw, sizeof(praw), pid);
+	room__revoke(m, first_room, pid, now + 1);
+	TEST_ASSERT(m->nrevoked == ROOM_REVOKED_MAX);
+	TEST_ASSERT(room__revoked(m, first_room, first_pid, texp, now + 1));
+	TEST_ASSERT(room__revoked(m, first_room, pid, texp + 1, now + 1));
+	/* a token issued after the merge works again */
+	TEST_ASSERT(!room__revoked(m, first_room, "AAAAAAAAAAA", texp + 2, now + 2));
+	/* full, and a meeting without an entry: every token issued so far is
+	 * void, none of the earlier removals is forgotten */
+	raw[15] = 0x77;
+	b64url_encode(raw, sizeof(raw), room);
+	room__revoke(m, room, pid, now + 2);
+	TEST_ASSERT(m->revoked_all_at == now + 2);
+	TEST_ASSERT(room__revoked(m, room, pid, texp + 2, now + 2));
+	TEST_ASSERT(room__revoked(m, first_room, first_pid, texp, now + 2));
+	TEST_ASSERT(room__revoked(m, first_room, "AAAAAAAAAAA", texp + 2, now + 2));
+	TEST_ASSERT(!room__revoked(m, first_room, "AAAAAAAAAAA", texp + 3, now + 3));
+	/* once every token issued before them has expired, they are gone */
+	TEST_ASSERT(!room__revoked(m, room, pid, texp + REJOIN_TTL_S + 3,
+				   now + REJOIN_TTL_S + 3));
+	TEST_EQ(m->revoked_all_at, 0);
+	world_close(&w);
+	return 0;
+}
