@@ -14,7 +14,9 @@
  *              Welcome goes only to the participants its commit added, and
  *              only after that commit was accepted;
  *   admission  a guest in the lobby whom the group added (the members
- *              checked its invite proof) is admitted at that moment.
+ *              checked its invite proof) is admitted at that moment — if
+ *              the meeting has room for it and is not locked; a commit
+ *              that would admit more is refused (adds_refused).
  *
  * The group id of a meeting is the text "conclave/" followed by the room id,
  * so a message of one meeting cannot be replayed into another.
@@ -65,6 +67,16 @@ static void to_group(struct room *r, json_t *msg, const struct participant *skip
 	room__broadcast(r, msg, TO_GROUP, skip);
 }
 
+/* May the group let a waiting guest in now? Not past meeting_max_members,
+ * and not while the meeting is locked: then only a host's `admit` lets a
+ * guest in. While it may not, the guests' KeyPackages are not handed to
+ * the group either, so no committer tries (they come again with the
+ * guests' next republish). */
+static bool lobby_open(const struct room *r, const struct room_mgr *m)
+{
+	return !r->locked && r->nmembers < m->lim.max_members;
+}
+
 static json_t *keypackage_json(const struct participant *p)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:b}", "type",
@@ -102,6 +114,8 @@ void e2ee__after_joined(struct participant *p)
 	for (o = p->room->members; o; o = o->next)
 		if (o != p && !o->in_group && o->keypackage)
 			room__send_json(p, keypackage_json(o));
+	if (!lobby_open(p->room, p->mgr))
+		return;
 	for (o = p->room->lobby; o; o = o->next)
 		if (o->keypackage)
 			room__send_json(p, keypackage_json(o));
@@ -157,7 +171,8 @@ int room_mls_keypackage(struct participant *p, const char *kp,
 	p->proof = pr;
 	/* a guest knocking on a meeting that does not exist, or is locked, has
 	 * no room: its KeyPackage goes nowhere, and it is told nothing else */
-	if (p->room && p->room->mls_group)
+	if (p->room && p->room->mls_group &&
+	    (p->state == PS_MEMBER || lobby_open(p->room, p->mgr)))
 		to_group(p->room, keypackage_json(p), p);
 	return 0;
 }
@@ -166,6 +181,37 @@ static struct participant *find_any(struct room *r, const char *id)
 {
 	struct participant *p = room__find(r->members, id);
 	return p ? p : room__find(r->lobby, id);
+}
+
+/*
+ * Would the commit's adds let waiting guests in past what the meeting may
+ * take now (lobby_open)? Those it may not are named to the group in
+ * `participant_left` (members forget their KeyPackages; the guests stay in
+ * the lobby and are offered again once there is room), and true is
+ * returned: the commit is then refused like a late one. The committer
+ * gets `participant_left` first, so its retry leaves them out: no loop.
+ */
+static bool adds_refused(struct room *r, const struct room_mgr *m,
+			 json_t *add)
+{
+	size_t admits = 0, i;
+	bool refused = false;
+	json_t *v;
+
+	json_array_foreach(add, i, v) {
+		struct participant *t = room__find(r->lobby, json_string_value(v));
+		if (!t || !t->keypackage)
+			continue; /* not one the commit would admit */
+		if (!r->locked && r->nmembers + admits < m->lim.max_members) {
+			admits++;
+			continue;
+		}
+		refused = true;
+		to_group(r, json_pack("{s:s, s:s}", "type", "participant_left",
+				      "participant", t->id),
+			 NULL);
+	}
+	return refused;
 }
 
 int room_mls_commit(struct participant *p, const char *commit,
@@ -193,8 +239,9 @@ int room_mls_commit(struct participant *p, const char *commit,
 		if (rc || wh.wire_format != MLS_WF_WELCOME)
 			return rc ? rc : -EBADMSG;
 	}
-	if (h.epoch != r->mls_epoch) {
-		/* someone else's commit for this epoch came first */
+	if (h.epoch != r->mls_epoch || adds_refused(r, p->mgr, add)) {
+		/* someone else's commit for this epoch came first, or it would
+		 * admit guests the meeting may not take now */
 		room__send_json(p, json_pack("{s:s, s:I}", "type",
 					     "mls_commit_rejected", "epoch",
 					     (json_int_t)r->mls_epoch));
@@ -240,7 +287,8 @@ int room_mls_commit(struct participant *p, const char *commit,
 		for (struct participant *o = r->members; o; o = o->next)
 			if (!o->in_group && o->keypackage && o != t)
 				room__send_json(t, keypackage_json(o));
-		for (struct participant *o = r->lobby; o; o = o->next)
+		for (struct participant *o = r->lobby; o && lobby_open(r, p->mgr);
+		     o = o->next)
 			if (o->keypackage)
 				room__send_json(t, keypackage_json(o));
 	}

@@ -2,3 +2,4 @@
 TEST(mls_hdr_parse)
 TEST(mls_varint_minimal)
 TEST(mls_delivery_service)
+TEST(mls_adds_limited)

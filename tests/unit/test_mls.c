@@ -316,3 +316,139 @@ int test_mls_delivery_service(void)
 	log_set_level(LOG_INFO);
 	return 0;
 }
+
+/* Sets up a meeting with host A (the group's creator) and limits `lim`. */
+static int ds_open(struct ds *d, const struct room_limits *lim)
+{
+	char dir[] = "/tmp/conclave-mls-XXXXXX";
+
+	memset(d, 0, sizeof(*d));
+	conf_defaults(&d->conf);
+	log_set_level(LOG_WARN);
+	if (!mkdtemp(dir) || store_open(dir, &d->st) ||
+	    room_mgr_new(d->st, &d->rooms) ||
+	    sig_server_new(&d->conf, d->rooms, &d->sig) ||
+	    store_meeting_create(d->st, 0, d->room, d->key))
+		return -1;
+	room_mgr_set_limits(d->rooms, lim);
+	snprintf(d->group, sizeof(d->group), "conclave/%s", d->room);
+	return 0;
+}
+
+static void ds_close(struct ds *d)
+{
+	sig_server_free(d->sig);
+	room_mgr_free(d->rooms);
+	store_close(d->st);
+	log_set_level(LOG_INFO);
+}
+
+/* A guest on a new connection knocks and sends its KeyPackage; its id. */
+static int knock_with_kp(struct ds *d, struct sig_conn **c, struct fk *f,
+			 uint8_t ip, char *id, struct fk *host)
+{
+	json_t *j;
+
+	*c = dconn(d, f, ip);
+	tell(d, *c, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"G\"}", d->room);
+	TEST_ASSERT(fk_find(f, "lobby"));
+	j = fk_find(host, "knock");
+	TEST_ASSERT(j);
+	snprintf(id, PARTICIPANT_ID_CHARS + 1, "%s",
+		 json_string_value(json_object_get(j, "participant")));
+	tell(d, *c, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\",\"proof\":\"cHJvb2Y\"}",
+	     b64(MLS_WF_KEY_PACKAGE, NULL, 0, 0));
+	return 0;
+}
+
+/* The group cannot add waiting guests past meeting_max_members or into a
+ * locked meeting: such a commit is refused, the group told to forget the
+ * guests (participant_left, before the refusal), the guests stay in the
+ * lobby; their KeyPackages reach the group again once there is room. */
+int test_mls_adds_limited(void)
+{
+	struct ds d;
+	struct fk fa, fb, fg, fl;
+	struct sig_conn *a, *b, *g, *l;
+	char gid[PARTICIPANT_ID_CHARS + 1], lid[PARTICIPANT_ID_CHARS + 1];
+	int left_at = -1, rejected_at = -1;
+
+	TEST_EQ(ds_open(&d, &(struct room_limits){ .max_members = 2 }), 0);
+	a = dconn(&d, &fa, 1);
+	tell(&d, a, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"A\",\"host_key\":\"%s\"}",
+	     d.room, d.key);
+	TEST_ASSERT(fk_find(&fa, "joined"));
+	b = dconn(&d, &fb, 2);
+	tell(&d, b, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"B\",\"host_key\":\"%s\"}",
+	     d.room, d.key);
+	TEST_ASSERT(fk_find(&fb, "joined"));
+
+	/* the meeting is full (A and B): a guest's KeyPackage is not offered */
+	fk_clear(&fa);
+	TEST_EQ(knock_with_kp(&d, &g, &fg, 3, gid, &fa), 0);
+	TEST_ASSERT(!fk_find(&fa, "mls_keypackage"));
+	/* a committer that adds it anyway (it had the KeyPackage from before)
+	 * is refused; it hears participant_left for the guest first */
+	fk_clear(&fa);
+	tell(&d, a, "{\"type\":\"mls_commit\",\"commit\":\"%s\",\"welcome\":\"%s\",\"add\":[\"%s\"]}",
+	     b64(MLS_WF_PUBLIC, d.group, 0, MLS_CT_COMMIT),
+	     b64(MLS_WF_WELCOME, NULL, 0, 0), gid);
+	for (int i = 0; i < fa.n; i++) {
+		const char *t = json_string_value(json_object_get(fa.m[i], "type"));
+		if (strcmp(t, "participant_left") == 0 && left_at < 0 &&
+		    strcmp(json_string_value(json_object_get(fa.m[i], "participant")), gid) == 0)
+			left_at = i;
+		if (strcmp(t, "mls_commit_rejected") == 0)
+			rejected_at = i;
+	}
+	TEST_ASSERT(left_at >= 0 && rejected_at > left_at);
+	TEST_EQ(json_integer_value(json_object_get(fa.m[rejected_at], "epoch")), 0);
+	TEST_ASSERT(!fk_find(&fa, "mls_commit_ok"));
+	TEST_ASSERT(!fk_find(&fg, "joined") && !fk_find(&fg, "mls_welcome"));
+
+	/* B leaves: there is room, the guest's next KeyPackage is offered and
+	 * the group's add admits it */
+	sig_conn_free(b);
+	fk_clear(&fb);
+	fk_clear(&fa);
+	d.now += 10000; /* the web client sends it again every 10 s */
+	tell(&d, g, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\",\"proof\":\"cHJvb2Y\"}",
+	     b64(MLS_WF_KEY_PACKAGE, NULL, 0, 0));
+	TEST_ASSERT(fk_find(&fa, "mls_keypackage"));
+	tell(&d, a, "{\"type\":\"mls_commit\",\"commit\":\"%s\",\"welcome\":\"%s\",\"add\":[\"%s\"]}",
+	     b64(MLS_WF_PUBLIC, d.group, 0, MLS_CT_COMMIT),
+	     b64(MLS_WF_WELCOME, NULL, 0, 0), gid);
+	TEST_ASSERT(fk_find(&fa, "mls_commit_ok"));
+	TEST_ASSERT(fk_find(&fg, "joined") && fk_find(&fg, "mls_welcome"));
+
+	/* locked: room or not, a waiting guest enters only by a host's admit */
+	room_mgr_set_limits(d.rooms, &(struct room_limits){ 0 });
+	sig_conn_free(g);
+	fk_clear(&fg);
+	fk_clear(&fa);
+	TEST_EQ(knock_with_kp(&d, &l, &fl, 4, lid, &fa), 0);
+	TEST_ASSERT(fk_find(&fa, "mls_keypackage")); /* offered before the lock */
+	tell(&d, a, "{\"type\":\"lock\",\"locked\":true}");
+	TEST_ASSERT(fk_find(&fa, "locked"));
+	fk_clear(&fa);
+	d.now += 10000;
+	tell(&d, l, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\",\"proof\":\"cHJvb2Y\"}",
+	     b64(MLS_WF_KEY_PACKAGE, NULL, 0, 0));
+	TEST_ASSERT(!fk_find(&fa, "mls_keypackage"));
+	tell(&d, a, "{\"type\":\"mls_commit\",\"commit\":\"%s\",\"welcome\":\"%s\",\"add\":[\"%s\"]}",
+	     b64(MLS_WF_PUBLIC, d.group, 1, MLS_CT_COMMIT),
+	     b64(MLS_WF_WELCOME, NULL, 0, 0), lid);
+	TEST_ASSERT(fk_find(&fa, "participant_left"));
+	TEST_ASSERT(fk_find(&fa, "mls_commit_rejected"));
+	TEST_ASSERT(!fk_find(&fl, "joined"));
+	/* the host's admit still lets it in */
+	tell(&d, a, "{\"type\":\"admit\",\"participant\":\"%s\"}", lid);
+	TEST_ASSERT(fk_find(&fl, "joined"));
+
+	sig_conn_free(l);
+	sig_conn_free(a);
+	fk_clear(&fa);
+	fk_clear(&fl);
+	ds_close(&d);
+	return 0;
+}
