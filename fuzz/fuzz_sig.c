@@ -364,7 +364,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n >= 2 && p[0] == '@') {
 			if (p[1] == 't') {
 				now += TICK_STEP_MS;
-				room_tick(rooms);
+				room_tick(rooms, now);
 				continue;
 			}
 			if (n >= 3 && p[2] >= '0' && p[2] < '0' + NCONN &&

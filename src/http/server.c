@@ -976,7 +976,7 @@ static void room_timer_cb(lws_sorted_usec_list_t *sul)
 {
 	struct http_server *s = (struct http_server *)(void *)((char *)sul -
 				offsetof(struct http_server, room_timer));
-	room_tick(s->rooms);
+	room_tick(s->rooms, now_ms());
 	lws_sul_schedule(s->ctx, 0, &s->room_timer, room_timer_cb,
 			 (lws_usec_t)ROOM_CHECK_MS * 1000);
 }

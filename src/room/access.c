@@ -364,7 +364,7 @@ static void knock_again(struct room_mgr *m, struct participant *p, int64_t now)
 		room_flush_knocks(m);
 }
 
-void room_tick(struct room_mgr *m)
+void room_tick(struct room_mgr *m, uint64_t now_ms)
 {
 	int64_t now = (int64_t)time(NULL);
 	struct participant *p, *next;
@@ -398,5 +398,7 @@ void room_tick(struct room_mgr *m)
 			p->state = PS_DENIED;
 			room__send_json(p, json_pack("{s:s}", "type", "denied"));
 		}
+		if (p->kp_held)
+			e2ee__tick(p, now_ms);
 	}
 }

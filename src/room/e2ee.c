@@ -94,6 +94,9 @@ void e2ee__on_admitted(struct participant *p)
 
 	p->in_group = false;
 	p->mls_create = false;
+	/* its first KeyPackage as a member goes out at once, even the one it
+	 * sent from the lobby (that may have gone nowhere) */
+	p->kp_sent = false;
 	if (!r->mls_group) {
 		/* the first member makes the group (epoch 0) */
 		r->mls_group = true;
@@ -145,11 +148,57 @@ void e2ee__on_leave(struct participant *p)
 	}
 }
 
+/*
+ * KeyPackages and the members' queues. Every KeyPackage relayed is copied
+ * to each group member; unthrottled, a guest in the lobby (it needs only
+ * the meeting's id) sending them at its message rate filled the members'
+ * output queues past ws_max_outq, and the server cut the members off. So a
+ * participant's KeyPackage goes to the group at most once per
+ * ROOM_KP_RELAY_MS: within that time a byte-identical repeat is dropped
+ * (nothing new: an honest client repeats itself, and gets no error for
+ * it), a new one is kept and held until the time is over (room_tick), and
+ * a further new one while one is held is refused (`rate_limited`). An
+ * honest client never sends that: from the lobby it repeats the same
+ * KeyPackage every 10 s, and a member makes a new one only after a Welcome
+ * of the last (a resync), which takes a relay first.
+ *
+ * The steps here do not depend on the room: a guest knocking on a meeting
+ * that does not exist, or is locked, has none, and its KeyPackage goes
+ * nowhere, but it is checked, kept and queued exactly like one in a live
+ * lobby. The relay itself runs in the deferred flush, after the sender's
+ * message was handled, like a knock (no existence oracle).
+ */
+static void relay(struct participant *p)
+{
+	struct room *r = p->room;
+
+	if (r && r->mls_group && p->keypackage &&
+	    (p->state == PS_MEMBER ||
+	     (p->state == PS_LOBBY && lobby_open(r, p->mgr))))
+		to_group(r, keypackage_json(p), p);
+}
+
+void e2ee__flush(struct participant *p)
+{
+	p->kp_due = false;
+	relay(p);
+}
+
+void e2ee__tick(struct participant *p, uint64_t now_ms)
+{
+	if (!p->kp_held || now_ms - p->kp_at_ms < ROOM_KP_RELAY_MS)
+		return;
+	p->kp_held = false;
+	p->kp_at_ms = now_ms;
+	relay(p);
+}
+
 int room_mls_keypackage(struct participant *p, const char *kp,
-			const char *proof)
+			const char *proof, uint64_t now_ms)
 {
 	struct mls_hdr h;
 	char *k, *pr = NULL;
+	bool same, recent;
 	int rc;
 
 	if (p->state != PS_MEMBER && p->state != PS_LOBBY)
@@ -157,6 +206,14 @@ int room_mls_keypackage(struct participant *p, const char *kp,
 	rc = parse(p->mgr, kp, &h);
 	if (rc || h.wire_format != MLS_WF_KEY_PACKAGE)
 		return rc ? rc : -EBADMSG;
+	same = p->keypackage && strcmp(p->keypackage, kp) == 0 &&
+	       (p->proof && proof ? strcmp(p->proof, proof) == 0
+				  : !p->proof && !proof);
+	recent = p->kp_sent && now_ms - p->kp_at_ms < ROOM_KP_RELAY_MS;
+	if (recent && same)
+		return 0;       /* the group has it, or it is held */
+	if (recent && p->kp_held)
+		return -EAGAIN; /* one new one per ROOM_KP_RELAY_MS */
 	k = strdup(kp);
 	if (proof)
 		pr = strdup(proof);
@@ -169,11 +226,15 @@ int room_mls_keypackage(struct participant *p, const char *kp,
 	free(p->proof);
 	p->keypackage = k;
 	p->proof = pr;
-	/* a guest knocking on a meeting that does not exist, or is locked, has
-	 * no room: its KeyPackage goes nowhere, and it is told nothing else */
-	if (p->room && p->room->mls_group &&
-	    (p->state == PS_MEMBER || lobby_open(p->room, p->mgr)))
-		to_group(p->room, keypackage_json(p), p);
+	if (recent) {
+		p->kp_held = true;
+		return 0;
+	}
+	p->kp_sent = true;
+	p->kp_at_ms = now_ms;
+	p->kp_held = false;
+	p->kp_due = true;
+	room__flush_soon(p->mgr);
 	return 0;
 }
 

@@ -479,12 +479,8 @@ knock:
 	}
 	room__send_json(p, json_pack("{s:s}", "type", "lobby"));
 	log_info("room", "participant %s waits in a lobby", p->id);
-	if (p->knock_pending) {
-		if (m->defer)
-			m->defer(m->defer_arg);
-		else
-			room_flush_knocks(m);
-	}
+	if (p->knock_pending)
+		room__flush_soon(m);
 	return 0;
 }
 
@@ -514,19 +510,36 @@ void room_mgr_set_defer(struct room_mgr *m, void (*defer)(void *arg), void *arg)
 	m->defer_arg = arg;
 }
 
+void room__flush_soon(struct room_mgr *m)
+{
+	if (!m->defer) {
+		room_flush_knocks(m);
+	} else if (!m->flush_scheduled) {
+		/* asked once: re-arming the timer for every knock would let
+		 * a steady stream of them put the flush off for ever */
+		m->flush_scheduled = true;
+		m->defer(m->defer_arg);
+	}
+}
+
 void room_flush_knocks(struct room_mgr *m)
 {
 	struct participant *p;
 
+	m->flush_scheduled = false;
 	for (p = m->all; p; p = p->all_next) {
-		if (!p->knock_pending)
-			continue;
-		p->knock_pending = false;
-		if (p->state == PS_LOBBY && p->room)
-			room__broadcast(p->room,
-					json_pack("{s:s, s:s, s:s}", "type", "knock",
-						  "participant", p->id, "name", p->name),
-					TO_HOSTS, NULL);
+		if (p->knock_pending) {
+			p->knock_pending = false;
+			if (p->state == PS_LOBBY && p->room)
+				room__broadcast(p->room,
+						json_pack("{s:s, s:s, s:s}", "type",
+							  "knock", "participant",
+							  p->id, "name", p->name),
+						TO_HOSTS, NULL);
+		}
+		/* after its knock: hosts see who a KeyPackage is from */
+		if (p->kp_due)
+			e2ee__flush(p);
 	}
 }
 
@@ -625,6 +638,9 @@ void room_leave(struct participant *p)
 		p->room = NULL;
 		room__maybe_free(m, r);
 	}
+	/* a KeyPackage waiting to go out was for that room's group */
+	p->kp_due = false;
+	p->kp_held = false;
 	if (p->state != PS_DENIED)
 		p->state = PS_NEW;
 	p->host = false;

@@ -41,6 +41,10 @@ enum {
 	REJOIN_TOKEN_CHARS = 66,      /* base64url of 49 bytes */
 	LOBBY_TIMEOUT_S = 600,        /* a guest nobody admits is sent away */
 	ROOM_CHECK_MS = 2000,         /* period of room_tick */
+	/* a participant's KeyPackage reaches the group at most this often
+	 * (the web client sends its own again every 10 s from the lobby:
+	 * web/src/e2ee/session.ts, LOBBY_REPUBLISH_MS) */
+	ROOM_KP_RELAY_MS = 5000,
 };
 
 /* Delivers one signaling message (JSON text) to a participant's transport. */
@@ -117,10 +121,11 @@ bool room_rejoin_valid(struct room_mgr *m, const char *room, const char *token);
  * -EPERM if it is not a member. */
 int room_rejoin_token(const struct participant *p, char *out);
 
-/* Periodic work (every ROOM_CHECK_MS): meetings ended or expired in the
- * store end for their members; guests waiting longer than LOBBY_TIMEOUT_S
- * are sent away. */
-void room_tick(struct room_mgr *m);
+/* Periodic work (every ROOM_CHECK_MS; now_ms: the clock of sig_conn_input):
+ * meetings ended or expired in the store end for their members; guests
+ * waiting longer than LOBBY_TIMEOUT_S are sent away; KeyPackages held back
+ * by ROOM_KP_RELAY_MS go to the group. */
+void room_tick(struct room_mgr *m, uint64_t now_ms);
 
 /* ---- media (media.c) ---------------------------------------------------- */
 
@@ -135,9 +140,10 @@ int room_mgr_set_test(struct room_mgr *m, const char *tap_dir, bool intruder);
 /*
  * Hosts learn of a knock a few milliseconds after the guest got its answer,
  * so that the guest's answer takes exactly as long whether the meeting has
- * hosts, exists or not (no timing oracle). `defer` schedules a call of
- * room_flush_knocks on the signaling thread; without one, hosts are told at
- * once (tests).
+ * hosts, exists or not (no timing oracle); KeyPackages go to the group the
+ * same way. `defer` schedules a call of room_flush_knocks on the signaling
+ * thread (it is asked once until that call: a stream of knocks cannot put
+ * the call off); without one, hosts are told at once (tests).
  */
 void room_mgr_set_defer(struct room_mgr *m, void (*defer)(void *arg), void *arg);
 void room_flush_knocks(struct room_mgr *m);
@@ -182,9 +188,12 @@ void room_media_event(struct room_mgr *m, const struct sfu_event *ev);
 /* ---- MLS delivery service (e2ee.c) ---------------------------------------- */
 
 /* A participant's KeyPackage (base64url MLSMessage) and optional invite
- * proof; relayed to the group's members. -EPERM, -EBADMSG, -ENOMEM. */
+ * proof, at now_ms; relayed to the group's members, at most once per
+ * ROOM_KP_RELAY_MS (a repeat within that time is dropped, a new one is
+ * held until then). -EPERM, -EBADMSG, -ENOMEM, or -EAGAIN: one is held
+ * already (this one is dropped). */
 int room_mls_keypackage(struct participant *p, const char *kp,
-			const char *proof);
+			const char *proof, uint64_t now_ms);
 
 /* A commit (and its Welcome) from a group member, with the participant ids
  * it adds and removes (JSON arrays of strings, may be NULL). Accepted if

@@ -76,6 +76,11 @@ struct participant {
 	bool mls_create;                /* told to create the group on joining */
 	char *keypackage;               /* latest KeyPackage (base64url), owned */
 	char *proof;                    /* its invite proof (base64url), owned */
+	uint64_t kp_at_ms;              /* when one last went out (e2ee.c) */
+	bool kp_sent;                   /* kp_at_ms is set (since admission) */
+	bool kp_due;                    /* to the group at room_flush_knocks */
+	bool kp_held;                   /* to the group once ROOM_KP_RELAY_MS
+					 * after kp_at_ms (room_tick) */
 	struct participant *all_next, **all_pprev; /* in mgr->all */
 };
 
@@ -99,6 +104,7 @@ struct room_mgr {
 					 * issued up to then is void (0: no) */
 	void (*defer)(void *arg);       /* schedules room_flush_knocks soon */
 	void *defer_arg;
+	bool flush_scheduled;           /* defer was asked, flush not run yet */
 	FILE *test_tap;                 /* --test-tap: relayed MLS messages */
 	bool test_intruder;             /* --test-intruder */
 	struct participant *all;        /* every participant, for timers */
@@ -120,6 +126,9 @@ int room__get_or_make(struct room_mgr *m, const char *id, struct room **out);
 int room__knock(struct room_mgr *m, struct participant *p, const char *room_id);
 struct participant *room__find(struct participant *head, const char *id);
 json_t *room__participant_json(const struct participant *p);
+/* Runs room_flush_knocks soon (through defer: once until it ran), or at
+ * once without defer. */
+void room__flush_soon(struct room_mgr *m);
 
 /* access.c */
 /* Is `token` authentic, unexpired and for room_id? Writes the member's id,
@@ -144,6 +153,10 @@ void e2ee__on_admitted(struct participant *p);
 void e2ee__after_joined(struct participant *p);
 void e2ee__on_leave(struct participant *p);
 json_t *e2ee__joined_info(const struct participant *p);
+/* A KeyPackage due (kp_due) or held (kp_held, once its time came) goes to
+ * the group. */
+void e2ee__flush(struct participant *p);
+void e2ee__tick(struct participant *p, uint64_t now_ms);
 
 /* media.c */
 void media__on_admitted(struct participant *p);

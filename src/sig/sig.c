@@ -29,6 +29,16 @@ enum {
 	SIG_KNOCK_SLOTS = 4096,       /* per-address knock buckets (bounded) */
 	SIG_PING_ID_MAX = 9007199254740991LL, /* 2^53-1: exact in JavaScript */
 	SIG_SDP_MAX = SDP_MAX_SIZE,   /* bytes of SDP in one message */
+	/* base64url characters of a KeyPackage. The web client's (suite
+	 * MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519, a basic credential
+	 * of 11 or 28 characters, a display name of up to 64 bytes in a leaf
+	 * extension): 295-403 bytes over 600 made with ts-mls 1.6.4; at most
+	 * about 570 bytes (760 characters) with every GREASE value ts-mls
+	 * may add and a returning member's 96-byte successor extension.
+	 * 2,048 is about 2.7 times that. Each one relayed is copied to every
+	 * group member (docs/security.md, "Signaling input"). */
+	SIG_KEYPACKAGE_CHARS = 2048,
+	SIG_PROOF_CHARS = 64,         /* the invite proof: 43 (HMAC-SHA256) */
 };
 
 struct sig_server {
@@ -92,8 +102,8 @@ static const struct field f_mute[] = {
 	{ "kind", FT_STRING, true, 5, 5 },  /* "audio" | "video" */
 };
 static const struct field f_mls_kp[] = {
-	{ "keypackage", FT_B64URL, true, 1, 16384 },
-	{ "proof", FT_B64URL, false, 1, 256 },
+	{ "keypackage", FT_B64URL, true, 1, SIG_KEYPACKAGE_CHARS },
+	{ "proof", FT_B64URL, false, 1, SIG_PROOF_CHARS },
 };
 static const struct field f_mls_commit[] = {
 	{ "commit", FT_B64URL, true, 1, 87382 },       /* 64 KiB decoded */
@@ -225,6 +235,8 @@ static enum sig_err from_errno(enum sig_err bad_input, int rc)
 		return SIG_E_TOO_LARGE;
 	case -EDQUOT:
 		return SIG_E_TOO_MANY_TRACKS;
+	case -EAGAIN:
+		return SIG_E_RATE_LIMITED;
 	case -EBADMSG:
 	case -E2BIG:
 	case -EINVAL:
@@ -385,10 +397,9 @@ static bool ids_ok(json_t *arr)
 static enum sig_err on_mls_kp(struct sig_conn *c, json_t *msg, uint64_t now)
 {
 	json_t *pr = json_object_get(msg, "proof");
-	(void)now;
 	return from_errno(SIG_E_BAD_MLS, room_mls_keypackage(
 		c->p, json_string_value(json_object_get(msg, "keypackage")),
-		pr ? json_string_value(pr) : NULL));
+		pr ? json_string_value(pr) : NULL, now));
 }
 
 static enum sig_err on_mls_commit(struct sig_conn *c, json_t *msg, uint64_t now)

@@ -169,8 +169,10 @@ describe('media and MLS messages', () => {
 		await expectError(host, { type: 'mls_app', msg: junk }, { code: 'bad_mls', ref: 'mls_app' });
 		await expectError(guest, { type: 'mls_commit', commit: junk }, { code: 'forbidden', ref: 'mls_commit' });
 		await expectError(guest, { type: 'mls_app', msg: junk }, { code: 'forbidden', ref: 'mls_app' });
-		await expectError(host, { type: 'mls_keypackage', keypackage: 'A'.repeat(16385) },
+		await expectError(host, { type: 'mls_keypackage', keypackage: 'A'.repeat(2049) },
 			{ code: 'bad_field', field: 'keypackage', ref: 'mls_keypackage' });
+		await expectError(host, { type: 'mls_keypackage', keypackage: 'A'.repeat(2048), proof: 'A'.repeat(65) },
+			{ code: 'bad_field', field: 'proof', ref: 'mls_keypackage' });
 		await expectError(host, { type: 'mls_app', msg: 'A'.repeat(21847) }, { code: 'bad_field', field: 'msg', ref: 'mls_app' });
 		await assertUnaffected(srv, good, 'bad MLS messages');
 	});
@@ -297,11 +299,12 @@ describe('capacity settings (--max-meetings 1 --meeting-max-members 2 --meeting-
 		const ans = await host.next('publish_answer', 5000);
 		assert.equal(ans.sdp.split(/\r?\n/).filter((l) => /^m=video [1-9]/.test(l)).length, 2);
 		// 5,464 base64url characters decode to 4,098 bytes: over 4,096
-		await expectError(host, { type: 'mls_keypackage', keypackage: 'A'.repeat(5464) },
-			{ code: 'too_large', ref: 'mls_keypackage' });
+		// (an application message: a KeyPackage is capped lower, at 2,048)
+		await expectError(host, { type: 'mls_app', msg: 'A'.repeat(5464) },
+			{ code: 'too_large', ref: 'mls_app' });
 		// 5,460 decode to 4,095: within the limit, so it is read (and is not MLS)
-		await expectError(host, { type: 'mls_keypackage', keypackage: 'A'.repeat(5460) },
-			{ code: 'bad_mls', ref: 'mls_keypackage' });
+		await expectError(host, { type: 'mls_app', msg: 'A'.repeat(5460) },
+			{ code: 'bad_mls', ref: 'mls_app' });
 		await assertUnaffected(srv, good, 'track and MLS limits');
 		await host.close();
 	});

@@ -452,3 +452,136 @@ int test_mls_adds_limited(void)
 	ds_close(&d);
 	return 0;
 }
+
+static int count_type(struct fk *f, const char *type)
+{
+	int n = 0;
+	for (int i = 0; i < f->n; i++)
+		n += strcmp(json_string_value(json_object_get(f->m[i], "type")), type) == 0;
+	return n;
+}
+
+/* A KeyPackage message of `n` bytes (an MLS header, then `fill`). */
+static const char *kp_of(size_t n, uint8_t fill)
+{
+	static char out[8192];
+	uint8_t m[6000];
+	size_t h = mls_msg(m, MLS_WF_KEY_PACKAGE, NULL, 0, 0);
+	memset(m + h, fill, n - h);
+	b64url_encode(m, n, out);
+	return out;
+}
+
+static const char *last_error(struct fk *f)
+{
+	json_t *e = fk_find(f, "error");
+	return e ? json_string_value(json_object_get(e, "code")) : "";
+}
+
+/* A guest's (and a member's) KeyPackages reach the group at most once per
+ * ROOM_KP_RELAY_MS: repeats are dropped, a new one is held, a flood gets
+ * `rate_limited` and costs the members one copy per 5 s. A guest of an
+ * unknown meeting hears exactly the same. KeyPackages are capped at
+ * what a real one needs, with margin. */
+int test_mls_keypackage_throttled(void)
+{
+	struct ds d;
+	struct fk fa, fb, fg, fu;
+	struct sig_conn *a, *b, *g, *u;
+	json_t *j;
+	static char kp2[8192];
+	char gid[PARTICIPANT_ID_CHARS + 1];
+	uint64_t t0;
+	int replies_g[4], replies_u[4];
+
+	TEST_EQ(ds_open(&d, &(struct room_limits){ 0 }), 0);
+	a = dconn(&d, &fa, 1);
+	tell(&d, a, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"A\",\"host_key\":\"%s\"}",
+	     d.room, d.key);
+	TEST_ASSERT(fk_find(&fa, "joined"));
+	g = dconn(&d, &fg, 3);
+	tell(&d, g, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"G\"}", d.room);
+	u = dconn(&d, &fu, 4);
+	tell(&d, u, "{\"type\":\"join\",\"room\":\"AAAAAAAAAAAAAAAAAAAAAA\",\"name\":\"U\"}");
+	TEST_ASSERT(fk_find(&fg, "lobby") && fk_find(&fu, "lobby"));
+	j = fk_find(&fa, "knock");
+	TEST_ASSERT(j);
+	snprintf(gid, sizeof(gid), "%s", json_string_value(json_object_get(j, "participant")));
+	snprintf(kp2, sizeof(kp2), "%s", kp_of(400, 2));
+
+	/* the same four messages from a guest of the live meeting and from
+	 * one of an unknown meeting get the same answers */
+	fk_clear(&fa);
+	fk_clear(&fg);
+	fk_clear(&fu);
+	t0 = d.now + 100; /* when the first one arrives (tell: 100 ms a message) */
+	for (int i = 0; i < 4; i++) {
+		const char *kp = i < 2 ? kp_of(400, 1) : i == 2 ? kp2 : kp_of(400, 3);
+		int ng = fg.n, nu = fu.n;
+		tell(&d, g, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\"}", kp);
+		tell(&d, u, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\"}", kp);
+		replies_g[i] = fg.n - ng;
+		replies_u[i] = fu.n - nu;
+		TEST_EQ(replies_g[i], replies_u[i]);
+	}
+	/* the first went to the group at once; the repeat was dropped and the
+	 * second one held, both silently; the third was refused */
+	TEST_EQ(count_type(&fa, "mls_keypackage"), 1);
+	TEST_EQ(replies_g[0] + replies_g[1] + replies_g[2], 0);
+	TEST_EQ(replies_g[3], 1);
+	TEST_ASSERT(strcmp(last_error(&fg), "rate_limited") == 0);
+	TEST_ASSERT(strcmp(last_error(&fu), "rate_limited") == 0);
+	/* the held one goes out once its time has come */
+	room_tick(d.rooms, t0 + ROOM_KP_RELAY_MS - 1);
+	TEST_EQ(count_type(&fa, "mls_keypackage"), 1);
+	room_tick(d.rooms, t0 + ROOM_KP_RELAY_MS);
+	TEST_EQ(count_type(&fa, "mls_keypackage"), 2);
+	j = fk_find(&fa, "mls_keypackage");
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(j, "keypackage")), kp2) == 0);
+	TEST_ASSERT(strcmp(json_string_value(json_object_get(j, "participant")), gid) == 0);
+
+	/* a flood of new ones, at the connection's message rate for 10 s:
+	 * the member gets at most one per 5 s, and keeps its connection */
+	d.now = t0 + 2 * ROOM_KP_RELAY_MS;
+	t0 = d.now;
+	fk_clear(&fa);
+	for (int i = 0; i < 100; i++) {
+		tell(&d, g, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\"}",
+		     kp_of(1500, (uint8_t)(10 + i)));
+		if (i % 20 == 19)
+			room_tick(d.rooms, d.now);
+		fk_clear(&fg);
+	}
+	TEST_ASSERT(d.now - t0 <= 2 * ROOM_KP_RELAY_MS);
+	TEST_ASSERT(count_type(&fa, "mls_keypackage") <= 3);
+	sig_conn_free(g);
+	sig_conn_free(u);
+	fk_clear(&fg);
+	fk_clear(&fu);
+
+	/* a member's KeyPackages: the first at once, then the same pace */
+	b = dconn(&d, &fb, 2);
+	tell(&d, b, "{\"type\":\"join\",\"room\":\"%s\",\"name\":\"B\",\"host_key\":\"%s\"}",
+	     d.room, d.key);
+	fk_clear(&fa);
+	tell(&d, b, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\"}", kp_of(400, 7));
+	TEST_EQ(count_type(&fa, "mls_keypackage"), 1);
+	tell(&d, b, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\"}", kp_of(400, 8));
+	TEST_EQ(count_type(&fa, "mls_keypackage"), 1);
+	room_tick(d.rooms, d.now + ROOM_KP_RELAY_MS);
+	TEST_EQ(count_type(&fa, "mls_keypackage"), 2);
+
+	/* a KeyPackage far larger than a real one is refused */
+	fk_clear(&fb);
+	d.now += 2 * ROOM_KP_RELAY_MS;
+	tell(&d, b, "{\"type\":\"mls_keypackage\",\"keypackage\":\"%s\"}", kp_of(3000, 9));
+	TEST_ASSERT(strcmp(last_error(&fb), "bad_field") == 0);
+	TEST_EQ(count_type(&fa, "mls_keypackage"), 2);
+
+	sig_conn_free(b);
+	sig_conn_free(a);
+	fk_clear(&fa);
+	fk_clear(&fb);
+	ds_close(&d);
+	return 0;
+}

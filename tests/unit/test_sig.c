@@ -633,7 +633,7 @@ int test_access_tick_ends_stored(void)
 	TEST_ASSERT(join_host(&w, h, &fh, "Hal"));
 	/* `conclave meeting end` from the command line, while it runs */
 	TEST_EQ(store_meeting_end(w.st, w.room, (int64_t)time(NULL)), 0);
-	room_tick(w.rooms);
+	room_tick(w.rooms, w.now);
 	TEST_ASSERT(strcmp(last_type(&fh), "ended") == 0);
 	fake_clear(&fh);
 	sig_conn_free(h);
