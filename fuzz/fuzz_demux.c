@@ -21,14 +21,18 @@
  *   sel & 3 == 0, 1, 2   sfu__packet from the publisher's, the subscriber's
  *                        or an unknown address; with sel & 4 the bytes are
  *                        first SRTP/SRTCP-protected with that browser's keys
- *                        (when they look like RTP/RTCP), so the real
- *                        unprotect-then-forward path is reached;
+ *                        (the stranger's: the publisher's, or with sel & 8
+ *                        the subscriber's) when they look like RTP/RTCP, so
+ *                        the real unprotect-then-forward path is reached,
+ *                        and a browser that moved to the stranger's address
+ *                        can prove it;
  *   sel & 3 == 3         direct: sel & 16 a control command (bytes[0]:
  *                        unsubscribe, resubscribe, remove or add tracks,
  *                        close, ICE restart, key frame requests, a remote
  *                        fingerprint for the subscriber, a subscriber NACK
  *                        for packets named by their publisher sequence
- *                        numbers);
+ *                        numbers, a valid check from the stranger's address
+ *                        for either transport, nominating or not);
  *                        else sfu__rtp_in / sfu__rtcp_in (sel & 8) on the
  *                        publisher (sel & 4 clear) or the subscriber,
  *                        bypassing SRTP;
@@ -43,8 +47,11 @@
  * authenticate under one of the browsers' keys, forwarded RTP must carry
  * one of the subscriber's SSRCs and mapped payload types (or be an RTX
  * retransmission in the subscriber's RTX stream), RTCP must be
- * signed with the SFU's or a subscriber SSRC. Then all transports are
- * closed through the worker's own paths (LeakSanitizer checks them).
+ * signed with the SFU's or a subscriber SSRC. A transport's address is
+ * the stranger's only after a nominating check from there and a packet
+ * protected with its browser's keys from there (a check alone never moves
+ * it). Then all transports are closed through the worker's own paths
+ * (LeakSanitizer checks them).
  *
  * Simulcast: a third track (mid "v1") has three layers named by rid
  * ("q", "h", "f"; SSRCs learned from the RID and repaired-RID header
@@ -131,6 +138,10 @@ static struct {
 	struct srtps *b[NB];
 	uint8_t check_pub[256], check_sub[256];
 	size_t check_pub_len, check_sub_len;
+	/* per transport (0 publisher, 1 subscriber): the stranger's address
+	 * was its candidate (nominated) when a packet under its browser's
+	 * keys came from there */
+	bool proved[2];
 } G;
 
 static uint8_t buf[BUF];
@@ -172,7 +183,7 @@ static int udp_bind(struct sockaddr_storage *a, socklen_t *len)
 }
 
 static size_t make_check(uint8_t *out, size_t cap, const char *ufrag,
-			 const char *pwd, uint8_t tidb)
+			 const char *pwd, uint8_t tidb, bool use_candidate)
 {
 	char user[64];
 	uint8_t tid[STUN_TID_LEN];
@@ -187,7 +198,7 @@ static size_t make_check(uint8_t *out, size_t cap, const char *ufrag,
 	rq.priority = 0x6e7f1eff;
 	rq.role = STUN_ROLE_CONTROLLING;
 	rq.tiebreaker = 1;
-	rq.use_candidate = true;
+	rq.use_candidate = use_candidate;
 	check(stun_write_binding_request(out, cap, &rq, pwd, strlen(pwd), &len) == 0);
 	return len;
 }
@@ -227,9 +238,9 @@ static void init_once(void)
 	for (int i = 0; i < NB; i++)
 		G.fd[i] = udp_bind(&G.addr[i], &G.alen);
 	G.check_pub_len = make_check(G.check_pub, sizeof(G.check_pub), PUB_UFRAG,
-				     PUB_PWD, 0x11);
+				     PUB_PWD, 0x11, true);
 	G.check_sub_len = make_check(G.check_sub, sizeof(G.check_sub), SUB_UFRAG,
-				     SUB_PWD, 0x22);
+				     SUB_PWD, 0x22, true);
 	G.ready = true;
 }
 
@@ -356,10 +367,13 @@ static void scene(void)
 	G.w->now_us = sfu__now_us(); /* transports count arrivals from now */
 	open_tp(TP_PUB, true, PUB_UFRAG, PUB_PWD, true);
 	open_tp(TP_SUB, false, SUB_UFRAG, SUB_PWD, false);
-	key_tp(TP_PUB, PUB, true, 0x10);
-	key_tp(TP_SUB, SUB, false, 0x20);
+	/* ICE before keys, as in a browser (a check sets the address of a
+	 * transport without keys only) */
 	deliver(PUB, G.check_pub, G.check_pub_len);
 	deliver(SUB, G.check_sub, G.check_sub_len);
+	key_tp(TP_PUB, PUB, true, 0x10);
+	key_tp(TP_SUB, SUB, false, 0x20);
+	memset(G.proved, 0, sizeof(G.proved));
 	add_tracks();
 	add_sim_track();
 	subscribe(TR_VIDEO);
@@ -445,6 +459,16 @@ static void control(const uint8_t *p, size_t len)
 		}
 		return;
 	}
+	if (op == 0xF8 || op == 0xF9 || op == 0xFA || op == 0xFB) {
+		/* a valid check from the stranger's address */
+		bool sub = op & 1, nom = (op & 2) == 0;
+		uint8_t b[256];
+		size_t n = make_check(b, sizeof(b), sub ? SUB_UFRAG : PUB_UFRAG,
+				      sub ? SUB_PWD : PUB_PWD,
+				      len > 1 ? p[1] : 0x33, nom);
+		deliver(STRANGER, b, n);
+		return;
+	}
 	switch (op % 14) {
 	case 0:
 		sfu__unsubscribe(G.w, TP_SUB, TR_VIDEO);
@@ -512,6 +536,38 @@ static void protect(int who, uint8_t *p, size_t *len)
 		*len = n;
 }
 
+static bool is_stranger(const struct sockaddr_storage *x)
+{
+	const struct sockaddr_in *a = (const void *)x;
+	const struct sockaddr_in *s = (const void *)&G.addr[STRANGER];
+
+	return a->sin_port == s->sin_port && a->sin_addr.s_addr == s->sin_addr.s_addr;
+}
+
+/* Whether transport id's media path is the stranger's address. */
+static bool at_stranger(uint32_t id)
+{
+	struct sfu_transport *t = sfu__transport_find(G.w, id);
+
+	return t && t->have_peer && is_stranger(&t->peer);
+}
+
+/* Whether the stranger's address is its candidate (a valid nominating
+ * check came from there: the harness's own, or one of the corpus). */
+static bool cand_at_stranger(uint32_t id)
+{
+	struct sfu_transport *t = sfu__transport_find(G.w, id);
+
+	return t && t->have_cand && is_stranger(&t->cand);
+}
+
+/* No check alone moves a transport to the stranger's address. */
+static void ice_invariant(void)
+{
+	check(!at_stranger(TP_PUB) || G.proved[0]);
+	check(!at_stranger(TP_SUB) || G.proved[1]);
+}
+
 static void one(uint8_t sel, uint8_t *p, size_t len)
 {
 	unsigned route = sel & 3;
@@ -530,14 +586,24 @@ static void one(uint8_t sel, uint8_t *p, size_t len)
 	if (route != 3) {
 		if (len > SFU_MTU)
 			len = SFU_MTU;
-		if ((sel & 4) && route != STRANGER)
+		if ((sel & 4) && route != STRANGER) {
 			protect((int)route, p, &len);
+		} else if (sel & 4) {
+			/* a browser behind the stranger's address */
+			int who = (sel & 8) ? SUB : PUB;
+			size_t before = len;
+			protect(who, p, &len);
+			if (len != before && cand_at_stranger(who == SUB ? TP_SUB : TP_PUB))
+				G.proved[who == SUB] = true;
+		}
 		deliver((int)route, p, len);
+		ice_invariant();
 		return;
 	}
 	if (sel & 16) {
 		if (len)
 			control(p, len);
+		ice_invariant();
 		return;
 	}
 	t = sfu__transport_find(G.w, (sel & 4) ? TP_SUB : TP_PUB);
@@ -575,9 +641,43 @@ static bool sub_extensions_ok(const uint8_t *b, const struct rtp_hdr *h)
 	return true;
 }
 
+/* Datagrams already checked at some socket (by an FNV-1a hash of their
+ * bytes): while a nominated address has not proven itself, the worker
+ * sends it copies of what goes to the transport's address (SFU_CAND_RATE),
+ * and a copy is the same datagram, index and all, not an index used
+ * twice. Emptied per input. */
+enum { SEEN_SLOTS = 1 << 14 };
+static uint64_t seen[SEEN_SLOTS];
+
+static uint64_t fnv(const uint8_t *b, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ull;
+	return h | 1;
+}
+
+/* Whether h was seen; remembers it if not (a full table remembers no
+ * more, and the check then treats a copy as it did before copies). */
+static bool seen_before(uint64_t h)
+{
+	size_t i = (size_t)h & (SEEN_SLOTS - 1);
+
+	for (size_t k = 0; k < SEEN_SLOTS; k++, i = (i + 1) & (SEEN_SLOTS - 1)) {
+		if (seen[i] == h)
+			return true;
+		if (seen[i] == 0) {
+			seen[i] = h;
+			return false;
+		}
+	}
+	return false;
+}
+
 /* Everything one socket received: SRTP must authenticate under one of the
  * browsers' keys (never twice the same index, so the replay windows agree
- * with the worker's), and say what the worker may say. */
+ * with the worker's, but for copies of one datagram to a candidate), and
+ * say what the worker may say. */
 static void drain_and_check(int who)
 {
 	uint8_t b[SFU_MTU + 64];
@@ -591,6 +691,8 @@ static void drain_and_check(int who)
 		check(n > 0 && n <= SFU_MTU);
 		if (b[0] < 128 || b[0] > 191)
 			continue; /* STUN answer or DTLS */
+		if (seen_before(fnv(b, n)))
+			continue; /* a copy of one checked already */
 		if (rtp_is_rtcp(b, n)) {
 			size_t m = n;
 			uint32_t ssrc;
@@ -677,6 +779,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sfu__flush(G.w);
 	/* one publisher packet reaches at most one out of the one subscriber */
 	check(G.w->c.rtp_forwarded - fwd0 <= G.w->c.rtp_in - in0);
+	memset(seen, 0, sizeof(seen));
 	for (int i = 0; i < NB; i++)
 		drain_and_check(i);
 	sfu__transports_free_all(G.w);

@@ -105,6 +105,17 @@ enum {
 	SFU_LAYER_IDLE_MS = 1500,    /* a layer silent this long is not sent */
 	SFU_PROBE_PKT = 240,         /* padding bytes in one probe packet
 				      * (RTP padding counts in one byte) */
+	/* A browser that nominated a new address (a network change, an ICE
+	 * restart) waits there for what we send before it sends again:
+	 * Chrome's publisher holds its media until transport-cc feedback
+	 * acknowledges what it sent, a subscriber sends RTCP only about media
+	 * it receives. So until the address proves itself (transport.c),
+	 * copies of what goes to the transport's address also go there, up
+	 * to this many bytes a second (and at once): feedback, reports and a
+	 * few media packets, and no more to a victim whose address a member
+	 * forged a nomination from. */
+	SFU_CAND_RATE = 4000,
+	SFU_CAND_BURST = 4000,
 	SFU_GSO_PAD_MAX = 16,        /* padding added at most to a video
 				      * packet so that it goes in one UDP GSO
 				      * message with the one before (forward.c) */
@@ -244,9 +255,18 @@ struct sfu_transport {
 	char pwd[SFU_PWD_LEN + 1];
 	uint8_t remote_fp[32];
 	bool have_remote_fp;
-	struct sockaddr_storage peer;
+	struct sockaddr_storage peer;    /* the media path (ICE's selected pair) */
 	socklen_t peerlen;
 	bool have_peer;
+	bool contested;                  /* peer is another transport's cand */
+	/* ICE: the address the browser nominated last, while it has not
+	 * proven that it receives there (DTLS completed there, or an SRTP or
+	 * SRTCP packet from it that authenticated): transport.c */
+	struct sockaddr_storage cand;
+	socklen_t candlen;
+	bool have_cand;
+	bool dtls_at_cand;               /* the handshake runs with cand */
+	struct bucket cand_budget;       /* bytes copied to cand (SFU_CAND_RATE) */
 	uint64_t last_consent_ms;
 	uint64_t created_ms;
 	struct dtls_conn *dtls;
@@ -280,7 +300,7 @@ struct sfu_transport {
 	 * batch is padded like the others, so that the audio can end the
 	 * frame's UDP GSO run (gso_tuck in worker.c) */
 	uint32_t audio_flush;
-	struct sfu_transport *next_ufrag, *next_addr, *next_all;
+	struct sfu_transport *next_ufrag, *next_addr, *next_cand, *next_all;
 };
 
 /* Counters, kept plain by the worker and published each tick. */
@@ -302,6 +322,8 @@ struct sfu_transport {
 	X(dtls_connected, "DTLS handshakes completed")                         \
 	X(dtls_early, "DTLS datagrams held until the peer's fingerprint came") \
 	X(ice_timeouts, "transports that lost ICE consent")                    \
+	X(ice_moves, "media paths moved to a nominated address once it proved itself (DTLS, SRTP or SRTCP from it)") \
+	X(ice_cand_copies, "datagrams also sent to a nominated address before it proved itself (SFU_CAND_RATE)") \
 	X(srtp_errors, "SRTP/SRTCP packets failing authentication or replay") \
 	X(ssrc_retired, "outbound SSRCs retired from a subscriber's SRTP session when their subscription ended") \
 	X(ssrc_kept, "outbound SSRCs that could not be retired (the session's retired set full): their streams stay") \
@@ -404,6 +426,7 @@ struct sfu_worker {
 	/* objects */
 	struct sfu_transport *by_ufrag[SFU_HASH];
 	struct sfu_transport *by_addr[SFU_HASH];
+	struct sfu_transport *by_cand[SFU_HASH]; /* by nominated address */
 	struct sfu_transport *all;
 	/* I/O batches */
 	struct mmsghdr rmsg[SFU_RECV_BATCH];
@@ -449,9 +472,9 @@ uint8_t *sfu__send_slot(struct sfu_worker *w);
 /* Queues the slot just filled (len bytes) for `to`. */
 void sfu__send_commit(struct sfu_worker *w, const struct sockaddr_storage *to,
 		      socklen_t tolen, size_t len);
-/* Queues it for the transport's address, if it has one. */
-void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
-		  size_t len);
+/* Queues it for the transport's address, if it has one; and a copy for
+ * its candidate while the candidate's budget lasts (SFU_CAND_RATE). */
+void sfu__send_to(struct sfu_worker *w, struct sfu_transport *t, size_t len);
 void sfu__flush(struct sfu_worker *w);
 void sfu__event(struct sfu_worker *w, enum sfu_event_type type, uint32_t id);
 void sfu__event_post(struct sfu_worker *w, const struct sfu_event *ev);

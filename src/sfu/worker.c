@@ -133,11 +133,52 @@ void sfu__send_commit(struct sfu_worker *w, const struct sockaddr_storage *to,
 	w->c.tx_bytes += len;
 }
 
-void sfu__send_to(struct sfu_worker *w, const struct sfu_transport *t,
-		  size_t len)
+/* A copy of the datagram just queued for t (or, without an address, in
+ * the slot) for its candidate, while the candidate's byte budget allows
+ * (SFU_CAND_RATE: transport.c says why). */
+static void copy_to_cand(struct sfu_worker *w, struct sfu_transport *t,
+			 size_t len)
+{
+	struct bucket *b = &t->cand_budget;
+	const uint8_t *src;
+
+	if (b->last_ms == 0) {
+		b->tokens = SFU_CAND_BURST;
+		b->last_ms = w->now;
+	} else if (w->now > b->last_ms) {
+		b->tokens += (double)(w->now - b->last_ms) * SFU_CAND_RATE / 1000.0;
+		if (b->tokens > SFU_CAND_BURST)
+			b->tokens = SFU_CAND_BURST;
+		b->last_ms = w->now;
+	}
+	if (b->tokens < (double)len)
+		return;
+	b->tokens -= (double)len;
+	w->c.ice_cand_copies++;
+	if (!t->have_peer) {
+		sfu__send_commit(w, &t->cand, t->candlen, len);
+		return;
+	}
+	src = w->sbuf[w->nsend - 1];
+	if (w->nsend == SFU_SEND_BATCH) {
+		/* the batch is full: it goes first, the copy opens the next */
+		uint8_t tmp[SFU_MTU];
+		memcpy(tmp, src, len);
+		memcpy(sfu__send_slot(w), tmp, len);
+	} else {
+		memcpy(sfu__send_slot(w), src, len);
+	}
+	sfu__send_commit(w, &t->cand, t->candlen, len);
+}
+
+void sfu__send_to(struct sfu_worker *w, struct sfu_transport *t, size_t len)
 {
 	if (t->have_peer)
 		sfu__send_commit(w, &t->peer, t->peerlen, len);
+	/* (a transport with keys only: before its handshake, DTLS goes
+	 * where the browser runs it, transport.c) */
+	if (t->have_cand && t->srtp)
+		copy_to_cand(w, t, len);
 }
 
 /*

@@ -145,7 +145,10 @@ int test_sfu_stun_rejects(void)
 	return 0;
 }
 
-int test_sfu_stun_use_candidate_moves(void)
+/* A nomination from another address makes a candidate, never a move by
+ * itself (test_sfu_ice.c has the moves); nor does a check take an address
+ * another transport has. */
+int test_sfu_stun_use_candidate(void)
 {
 	struct scene e;
 	struct sfu_transport *t, *t2;
@@ -158,34 +161,38 @@ int test_sfu_stun_use_candidate_moves(void)
 	TEST_EQ(scene_ice(&e, PUB, PUB_UFRAG, PUB_PWD, false), 0);
 	TEST_ASSERT(scene_peer_is(t, &e, PUB));
 	/* a check from another address without USE-CANDIDATE is answered
-	 * (to where it came from) but does not move the transport */
+	 * (to where it came from) but changes nothing */
 	TEST_EQ(scene_ice(&e, STRANGER, PUB_UFRAG, PUB_PWD, false), 0);
 	TEST_ASSERT(scene_peer_is(t, &e, PUB));
+	TEST_ASSERT(!t->have_cand);
 	TEST_ASSERT(scene_quiet(e.fd[PUB]));
 	/* the non-STUN demux goes by address: STRANGER is unknown */
 	scene_deliver(&e, STRANGER, junk, sizeof(junk));
 	TEST_EQ(e.w->c.unknown_source, 1);
-	/* the nomination moves it */
+	/* the nomination makes it the candidate, and the path stays */
 	TEST_EQ(scene_ice(&e, STRANGER, PUB_UFRAG, PUB_PWD, true), 0);
-	TEST_ASSERT(scene_peer_is(t, &e, STRANGER));
-	scene_deliver(&e, PUB, junk, sizeof(junk));
-	TEST_EQ(e.w->c.unknown_source, 2);
-	scene_deliver(&e, STRANGER, junk, sizeof(junk)); /* known now (no SRTP yet) */
-	TEST_EQ(e.w->c.unknown_source, 2);
-	/* a nomination for another transport from the same address takes
-	 * the address away from the first */
-	TEST_EQ(scene_ice(&e, STRANGER, SUB_UFRAG, SUB_PWD, true), 0);
-	TEST_ASSERT(scene_peer_is(t2, &e, STRANGER));
-	TEST_ASSERT(!t->have_peer);
-	/* and t can get one back */
-	TEST_EQ(scene_ice(&e, PUB, PUB_UFRAG, PUB_PWD, false), 0);
 	TEST_ASSERT(scene_peer_is(t, &e, PUB));
+	TEST_ASSERT(t->have_cand);
+	/* known now, but nothing there authenticates (no keys yet) */
+	scene_deliver(&e, STRANGER, junk, sizeof(junk));
+	TEST_EQ(e.w->c.unknown_source, 1);
+	TEST_EQ(e.w->c.srtp_errors, 1);
+	/* a nomination for another transport from t's address does not
+	 * take it away from t */
+	TEST_EQ(scene_ice(&e, PUB, SUB_UFRAG, SUB_PWD, true), 0);
+	TEST_ASSERT(scene_peer_is(t, &e, PUB));
+	TEST_ASSERT(!t2->have_peer && t2->have_cand);
+	TEST_ASSERT(t->contested);
+	/* t2's first path is an address nobody has */
+	TEST_EQ(scene_ice(&e, SUB, SUB_UFRAG, SUB_PWD, false), 0);
+	TEST_ASSERT(scene_peer_is(t2, &e, SUB));
 	TEST_EQ(e.w->c.stun_ok, 5);
-	/* closing t2 frees the address */
+	/* closing t2 drops its claim and frees its address */
 	sfu__transport_close(e.w, TP_SUB);
 	TEST_ASSERT(sfu__transport_find(e.w, TP_SUB) == NULL);
-	scene_deliver(&e, STRANGER, junk, sizeof(junk));
-	TEST_EQ(e.w->c.unknown_source, 3);
+	TEST_ASSERT(!t->contested);
+	scene_deliver(&e, SUB, junk, sizeof(junk));
+	TEST_EQ(e.w->c.unknown_source, 2);
 	scene_close(&e);
 	return 0;
 }
@@ -206,8 +213,10 @@ int test_sfu_ice_restart(void)
 	n = scene_make_check(b, PUB_UFRAG, PUB_PWD, true, tid);
 	scene_deliver(&e, PUB, b, n);
 	TEST_EQ(e.w->c.stun_dropped, 1);
+	/* the new credentials work; a nomination elsewhere is a candidate */
 	TEST_EQ(scene_ice(&e, STRANGER, "newufrag", "newpassword0123456789xyz", true), 0);
-	TEST_ASSERT(scene_peer_is(t, &e, STRANGER));
+	TEST_ASSERT(scene_peer_is(t, &e, PUB));
+	TEST_ASSERT(t->have_cand);
 	/* unknown id: nothing */
 	sfu__transport_ice_restart(e.w, 99, "x", "y");
 	scene_close(&e);

@@ -204,3 +204,58 @@ int test_sfu_dtls_wrong_fingerprint(void)
 	scene_close(&e);
 	return 0;
 }
+
+/* The browser runs its handshake on the pair it nominated, which need not
+ * be where its first check came from: DTLS from the candidate is answered
+ * there, and the completed handshake moves the path. Then a new
+ * connection from that same address (another transport, no keys yet)
+ * takes it from the first only by completing its own handshake. */
+int test_sfu_dtls_at_candidate(void)
+{
+	struct scene e;
+	struct tlink l, l2;
+	struct tlink_opts o = { .profiles = "SRTP_AEAD_AES_128_GCM",
+				.client_rto_ms = 10 };
+	struct sfu_transport *sub, *sub2;
+	uint8_t fp[32];
+
+	TEST_EQ(scene_open(&e), 0);
+	sub = scene_open_tp(&e, TP_SUB, false, SUB_UFRAG, SUB_PWD);
+	TEST_ASSERT(sub);
+	TEST_EQ(tlink_open(&l, &o), 0);
+	TEST_EQ(client_fp(&l, fp), 0);
+	sfu__transport_remote_fp(e.w, TP_SUB, fp);
+	TEST_EQ(scene_ice(&e, SUB, SUB_UFRAG, SUB_PWD, false), 0);
+	TEST_ASSERT(scene_peer_is(sub, &e, SUB));
+	TEST_ASSERT(sub->dtls != NULL);
+	TEST_EQ(scene_ice(&e, STRANGER, SUB_UFRAG, SUB_PWD, true), 0);
+	TEST_ASSERT(scene_peer_is(sub, &e, SUB) && sub->have_cand);
+	dtls_exchange(&e, &l, STRANGER, 6);
+	TEST_ASSERT(SSL_is_init_finished(l.cli));
+	TEST_ASSERT(sub->srtp != NULL);
+	TEST_ASSERT(scene_peer_is(sub, &e, STRANGER));
+	TEST_ASSERT(!sub->have_cand);
+	TEST_EQ(e.w->c.ice_moves, 1);
+	TEST_ASSERT(scene_quiet(e.fd[SUB]));
+
+	/* a second transport nominates the same address */
+	sub2 = scene_open_tp(&e, TP_SUB2, false, SUB2_UFRAG, SUB2_PWD);
+	TEST_ASSERT(sub2);
+	TEST_EQ(tlink_open(&l2, &o), 0);
+	TEST_EQ(client_fp(&l2, fp), 0);
+	sfu__transport_remote_fp(e.w, TP_SUB2, fp);
+	TEST_EQ(scene_ice(&e, STRANGER, SUB2_UFRAG, SUB2_PWD, true), 0);
+	TEST_ASSERT(!sub2->have_peer && sub2->have_cand);
+	TEST_ASSERT(scene_peer_is(sub, &e, STRANGER) && sub->contested);
+	dtls_exchange(&e, &l2, STRANGER, 6);
+	TEST_ASSERT(SSL_is_init_finished(l2.cli));
+	TEST_ASSERT(sub2->srtp != NULL);
+	TEST_ASSERT(scene_peer_is(sub2, &e, STRANGER));
+	TEST_ASSERT(!sub->have_peer);
+	TEST_EQ(e.w->c.ice_moves, 2);
+	TEST_EQ(e.w->c.dtls_connected, 2);
+	tlink_close(&l2);
+	tlink_close(&l);
+	scene_close(&e);
+	return 0;
+}
