@@ -12,8 +12,13 @@
 
 #include "room/room.h"
 #include "sfu/sfu.h"
+#include "util/cidr.h"
 
 enum conf_type { CT_STR, CT_INT };
+
+enum {
+	CONF_WHY_MAX = 256,   /* a check's reason for refusing a value */
+};
 
 struct conf_opt {
 	const char *name;
@@ -23,13 +28,26 @@ struct conf_opt {
 	const char *def;
 	int min, max;       /* for ints */
 	const char *help;
+	/* for strings: checks a value before it is taken; 0, or -EINVAL
+	 * with a reason in why[0..cap) */
+	int (*check)(const char *value, char *why, size_t cap);
 };
+
+static int check_cidr_list(const char *value, char *why, size_t cap)
+{
+	struct cidr_list l;
+	return cidr_list_parse(value, &l, why, cap);
+}
 
 #define S(field, def, help) \
 	{ #field, CT_STR, offsetof(struct conf, field), \
-	  sizeof(((struct conf *)0)->field), def, 0, 0, help }
+	  sizeof(((struct conf *)0)->field), def, 0, 0, help, NULL }
+/* a string checked by `check` when it is set */
+#define SC(field, def, check, help) \
+	{ #field, CT_STR, offsetof(struct conf, field), \
+	  sizeof(((struct conf *)0)->field), def, 0, 0, help, check }
 #define I(field, def, lo, hi, help) \
-	{ #field, CT_INT, offsetof(struct conf, field), 0, #def, lo, hi, help }
+	{ #field, CT_INT, offsetof(struct conf, field), 0, #def, lo, hi, help, NULL }
 
 static const struct conf_opt opts[] = {
 	S(listen, "0.0.0.0:8443", "HTTPS address and port (ADDR:PORT)"),
@@ -42,6 +60,7 @@ static const struct conf_opt opts[] = {
 	S(web_root, "", "directory of the built web app (default: web/ next to the binary)"),
 	S(log_level, "info", "debug | info | warn | error"),
 	S(metrics_from, "loopback", "who may read /metrics: loopback | any"),
+	SC(create_from, "any", check_cidr_list, "who may create meetings over POST /api/meetings: any | none | prefixes, e.g. 10.0.0.0/8,2001:db8::/32 (the CLI always may)"),
 	I(media_port, 10000, 0, 65535, "first UDP port for media, one per worker (0: any free ports, for tests)"),
 	I(media_workers, 0, 0, 64, "media worker threads (0: one per core)"),
 	I(media_timeout, 15, 2, 3600, "seconds without ICE consent before a participant's media counts as lost"),
@@ -68,6 +87,7 @@ static const struct conf_opt opts[] = {
 };
 
 #undef S
+#undef SC
 #undef I
 
 static const struct conf_opt *opt_find(const char *name)
@@ -91,8 +111,14 @@ static int opt_apply(struct conf *c, const struct conf_opt *o,
 	long v;
 
 	if (o->type == CT_STR) {
+		char why[CONF_WHY_MAX];
+
 		if (strlen(value) >= o->size) {
 			fprintf(err, "conclave: value for %s is too long\n", o->name);
+			return -EINVAL;
+		}
+		if (o->check && o->check(value, why, sizeof(why))) {
+			fprintf(err, "conclave: %s: %s\n", o->name, why);
 			return -EINVAL;
 		}
 		memcpy((char *)c + o->off, value, strlen(value) + 1);
@@ -186,7 +212,7 @@ static char *file_value(char *s, const char **why)
 int conf_load_file(struct conf *c, const char *path, FILE *err)
 {
 	const char *why = NULL;
-	char line[CONF_STR_MAX + 128], *eq, *k, *v;
+	char line[CONF_LIST_MAX + 128], *eq, *k, *v;
 	int lineno = 0, rc = 0;
 	FILE *f = fopen(path, "r");
 

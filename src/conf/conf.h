@@ -15,6 +15,9 @@
 
 enum {
 	CONF_STR_MAX = 512,
+	/* an address list: 64 IPv6 prefixes of up to 49 characters, commas
+	 * and blanks (util/cidr.h, CIDR_LIST_MAX) */
+	CONF_LIST_MAX = 4096,
 };
 
 /* Value type; the caller owns it. Limits are named after what they bound. */
@@ -29,6 +32,9 @@ struct conf {
 	char web_root[CONF_STR_MAX];    /* built web app; "" = next to binary */
 	char log_level[16];
 	char metrics_from[16];          /* "loopback" | "any" */
+	char create_from[CONF_LIST_MAX]; /* who may POST /api/meetings:
+					  * "any" | "none" | CIDR list
+					  * (util/cidr.h); checked when set */
 	int media_port;                 /* first UDP port of the media workers */
 	int media_workers;              /* 0 = one per core */
 	int media_timeout;              /* s without ICE consent: media lost */

@@ -6,7 +6,8 @@
  *   GET  /, /m/<anything>, /assets/...   the web app (in memory, static.c)
  *   GET  /healthz                        "ok"
  *   GET  /metrics                        Prometheus text (loopback only by default)
- *   POST /api/meetings                   create a meeting (rate-limited per address)
+ *   POST /api/meetings                   create a meeting (from create_from only,
+ *                                        rate-limited per address)
  *   GET  /ws  (Upgrade: websocket)       signaling, docs/protocol.md
  *
  * Every response carries a strict Content-Security-Policy and the usual
@@ -69,6 +70,7 @@
 #include "store/store.h"
 #include "tls/cert.h"
 #include "util/buf.h"
+#include "util/cidr.h"
 #include "util/log.h"
 #include "util/ratelimit.h"
 #include "util/secret.h"
@@ -161,6 +163,7 @@ struct http_server {
 	struct sfu *sfu;
 	struct static_files *web;
 	struct ratelimit *create_rl;
+	struct cidr_list create_from;        /* who may POST /api/meetings */
 	struct ipcount *iptab[IPTAB_BUCKETS];
 	lws_retry_bo_t retry;
 	lws_sorted_usec_list_t room_timer;   /* room_tick every ROOM_CHECK_MS */
@@ -171,6 +174,7 @@ struct http_server {
 	/* counters (signaling thread only) */
 	uint64_t ws_open, ws_total, ws_refused, ws_slow_cut, ws_no_hello;
 	uint64_t http_requests, http_errors, meetings_created, api_limited;
+	uint64_t api_create_refused;
 	uint64_t loop_passes;
 };
 
@@ -178,14 +182,23 @@ static const struct sig_transport ws_ops;
 
 /* ---- addresses ---------------------------------------------------------- */
 
+/* The peer's address; 0, or -1 (ss untouched) when there is none. */
+static int peer_addr(struct lws *wsi, struct sockaddr_storage *ss)
+{
+	socklen_t sl = sizeof(*ss);
+	int fd = lws_get_socket_fd(lws_get_network_wsi(wsi));
+
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)ss, &sl) != 0)
+		return -1;
+	return 0;
+}
+
 static void peer_key(struct lws *wsi, struct addr_key *k)
 {
 	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int fd = lws_get_socket_fd(lws_get_network_wsi(wsi));
 
 	memset(k, 0, sizeof(*k));
-	if (fd < 0 || getpeername(fd, (struct sockaddr *)&ss, &sl) != 0)
+	if (peer_addr(wsi, &ss))
 		return;
 	if (ss.ss_family == AF_INET) {
 		memcpy(k->b, &((struct sockaddr_in *)&ss)->sin_addr, 4);
@@ -498,8 +511,22 @@ static int on_http(struct lws *wsi, struct pss *pss, const char *path)
 	s->http_requests++;
 
 	if (post && strcmp(path, "/api/meetings") == 0) {
+		struct sockaddr_storage ss;
 		struct addr_key k;
 
+		/* create_from first: an address outside it costs a getpeername
+		 * and a short answer, no rate-limit slot, no database work.
+		 * Logged at debug level only: strangers can repeat it at will. */
+		if (!cidr_list_allows(&s->create_from,
+				      peer_addr(wsi, &ss) ? NULL
+							  : (struct sockaddr *)&ss)) {
+			s->api_create_refused++;
+			log_debug("http", "meeting creation refused: address "
+				  "outside create_from");
+			return respond_json(wsi, pss, 403,
+					    json_pack("{s:s}", "error",
+						      "forbidden"));
+		}
 		if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0)
 			return respond_json(wsi, pss, 411,
 					    json_pack("{s:s}", "error",
@@ -929,6 +956,9 @@ static void render_metrics(struct http_server *s, struct wbuf *b)
 	metrics_counter(b, "conclave_api_rate_limited_total",
 			"API requests refused by the per-address limit",
 			s->api_limited);
+	metrics_counter(b, "conclave_api_create_refused_total",
+			"meeting creations refused: address outside create_from",
+			s->api_create_refused);
 	metrics_counter(b, "conclave_control_loop_passes_total",
 			"passes of the control loop (signaling, rooms, media events)",
 			s->loop_passes);
@@ -1024,6 +1054,13 @@ int http_server_new(const struct conf *c, struct http_server **out)
 	if (!s)
 		return -ENOMEM;
 	s->conf = c;
+	if (cidr_list_parse(c->create_from, &s->create_from, NULL, 0)) {
+		/* conf checked it when it was set; this is a struct conf
+		 * filled in by hand */
+		log_error("http", "bad create_from (see --help)");
+		rc = -EINVAL;
+		goto fail;
+	}
 	if ((rc = store_open(c->data, &s->store)) ||
 	    (rc = room_mgr_new(s->store, &s->rooms)) ||
 	    (rc = sig_server_new(c, s->rooms, &s->sig)))

@@ -143,3 +143,72 @@ int test_conf_file_hash_and_quotes(void)
 	fclose(devnull);
 	return 0;
 }
+
+/* create_from (docs/operations.md): "any" by default; a list is checked
+ * when it is set, and a bad one is refused with the setting named. */
+int test_conf_create_from(void)
+{
+	char path[] = "/tmp/conclave-conf-XXXXXX";
+	char msg[512] = "";
+	struct conf c;
+	bool help;
+	FILE *err;
+	char *ok[] = { "x", "--create-from", "10.0.0.0/8, 2001:db8::/32" };
+	char *bad[] = { "x", "--create-from", "10.0.0.0/8,10.1.2.3/33" };
+	char *empty[] = { "x", "--create-from=" };
+	char line[CONF_LIST_MAX + 64];
+	size_t n;
+
+	conf_defaults(&c);
+	TEST_ASSERT(strcmp(c.create_from, "any") == 0);
+	TEST_EQ(conf_parse_args(&c, 3, ok, 1, &help, stderr), 0);
+	TEST_ASSERT(strcmp(c.create_from, "10.0.0.0/8, 2001:db8::/32") == 0);
+
+	err = fmemopen(msg, sizeof(msg), "w");
+	TEST_ASSERT(err);
+	TEST_EQ(conf_parse_args(&c, 3, bad, 1, &help, err), -EINVAL);
+	fclose(err);
+	TEST_ASSERT(strstr(msg, "create_from") && strstr(msg, "10.1.2.3/33"));
+	TEST_ASSERT(strcmp(c.create_from, "10.0.0.0/8, 2001:db8::/32") == 0);
+	err = fopen("/dev/null", "w");
+	TEST_ASSERT(err);
+	TEST_EQ(conf_parse_args(&c, 2, empty, 1, &help, err), -EINVAL);
+
+	/* a file line longer than the other settings' (64 IPv6 prefixes) */
+	n = (size_t)snprintf(line, sizeof(line), "create_from = ");
+	for (int i = 0; i < 64; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      "%s2001:db8:%x:ffff:ffff:ffff:ffff:fff0/124",
+				      i ? "," : "", i);
+	snprintf(line + n, sizeof(line) - n, "\n");
+	TEST_ASSERT(n > CONF_STR_MAX);
+	{
+		int fd = mkstemp(path);
+		FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		TEST_ASSERT(f);
+		fputs(line, f);
+		fputs("create_from = none\n", f);
+		fclose(f);
+	}
+	conf_defaults(&c);
+	TEST_EQ(conf_load_file(&c, path, err), 0);
+	TEST_ASSERT(strcmp(c.create_from, "none") == 0);
+	{
+		FILE *f = fopen(path, "w");
+		TEST_ASSERT(f);
+		fputs(line, f);
+		fclose(f);
+	}
+	TEST_EQ(conf_load_file(&c, path, err), 0);
+	TEST_ASSERT(strncmp(c.create_from, "2001:db8:0:", 11) == 0);
+	{
+		FILE *f = fopen(path, "w");
+		TEST_ASSERT(f);
+		fputs("create_from = 10.0.0.0/8 192.168.0.0/16\n", f);
+		fclose(f);
+	}
+	TEST_EQ(conf_load_file(&c, path, err), -EINVAL);
+	unlink(path);
+	fclose(err);
+	return 0;
+}

@@ -434,9 +434,10 @@ export class Server {
 
 /**
  * Starts `conclave serve` on `host` (127.0.0.1 by default) with a free port, a fresh data dir (or `dataDir`, kept afterwards) and
- * a tiny web root; resolves once /healthz answers 200.
+ * a tiny web root; resolves once /healthz answers 200. `listenHost` makes the server listen on another address than the
+ * one the tests connect to (`::` for a dual-stack listener reached over 127.0.0.1).
  */
-export async function startServer({ flags = [], logLevel = 'info', host = '127.0.0.1', dataDir: keepData } = {}) {
+export async function startServer({ flags = [], logLevel = 'info', host = '127.0.0.1', listenHost = host, dataDir: keepData } = {}) {
 	const bin = serverBinary();
 	let lastErr;
 	for (let attempt = 0; attempt < 3; attempt++) {
@@ -446,7 +447,7 @@ export async function startServer({ flags = [], logLevel = 'info', host = '127.0
 		writeWebRoot(webRoot);
 		const args = [
 			'serve',
-			'--listen', hostPort(host, port),
+			'--listen', hostPort(listenHost, port),
 			'--data', dataDir,
 			'--web-root', webRoot,
 			'--public-url', `https://${hostPort(host, port)}`,
