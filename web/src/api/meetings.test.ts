@@ -25,6 +25,10 @@ describe('createMeeting', () => {
     expect(f.calls[0]?.init.body).toBe('{}');
   });
 
+  it('reports 403 (address outside create_from) as forbidden, not as a server failure', async () => {
+    expect(await createMeeting(respond(403, { error: 'forbidden' }).fetch)).toEqual({ ok: false, error: 'forbidden', status: 403 });
+  });
+
   it('reports rate limiting', async () => {
     expect(await createMeeting(respond(429, { error: 'rate_limited' }).fetch)).toEqual({ ok: false, error: 'rate-limited', status: 429 });
   });

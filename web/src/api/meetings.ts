@@ -11,7 +11,9 @@ export interface CreatedMeeting {
   readonly hostKey: string;
 }
 
-export type CreateError = 'rate-limited' | 'network' | 'server' | 'bad-response';
+/** 'forbidden': the server takes new meetings only from some networks
+ * (its create_from setting), and this browser's address is not among them. */
+export type CreateError = 'forbidden' | 'rate-limited' | 'network' | 'server' | 'bad-response';
 
 export type CreateResult =
   | { readonly ok: true; readonly meeting: CreatedMeeting }
@@ -33,6 +35,7 @@ export async function createMeeting(fetchFn: FetchLike = (i, o) => fetch(i, o)):
   } catch {
     return { ok: false, error: 'network' };
   }
+  if (res.status === 403) return { ok: false, error: 'forbidden', status: 403 };
   if (res.status === 429) return { ok: false, error: 'rate-limited', status: 429 };
   if (res.status !== 201 && res.status !== 200) return { ok: false, error: 'server', status: res.status };
   let body: unknown;

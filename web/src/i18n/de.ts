@@ -28,6 +28,7 @@ export const de: Catalog = {
   'landing.copied': 'In die Zwischenablage kopiert.',
   'landing.copyFailed': 'Kopieren nicht möglich. Markieren Sie den Link und kopieren Sie ihn selbst.',
   'landing.open': 'Besprechung als Host öffnen',
+  'landing.error.forbidden': 'Dieser Server nimmt aus Ihrem Netzwerk keine neuen Besprechungen an. Bitten Sie die Betreiber des Servers um einen Besprechungslink.',
   'landing.error.rateLimited': 'Von Ihrer Adresse wurden zu viele Besprechungen erstellt. Warten Sie eine Minute und versuchen Sie es erneut.',
   'landing.error.network': 'Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.',
   'landing.error.server': 'Der Server konnte die Besprechung nicht erstellen (Status {status}). Versuchen Sie es später erneut.',

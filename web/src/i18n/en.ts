@@ -27,6 +27,7 @@ export const en = {
   'landing.copied': 'Copied to the clipboard.',
   'landing.copyFailed': 'Could not copy. Select the link and copy it yourself.',
   'landing.open': 'Open the meeting as host',
+  'landing.error.forbidden': 'This server does not accept new meetings from your network. Ask the people who run it for a meeting link.',
   'landing.error.rateLimited': 'Too many meetings were created from your address. Wait a minute and try again.',
   'landing.error.network': 'The server could not be reached. Check your connection and try again.',
   'landing.error.server': 'The server could not create the meeting (status {status}). Try again later.',

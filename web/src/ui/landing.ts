@@ -21,6 +21,8 @@ export interface LandingDeps {
 
 function errorKey(r: Extract<CreateResult, { ok: false }>): MessageKey {
   switch (r.error) {
+    case 'forbidden':
+      return 'landing.error.forbidden';
     case 'rate-limited':
       return 'landing.error.rateLimited';
     case 'network':
