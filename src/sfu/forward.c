@@ -1236,15 +1236,30 @@ static int out_layer(const struct sfu_out *o)
 	return o->target >= 0 ? o->target : 0;
 }
 
+/* Whether a subscriber's key frame request for this out is worth passing
+ * on: not for a video it is not sent (paused by its view or by bandwidth:
+ * a key frame would change nothing for it, and its requests would still
+ * cost the publisher key frames), nor for audio. */
+static bool wants_keyframe(const struct sfu_out *o)
+{
+	return o->track->kind == SFU_VIDEO && o->target >= 0;
+}
+
 /* The gap a subscriber's key frame request may follow the last one with:
- * one that has not been able to decode since it started (its first key
- * frame may have been encrypted under a key it could not have yet) passes
- * the 1 s throttle (SFU_PLI_MIN_MS only). */
+ * one that waits for the key frame its picture starts with and can
+ * receive it, or that started less than SFU_NEW_VIEWER_MS ago (its first
+ * key frame may have been encrypted under a key it could not have yet),
+ * passes the 1 s throttle (SFU_PLI_MIN_MS only). Anything else waits the
+ * second: an out that never starts (paused from the first, or whose
+ * subscriber is not connected) must not keep the short gap for ever. */
 static unsigned viewer_gap(const struct sfu_worker *w, const struct sfu_out *o)
 {
-	return !o->started || w->now - o->started_ms < SFU_NEW_VIEWER_MS
-		       ? SFU_PLI_MIN_MS
-		       : SFU_PLI_INTERVAL_MS;
+	if (o->target < 0 || !can_send(o->sub))
+		return SFU_PLI_INTERVAL_MS;
+	if (!o->started)
+		return o->need_key ? SFU_PLI_MIN_MS : SFU_PLI_INTERVAL_MS;
+	return w->now - o->started_ms < SFU_NEW_VIEWER_MS ? SFU_PLI_MIN_MS
+							   : SFU_PLI_INTERVAL_MS;
 }
 
 void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
@@ -1269,14 +1284,14 @@ void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 		} else if (rtcp_is_pli(&pkt)) {
 			w->c.pli_in++;
 			o = out_by_ssrc(t, pkt.media_ssrc);
-			if (o)
+			if (o && wants_keyframe(o))
 				sfu__want_keyframe(w, o->track, out_layer(o),
 						   viewer_gap(w, o));
 		} else if (rtcp_fir_count(&pkt) > 0) {
 			w->c.pli_in++;
 			for (int i = 0; i < rtcp_fir_count(&pkt); i++)
 				if (rtcp_fir_entry(&pkt, (unsigned)i, &fir) == 0 &&
-				    (o = out_by_ssrc(t, fir.ssrc)))
+				    (o = out_by_ssrc(t, fir.ssrc)) && wants_keyframe(o))
 					sfu__want_keyframe(w, o->track, out_layer(o),
 							   viewer_gap(w, o));
 		} else {

@@ -917,6 +917,57 @@ int test_sfu_pli_new_viewer(void)
 	return 0;
 }
 
+/* A video the subscriber does not get (paused from the start, so it never
+ * starts) is no reason for key frames: its requests are not passed on at
+ * all, where they used to keep the new viewer's short gap for ever (a PLI
+ * every SFU_PLI_MIN_MS, ten key frames a second). Once it is shown again
+ * and waits for its first picture, its requests pass the throttle again. */
+int test_sfu_pli_paused(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub;
+	int count, total = 0;
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	sfu__set_view(e.w, TP_SUB, TR_VIDEO, SFU_LAYER_PAUSED);
+	e.w->now = T0 + 100;
+	for (int i = 0; i < 20; i++) {
+		TEST_EQ(scene_send_pli(&e, SUB, SV_SSRC), 0);
+		/* a FIR too */
+		{
+			uint8_t b[PKT];
+			size_t n;
+			struct rtcp_fir f = { SV_SSRC, (uint8_t)i };
+			TEST_EQ(rtcp_fir_write(b, sizeof(b), SUB_OWN_SSRC, &f, 1, &n), 0);
+			TEST_EQ(scene_send_rtcp(&e, SUB, b, n), 0);
+		}
+		sfu__keyframes_tick(e.w);
+		sfu__flush(e.w);
+		TEST_EQ(plis_at_pub(&e, &count), 0);
+		total += count;
+		e.w->now += 150;
+	}
+	TEST_EQ(e.w->c.pli_in, 40);
+	/* at most the one subscribing left pending */
+	TEST_ASSERT(total <= 1);
+	/* shown again: it waits for its first key frame, and may ask */
+	sfu__set_view(e.w, TP_SUB, TR_VIDEO, 0);
+	sfu__keyframes_tick(e.w);
+	sfu__flush(e.w);
+	TEST_EQ(plis_at_pub(&e, &count), 0);
+	total = 0;
+	for (int i = 0; i < 5; i++) {
+		e.w->now += 150;
+		TEST_EQ(scene_send_pli(&e, SUB, SV_SSRC), 0);
+		sfu__flush(e.w);
+		TEST_EQ(plis_at_pub(&e, &count), 0);
+		total += count;
+	}
+	TEST_EQ(total, 5);
+	scene_close(&e);
+	return 0;
+}
+
 /* ---- loss recovery -------------------------------------------------------- */
 
 static int send_nack(struct scene *e, int who, uint32_t media, const uint16_t *seqs,
