@@ -242,13 +242,18 @@ static int nack_walk(const struct rtcp_pkt *pkt, rtcp_nack_h *h, void *arg,
 			if (i > 0 && !(blp & (1u << (i - 1))))
 				continue;
 			s = (uint16_t)(pid + i);
-			if (h)
-				h(s, arg);
-			else if (n < cap)
+			if (h) {
+				n++;
+				if (!h(s, arg))
+					goto out;
+				continue;
+			}
+			if (n < cap)
 				seqs[n] = s;
 			n++;
 		}
 	}
+out:
 	*total = n;
 	return 0;
 }
@@ -389,10 +394,43 @@ static unsigned chunk_sym(uint16_t ch, unsigned k)
 	return (ch >> (13 - k)) & 1;
 }
 
+/* Status `done` (symbol s, not reserved) into o, its delta read from *dc;
+ * *t is the running arrival time. */
+static int twcc_status(struct rtcp_twcc_status *o, const struct rtcp_twcc *fb,
+		       unsigned done, unsigned s, struct cur *dc, int64_t *t)
+{
+	o->seq = (uint16_t)(fb->base_seq + done);
+	o->received = s != TWCC_NOT_RECEIVED;
+	o->delta_us = 0;
+	o->arrival_us = 0;
+	if (s == TWCC_SMALL) {
+		uint8_t d;
+		if (cur_u8(dc, &d))
+			return -EBADMSG;
+		o->delta_us = d * RTCP_TWCC_DELTA_US;
+	} else if (s == TWCC_LARGE) {
+		uint16_t d;
+		if (cur_u16(dc, &d))
+			return -EBADMSG;
+		o->delta_us = (int16_t)d * RTCP_TWCC_DELTA_US;
+	}
+	if (o->received) {
+		*t += o->delta_us;
+		o->arrival_us = *t;
+	}
+	return 0;
+}
+
 /*
  * Walks chunks covering `count` statuses. With st == NULL only validates and
  * sums the delta bytes needed; otherwise also fills st and reads deltas from
  * *dc. Chunk bytes are read from *cc.
+ *
+ * Cost: validating a run-length chunk is one step whatever its length, so
+ * pass 1 is bounded by the packet's size; decoding writes every status
+ * (the caller bounds count with cap), a run of "not received" (no deltas)
+ * without decoding each symbol, and every received one has a delta byte
+ * in the packet to pay for it.
  */
 static int twcc_walk(struct cur *cc, struct cur *dc, unsigned count,
 		     const struct rtcp_twcc *fb, struct rtcp_twcc_status *st,
@@ -410,44 +448,36 @@ static int twcc_walk(struct cur *cc, struct cur *dc, unsigned count,
 			return -EBADMSG;
 		n = chunk_len(ch);
 		m = n < count - done ? n : count - done;
-		if (!(ch & TWCC_CHUNK_VECTOR) && !st) {
-			/* a run: no need to look at each symbol */
+		if (!(ch & TWCC_CHUNK_VECTOR)) {
+			/* a run: one symbol for all of it */
 			unsigned s = chunk_sym(ch, 0);
 			if (s == TWCC_RESERVED)
 				return -EBADMSG;
 			need += (size_t)m * s;
-			done += m;
+			if (!st) {
+				done += m;
+			} else if (s == TWCC_NOT_RECEIVED) {
+				for (unsigned k = 0; k < m; k++, done++) {
+					st[done].seq = (uint16_t)(fb->base_seq + done);
+					st[done].received = false;
+					st[done].delta_us = 0;
+					st[done].arrival_us = 0;
+				}
+			} else {
+				for (unsigned k = 0; k < m; k++, done++)
+					if (twcc_status(&st[done], fb, done, s, dc, &t))
+						return -EBADMSG;
+			}
 			continue;
 		}
 		for (unsigned k = 0; k < m; k++, done++) {
 			unsigned s = chunk_sym(ch, k);
-			struct rtcp_twcc_status *o;
 
 			if (s == TWCC_RESERVED)
 				return -EBADMSG;
 			need += s;
-			if (!st)
-				continue;
-			o = &st[done];
-			o->seq = (uint16_t)(fb->base_seq + done);
-			o->received = s != TWCC_NOT_RECEIVED;
-			o->delta_us = 0;
-			o->arrival_us = 0;
-			if (s == TWCC_SMALL) {
-				uint8_t d;
-				if (cur_u8(dc, &d))
-					return -EBADMSG;
-				o->delta_us = d * RTCP_TWCC_DELTA_US;
-			} else if (s == TWCC_LARGE) {
-				uint16_t d;
-				if (cur_u16(dc, &d))
-					return -EBADMSG;
-				o->delta_us = (int16_t)d * RTCP_TWCC_DELTA_US;
-			}
-			if (o->received) {
-				t += o->delta_us;
-				o->arrival_us = t;
-			}
+			if (st && twcc_status(&st[done], fb, done, s, dc, &t))
+				return -EBADMSG;
 		}
 	}
 	*delta_bytes = need;

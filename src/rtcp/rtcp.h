@@ -174,15 +174,18 @@ int rtcp_bye_parse(const struct rtcp_pkt *pkt, struct rtcp_bye *bye);
 
 /* ---- generic NACK ---------------------------------------------------- */
 
-/* Called once per lost sequence number, in FCI order. */
-typedef void(rtcp_nack_h)(uint16_t seq, void *arg);
+/* Called once per lost sequence number, in FCI order; returns true to go
+ * on, false to stop there (a caller's budget is spent: one NACK of 1,500
+ * bytes names up to ~6,000 packets). */
+typedef bool(rtcp_nack_h)(uint16_t seq, void *arg);
 
 /*
  * Expands every PID+BLP entry of a generic NACK into lost sequence numbers
- * (PID, then PID+i+1 for each set bit i of BLP) and calls h for each.
- * Returns the number of sequence numbers reported, -EINVAL (not a generic
- * NACK) or -EBADMSG (no FCI entry, or not a whole number of entries: RFC
- * 4585 §6.2.1 requires at least one). h is not called on -EBADMSG.
+ * (PID, then PID+i+1 for each set bit i of BLP) and calls h for each, until
+ * h returns false. Returns the number of sequence numbers handed to h,
+ * -EINVAL (not a generic NACK) or -EBADMSG (no FCI entry, or not a whole
+ * number of entries: RFC 4585 §6.2.1 requires at least one). h is not
+ * called on -EBADMSG.
  */
 int rtcp_nack_foreach(const struct rtcp_pkt *pkt, rtcp_nack_h *h, void *arg);
 

@@ -18,6 +18,7 @@
  */
 #include "sfu/sfu_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "bwe/bwe.h"
@@ -77,16 +78,38 @@ void sfu__congestion_sent(struct sfu_worker *w, struct sfu_transport *sub,
 		    probe_cluster ? probe_cluster : cluster_now(w, sub));
 }
 
+/*
+ * Feedback is decoded into at most BWE_HISTORY statuses (the estimator
+ * keeps no more packets, so a status beyond could only be ignored), and
+ * only as many as the subscriber has credit for: twice the packets sent
+ * to it since, up to SFU_TWCC_CREDIT_MAX (a browser reports each packet
+ * once, now and then twice). The field allows 32,767 statuses, and a run
+ * of "not received" costs two bytes for 8,191 of them: without the bound
+ * a 52-byte packet made ~65,000 steps of decoding and estimating. With
+ * it, the work its feedback causes is proportional to what we sent.
+ */
 void sfu__congestion_feedback(struct sfu_worker *w, struct sfu_transport *sub,
 			      const struct rtcp_pkt *pkt)
 {
-	static _Thread_local struct rtcp_twcc_status st[RTCP_TWCC_MAX_STATUS];
+	static _Thread_local struct rtcp_twcc_status st[BWE_HISTORY];
 	struct rtcp_twcc fb;
+	uint32_t cap;
+	int err;
 
 	w->c.twcc_in++;
-	if (!sub->bwe ||
-	    rtcp_twcc_parse(pkt, &fb, st, RTCP_TWCC_MAX_STATUS) != 0)
+	if (!sub->bwe)
 		return;
+	sub->twcc_credit += 2u * (uint16_t)(sub->twcc_seq - sub->twcc_credit_seq);
+	sub->twcc_credit_seq = sub->twcc_seq;
+	if (sub->twcc_credit > SFU_TWCC_CREDIT_MAX)
+		sub->twcc_credit = SFU_TWCC_CREDIT_MAX;
+	cap = sub->twcc_credit < BWE_HISTORY ? sub->twcc_credit : BWE_HISTORY;
+	err = rtcp_twcc_parse(pkt, &fb, st, cap);
+	if (err == -ENOSPC)
+		w->c.twcc_refused++;
+	if (err != 0)
+		return;
+	sub->twcc_credit -= fb.status_count;
 	sub->fb_seen = true;
 	bwe_on_feedback(sub->bwe, &fb, st, fb.status_count, w->now_us);
 }

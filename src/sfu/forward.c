@@ -920,8 +920,10 @@ struct nack_ctx {
 
 /* One packet a subscriber lost: resend it from the cache, rewritten for
  * that subscriber exactly as the first time (under the mapping it was
- * sent with: the current one, or the one before the last switch). */
-static void on_nack(uint16_t out_seq, void *arg)
+ * sent with: the current one, or the one before the last switch). Returns
+ * false once the subscriber's NACKs are over SFU_NACK_IN_RATE: the rest
+ * of the NACK is not even expanded. */
+static bool on_nack(uint16_t out_seq, void *arg)
 {
 	struct nack_ctx *x = arg;
 	struct sfu_out *o = x->o;
@@ -931,28 +933,34 @@ static void on_nack(uint16_t out_seq, void *arg)
 	struct rtp_hdr h;
 	uint16_t seq;
 
+	if (!bucket_take(&o->sub->nack_budget, SFU_NACK_IN_RATE,
+			 SFU_NACK_IN_BURST, x->w->now)) {
+		x->w->c.nack_limited++;
+		return false;
+	}
 	x->w->c.nack_in++;
 	/* a subscriber may not make the SFU send more than a budget of
 	 * retransmissions (duplicate or endless NACKs would otherwise
 	 * amplify its requests into the server's bandwidth) */
 	if (!bucket_take(&o->rtx_budget, SFU_RTX_RATE, SFU_RTX_BURST, x->w->now)) {
 		x->w->c.rtx_refused++;
-		return;
+		return true;
 	}
 	if ((uint16_t)(out_seq - m->first_seq) >= 0x8000)
 		m = &o->prev;
 	if (m->layer < 0 || !o->track->st[m->layer].cache || !o->rtx_ssrc) {
 		x->w->c.cache_misses++;
-		return;
+		return true;
 	}
 	seq = (uint16_t)(out_seq - m->seq_off);
 	st = &o->track->st[m->layer];
 	c = &st->cache[seq & (st->cache_slots - 1)];
 	if (!c->len || c->seq != seq || rtp_parse(c->data, c->len, &h) != 0) {
 		x->w->c.cache_misses++;
-		return;
+		return true;
 	}
 	forward_one(x->w, o, m, c->data, &h, NULL, false, false, 127, true);
+	return true;
 }
 
 /* ---- transport-wide congestion control feedback ------------------------- */
@@ -1270,6 +1278,13 @@ void sfu__rtcp_in(struct sfu_worker *w, struct sfu_transport *t, uint8_t *p,
 	struct sfu_out *o;
 	struct rtcp_fir fir;
 
+	/* a peer's RTCP that authenticated, but more than any browser sends:
+	 * dropped before it costs more (its parts are cheap each, but a
+	 * compound packet holds many) */
+	if (!bucket_take(&t->rtcp_budget, SFU_RTCP_RATE, SFU_RTCP_BURST, w->now)) {
+		w->c.rtcp_limited++;
+		return;
+	}
 	rtcp_iter_init(&it, p, len);
 	while (rtcp_next(&it, &pkt) == 1) {
 		w->c.rtcp_in++;

@@ -78,6 +78,23 @@ enum {
 	SFU_RTX_RATE = 300,          /* retransmissions per second per subscriber
 				      * stream: a whole 2.4 Mbit/s video stream */
 	SFU_RTX_BURST = 100,
+	/* What one transport's RTCP may make the worker do (forward.c,
+	 * congestion.c). A browser sends a compound packet per received
+	 * stream every second or five, transport-cc feedback every 50-100 ms
+	 * and NACKs as it loses packets: a few hundred packets a second on a
+	 * bad path with dozens of streams. Past these it is dropped, counted
+	 * (rtcp_limited, nack_limited): */
+	SFU_RTCP_RATE = 1000,        /* RTCP datagrams per second (after SRTCP
+				      * authenticated them) */
+	SFU_RTCP_BURST = 1000,
+	SFU_NACK_IN_RATE = 2000,     /* NACKed packets per second handled (what
+				      * a bad path asks for, and more than the
+				      * retransmission budget can answer) */
+	SFU_NACK_IN_BURST = 1000,
+	/* transport-cc statuses a subscriber may have its estimator look at:
+	 * twice the packets sent to it (feedback may repeat), and at most
+	 * this many ahead (a feedback covers at most BWE_HISTORY) */
+	SFU_TWCC_CREDIT_MAX = 8192,
 	SFU_RX_AGE_MAX_US = 1000000, /* a kernel receive time older than this
 				      * at the read is a clock step: ignored */
 	SFU_PLI_MIN_MS = 100,        /* even "now" requests are this far apart */
@@ -285,6 +302,11 @@ struct sfu_transport {
 	 * bandwidth estimate from their feedback, and probes */
 	struct bwe *bwe;
 	uint16_t twcc_seq;
+	uint16_t twcc_credit_seq;        /* twcc_seq when twcc_credit was last
+					  * topped up (congestion.c) */
+	uint32_t twcc_credit;            /* feedback statuses it may still send */
+	/* what its RTCP may make us do (SFU_RTCP_RATE, SFU_NACK_IN_RATE) */
+	struct bucket rtcp_budget, nack_budget;
 	bool twcc_out;                   /* any out carries the extension */
 	bool fb_seen;                    /* transport-cc feedback or REMB came */
 	uint64_t next_alloc_ms;          /* next layer allocation */
@@ -331,6 +353,9 @@ struct sfu_transport {
 	X(junk_limited, "packets dropped unread: their source sent too much junk") \
 	X(unknown_ssrc, "RTP packets with an SSRC of no known track")          \
 	X(nack_in, "NACKed packets asked for by subscribers")                  \
+	X(rtcp_limited, "RTCP packets dropped: over their transport's SFU_RTCP_RATE") \
+	X(nack_limited, "NACKs cut short: the subscriber's NACKed packets over SFU_NACK_IN_RATE") \
+	X(twcc_refused, "transport-cc feedback refused: more statuses than packets sent to the subscriber (twice over) or than the send history holds") \
 	X(retransmits, "packets retransmitted to subscribers from the cache")  \
 	X(cache_misses, "NACKed packets no longer in the cache (or no RTX)")   \
 	X(rtx_refused, "NACKed packets refused: over the subscriber's budget") \

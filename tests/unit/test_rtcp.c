@@ -188,11 +188,20 @@ struct nack_acc {
 	size_t n;
 };
 
-static void nack_cb(uint16_t seq, void *arg)
+static bool nack_cb(uint16_t seq, void *arg)
 {
 	struct nack_acc *a = arg;
 	if (a->n < 64)
 		a->seq[a->n++] = seq;
+	return true;
+}
+
+/* Stops after three. */
+static bool nack_cb3(uint16_t seq, void *arg)
+{
+	struct nack_acc *a = arg;
+	a->seq[a->n++] = seq;
+	return a->n < 3;
 }
 
 int test_rtcp_nack(void)
@@ -224,6 +233,12 @@ int test_rtcp_nack(void)
 	TEST_EQ(rtcp_nack_foreach(&pkt, nack_cb, &acc), 5);
 	TEST_EQ(acc.n, 5);
 	TEST_MEMEQ(acc.seq, seqs, 5 * sizeof(uint16_t));
+	/* a callback that stops: three handed over, then nothing */
+	acc.n = 0;
+	TEST_EQ(rtcp_nack_foreach(&pkt, nack_cb3, &acc), 3);
+	TEST_EQ(acc.n, 3);
+	TEST_MEMEQ(acc.seq, seqs, 3 * sizeof(uint16_t));
+	acc.n = 0;
 	/* exactly enough room, and one too few */
 	k = 99;
 	TEST_EQ(rtcp_nack_expand(&pkt, seqs, 5, &k), 0);

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bwe/bwe.h"
 #include "dtls/dtls.h"
 #include "rtcp/rtcp.h"
 #include "rtp/rtp.h"
@@ -1722,6 +1723,100 @@ int test_sfu_twcc_feedback(void)
 	TEST_EQ(e.w->c.twcc_out, 2);
 	/* the feedback counter runs */
 	TEST_EQ(fb.fb_count, 1);
+	scene_close(&e);
+	return 0;
+}
+
+/* A subscriber's transport-cc feedback costs work in proportion to what
+ * was sent to it: one that claims 32,767 statuses in five run-length
+ * chunks (32 bytes) is refused before decoding; a real one is taken, once
+ * more if repeated, not a third time. */
+int test_sfu_twcc_bounded(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub;
+	struct rtcp_twcc fb;
+	struct rtcp_twcc_status st[10];
+	struct bwe_stats bs;
+	uint8_t b[PKT];
+	size_t n;
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	TEST_EQ(sfu__congestion_enable(sub, 6), 0);
+	memset(b, 0, sizeof(b));
+	b[0] = 0x80 | RTCP_FMT_TWCC;
+	b[1] = RTCP_RTPFB;
+	put_u16(b + 2, 32 / 4 - 1);
+	put_u32(b + 4, SUB_OWN_SSRC);
+	put_u16(b + 14, 32767);               /* status count */
+	for (int i = 0; i < 4; i++)
+		put_u16(b + 20 + 2 * i, 0x1FFF); /* 8,191 not received */
+	put_u16(b + 28, 0x0003);
+	TEST_EQ(scene_send_rtcp(&e, SUB, b, 32), 0);
+	TEST_EQ(e.w->c.twcc_in, 1);
+	TEST_EQ(e.w->c.twcc_refused, 1);
+	bwe_stats(sub->bwe, &bs);
+	TEST_EQ(bs.feedbacks, 0);
+	/* ten packets go out; their feedback */
+	for (int i = 0; i < 10; i++)
+		sfu__congestion_sent(e.w, sub, 1200, 0);
+	memset(&fb, 0, sizeof(fb));
+	for (int i = 0; i < 10; i++) {
+		st[i].seq = (uint16_t)i;
+		st[i].received = true;
+		st[i].arrival_us = 1000 * i;
+		st[i].delta_us = 0;
+	}
+	for (int k = 0; k < 3; k++) {
+		TEST_EQ(rtcp_twcc_write(b, sizeof(b), SUB_OWN_SSRC, 0, &fb, st, 10, &n), 0);
+		TEST_EQ(scene_send_rtcp(&e, SUB, b, n), 0);
+		fb.fb_count++;
+	}
+	bwe_stats(sub->bwe, &bs);
+	TEST_EQ(bs.feedbacks, 2);
+	TEST_EQ(e.w->c.twcc_refused, 2);
+	TEST_EQ(e.w->c.twcc_in, 4);
+	scene_close(&e);
+	return 0;
+}
+
+/* RTCP past SFU_RTCP_RATE per transport is dropped unread, and a NACK is
+ * expanded only while the subscriber's NACK budget lasts: one NACK of
+ * 1,012 bytes names 4,250 packets. */
+int test_sfu_rtcp_limits(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub;
+	static uint16_t seqs[4250];
+	uint8_t b[PKT];
+	size_t n;
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	for (size_t i = 0; i < 4250; i++)
+		seqs[i] = (uint16_t)i;
+	TEST_EQ(rtcp_nack_write(b, sizeof(b), SUB_OWN_SSRC, SV_SSRC, seqs, 4250, &n), 0);
+	TEST_EQ(n, 12 + 250 * 4);
+	TEST_EQ(scene_send_rtcp(&e, SUB, b, n), 0);
+	TEST_EQ(e.w->c.nack_in, SFU_NACK_IN_BURST);
+	TEST_EQ(e.w->c.nack_limited, 1);
+	/* the budget refills at SFU_NACK_IN_RATE */
+	e.w->now += 100;
+	TEST_EQ(rtcp_nack_write(b, sizeof(b), SUB_OWN_SSRC, SV_SSRC, seqs, 4250, &n), 0);
+	TEST_EQ(scene_send_rtcp(&e, SUB, b, n), 0);
+	TEST_EQ(e.w->c.nack_in, SFU_NACK_IN_BURST + SFU_NACK_IN_RATE / 10);
+	TEST_EQ(e.w->c.nack_limited, 2);
+	/* RTCP datagrams: SFU_RTCP_BURST at once (the second NACK took one
+	 * of them, the first's was refilled) */
+	for (int i = 0; i < SFU_RTCP_BURST - 1 + 50; i++) {
+		TEST_EQ(rtcp_rr_write(b, sizeof(b), SUB_OWN_SSRC, NULL, 0, &n), 0);
+		TEST_EQ(scene_send_rtcp(&e, SUB, b, n), 0);
+	}
+	TEST_EQ(e.w->c.rtcp_limited, 50);
+	TEST_EQ(e.w->c.rtcp_in, 2 + SFU_RTCP_BURST - 1);
+	/* the publisher's budget is its own */
+	TEST_EQ(rtcp_rr_write(b, sizeof(b), 0x1234, NULL, 0, &n), 0);
+	TEST_EQ(scene_send_rtcp(&e, PUB, b, n), 0);
+	TEST_EQ(e.w->c.rtcp_in, 2 + SFU_RTCP_BURST);
 	scene_close(&e);
 	return 0;
 }
