@@ -932,6 +932,7 @@ static bool on_nack(uint16_t out_seq, void *arg)
 	struct sfu_cached *c;
 	struct rtp_hdr h;
 	uint16_t seq;
+	size_t k;
 
 	if (!bucket_take(&o->sub->nack_budget, SFU_NACK_IN_RATE,
 			 SFU_NACK_IN_BURST, x->w->now)) {
@@ -939,10 +940,21 @@ static bool on_nack(uint16_t out_seq, void *arg)
 		return false;
 	}
 	x->w->c.nack_in++;
+	/* a packet retransmitted moments ago is on its way: asked for again
+	 * (a NACK that names it twice, or one resent before our answer could
+	 * arrive) it is not sent twice */
+	k = out_seq % SFU_RTX_RECENT;
+	if (o->rtx_recent_seq[k] == out_seq &&
+	    (uint32_t)x->w->now - o->rtx_recent_ms[k] < SFU_RTX_DEDUP_MS) {
+		x->w->c.rtx_dup++;
+		return true;
+	}
 	/* a subscriber may not make the SFU send more than a budget of
-	 * retransmissions (duplicate or endless NACKs would otherwise
-	 * amplify its requests into the server's bandwidth) */
-	if (!bucket_take(&o->rtx_budget, SFU_RTX_RATE, SFU_RTX_BURST, x->w->now)) {
+	 * retransmissions, all its streams together (endless NACKs would
+	 * otherwise amplify its requests into the server's bandwidth, more
+	 * so the more streams it gets) */
+	if (!bucket_take(&o->sub->rtx_budget, SFU_RTX_RATE, SFU_RTX_BURST,
+			 x->w->now)) {
 		x->w->c.rtx_refused++;
 		return true;
 	}
@@ -959,6 +971,8 @@ static bool on_nack(uint16_t out_seq, void *arg)
 		x->w->c.cache_misses++;
 		return true;
 	}
+	o->rtx_recent_seq[k] = out_seq;
+	o->rtx_recent_ms[k] = (uint32_t)x->w->now;
 	forward_one(x->w, o, m, c->data, &h, NULL, false, false, 127, true);
 	return true;
 }

@@ -75,9 +75,16 @@ enum {
 	SFU_NACK_TRIES = 3,          /* then give up on it */
 	SFU_NACK_MAX = 64,           /* lost packets asked for in one NACK */
 	SFU_LEVEL_MS = 300,          /* audio level report period */
-	SFU_RTX_RATE = 300,          /* retransmissions per second per subscriber
-				      * stream: a whole 2.4 Mbit/s video stream */
-	SFU_RTX_BURST = 100,
+	SFU_RTX_RATE = 500,          /* retransmissions per second per subscriber,
+				      * all its streams together (~5 Mbit/s:
+				      * a tenth lost of a big grid's downlink) */
+	SFU_RTX_BURST = 200,         /* (a burst loss of 200 ms at 10 Mbit/s) */
+	SFU_RTX_DEDUP_MS = 10,       /* a packet retransmitted this recently is
+				      * not sent again for another NACK (one
+				      * that repeats it, or resends before the
+				      * first RTX could arrive) */
+	SFU_RTX_RECENT = 32,         /* retransmissions remembered per out for
+				      * that (by sequence number mod 32) */
 	/* What one transport's RTCP may make the worker do (forward.c,
 	 * congestion.c). A browser sends a compound packet per received
 	 * stream every second or five, transport-cc feedback every 50-100 ms
@@ -182,7 +189,9 @@ struct sfu_out {
 	uint32_t rtx_ssrc;               /* 0: no retransmissions possible */
 	uint8_t rtx_pt;
 	uint16_t rtx_seq;                /* the RTX stream's own sequence */
-	struct bucket rtx_budget;        /* retransmissions it may ask for */
+	/* the last retransmissions (SFU_RTX_DEDUP_MS): out seq and when */
+	uint16_t rtx_recent_seq[SFU_RTX_RECENT];
+	uint32_t rtx_recent_ms[SFU_RTX_RECENT];
 	uint8_t pt_in[8], pt_out[8];
 	uint8_t audio_level_id;
 	uint8_t twcc_id;                 /* subscriber's transport-cc ext id */
@@ -305,8 +314,9 @@ struct sfu_transport {
 	uint16_t twcc_credit_seq;        /* twcc_seq when twcc_credit was last
 					  * topped up (congestion.c) */
 	uint32_t twcc_credit;            /* feedback statuses it may still send */
-	/* what its RTCP may make us do (SFU_RTCP_RATE, SFU_NACK_IN_RATE) */
-	struct bucket rtcp_budget, nack_budget;
+	/* what its RTCP may make us do (SFU_RTCP_RATE, SFU_NACK_IN_RATE,
+	 * SFU_RTX_RATE: retransmissions to it, all its outs together) */
+	struct bucket rtcp_budget, nack_budget, rtx_budget;
 	bool twcc_out;                   /* any out carries the extension */
 	bool fb_seen;                    /* transport-cc feedback or REMB came */
 	uint64_t next_alloc_ms;          /* next layer allocation */
@@ -359,6 +369,7 @@ struct sfu_transport {
 	X(retransmits, "packets retransmitted to subscribers from the cache")  \
 	X(cache_misses, "NACKed packets no longer in the cache (or no RTX)")   \
 	X(rtx_refused, "NACKed packets refused: over the subscriber's budget") \
+	X(rtx_dup, "NACKed packets not sent again: retransmitted to the subscriber moments before") \
 	X(nack_out, "lost packets asked for from publishers (NACK)")           \
 	X(rtx_in, "RTX retransmissions received from publishers")             \
 	X(twcc_out, "transport-cc feedback packets sent to publishers")        \

@@ -1023,13 +1023,40 @@ int test_sfu_nack_retransmit(void)
 		scene_payload_fill(want, 40 + (size_t)i, (uint16_t)(100 + i));
 		TEST_MEMEQ(b + h.payload_off + 2, want, 40 + (size_t)i);
 	}
-	/* asked again: again, under a new RTX sequence number */
+	/* asked again at once: the retransmission is on its way, not sent
+	 * twice; nor for a NACK that names one packet fifty times */
+	TEST_EQ(send_nack(&e, SUB, SV_SSRC, nack, 1), 0);
+	{
+		uint8_t r[PKT];
+		size_t len = RTCP_FB_HDR_LEN + 50 * RTCP_NACK_FCI_LEN;
+
+		r[0] = 0x80 | RTCP_FMT_NACK;
+		r[1] = RTCP_RTPFB;
+		put_u16(r + 2, (uint16_t)(len / 4 - 1));
+		put_u32(r + 4, SUB_OWN_SSRC);
+		put_u32(r + 8, SV_SSRC);
+		for (int i = 0; i < 50; i++) {
+			put_u16(r + RTCP_FB_HDR_LEN + 4 * i, out_seq[7]);
+			put_u16(r + RTCP_FB_HDR_LEN + 4 * i + 2, 0);
+		}
+		TEST_EQ(scene_send_rtcp(&e, SUB, r, len), 0);
+	}
+	sfu__flush(e.w);
+	TEST_EQ(e.w->c.retransmits, 3);
+	TEST_EQ(e.w->c.rtx_dup, 50);
+	TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
+	TEST_EQ(h.ssrc, SV_RTX_SSRC);
+	TEST_EQ(get_u16(b + h.payload_off), out_seq[7]);
+	rtx_seq = h.seq;
+	TEST_ASSERT(scene_quiet(e.fd[SUB]));
+	/* asked again later: again, under a new RTX sequence number */
+	e.w->now += SFU_RTX_DEDUP_MS;
 	TEST_EQ(send_nack(&e, SUB, SV_SSRC, nack, 1), 0);
 	sfu__flush(e.w);
 	TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
 	TEST_EQ(h.ssrc, SV_RTX_SSRC);
 	TEST_EQ(h.seq, (uint16_t)(rtx_seq + 1));
-	TEST_EQ(e.w->c.retransmits, 3);
+	TEST_EQ(e.w->c.retransmits, 4);
 	/* never sent, or the audio stream (no cache): misses */
 	nack[0] = (uint16_t)(out_seq[9] + 1000);
 	TEST_EQ(send_nack(&e, SUB, SV_SSRC, nack, 1), 0);
@@ -1038,7 +1065,7 @@ int test_sfu_nack_retransmit(void)
 	TEST_EQ(e.w->c.cache_misses, 2);
 	/* an SSRC the subscriber does not receive: ignored */
 	TEST_EQ(send_nack(&e, SUB, 0x12345678u, nack, 1), 0);
-	TEST_EQ(e.w->c.nack_in, 5);
+	TEST_EQ(e.w->c.nack_in, 2 + 1 + 50 + 1 + 2);
 	sfu__flush(e.w);
 	TEST_ASSERT(scene_quiet(e.fd[SUB]));
 	TEST_EQ(e.w->c.srtp_errors, 0);
@@ -1090,6 +1117,64 @@ static struct sfu_track *pub_track(struct sfu_transport *pub, uint32_t id)
 		if (pub->tracks[i] && pub->tracks[i]->id == id)
 			return pub->tracks[i];
 	return NULL;
+}
+
+/* The retransmission budget is the subscriber's, for all its streams: with
+ * three videos it gets SFU_RTX_BURST at once, not three times that. */
+int test_sfu_rtx_budget(void)
+{
+	struct scene e;
+	struct sfu_transport *pub, *sub;
+	static const uint32_t in[3] = { V_SSRC, 0xAAAA0100u, 0xAAAA0101u };
+	static const uint32_t out[3] = { SV_SSRC, 0x5B000100u, 0x5B000101u };
+	static uint16_t seqs[3][120];
+	size_t got[3] = { 0 };
+	uint8_t b[PKT];
+	size_t n;
+	struct rtp_hdr h;
+
+	TEST_EQ(scene_pub_sub(&e, &pub, &sub), 0);
+	for (int k = 1; k < 3; k++) {
+		struct sfu_sub_params sp;
+
+		add_video(&e, 20u + (uint32_t)k, in[k]);
+		memset(&sp, 0, sizeof(sp));
+		sp.transport = TP_SUB;
+		sp.track = 20u + (uint32_t)k;
+		sp.ssrc = out[k];
+		sp.rtx_ssrc = out[k] + 0x1000u;
+		sp.rtx_pt = SUB_PT_RTX;
+		sp.pt_in[0] = PT_VP8;
+		sp.pt_out[0] = SUB_PT_VP8;
+		sfu__subscribe(e.w, &sp);
+	}
+	for (int i = 0; i < 120; i++)
+		for (int k = 0; k < 3; k++) {
+			struct scene_rtp r = scene_rtp_video((uint16_t)(500 + i), 0, 40);
+			r.ssrc = in[k];
+			TEST_EQ(scene_send_rtp(&e, PUB, &r), 0);
+		}
+	sfu__flush(e.w);
+	for (int i = 0; i < 360; i++) {
+		TEST_EQ(scene_recv_rtp(&e, SUB, b, &n, &h), 0);
+		for (int k = 0; k < 3; k++)
+			if (h.ssrc == out[k] && got[k] < 120)
+				seqs[k][got[k]++] = h.seq;
+	}
+	TEST_EQ(got[0] + got[1] + got[2], 360);
+	for (int k = 0; k < 3; k++)
+		TEST_EQ(send_nack(&e, SUB, out[k], seqs[k], 120), 0);
+	TEST_EQ(e.w->c.nack_in, 360);
+	TEST_EQ(e.w->c.retransmits, SFU_RTX_BURST);
+	TEST_EQ(e.w->c.rtx_refused, 360 - SFU_RTX_BURST);
+	sfu__flush(e.w);
+	scene_drain(e.fd[SUB]);
+	/* and refills at SFU_RTX_RATE */
+	e.w->now += 100;
+	TEST_EQ(send_nack(&e, SUB, out[2], seqs[2], 120), 0);
+	TEST_EQ(e.w->c.retransmits, SFU_RTX_BURST + SFU_RTX_RATE / 10);
+	scene_close(&e);
+	return 0;
 }
 
 int test_sfu_cache_budget(void)
