@@ -189,9 +189,6 @@ struct sfu_out {
 	uint32_t rtx_ssrc;               /* 0: no retransmissions possible */
 	uint8_t rtx_pt;
 	uint16_t rtx_seq;                /* the RTX stream's own sequence */
-	/* the last retransmissions (SFU_RTX_DEDUP_MS): out seq and when */
-	uint16_t rtx_recent_seq[SFU_RTX_RECENT];
-	uint32_t rtx_recent_ms[SFU_RTX_RECENT];
 	uint8_t pt_in[8], pt_out[8];
 	uint8_t audio_level_id;
 	uint8_t twcc_id;                 /* subscriber's transport-cc ext id */
@@ -217,6 +214,11 @@ struct sfu_out {
 	uint32_t gso_flush;              /* the send batch (w->flushes) and */
 	uint16_t gso_len;                /* length before SRTP of the last
 					  * packet sent (forward.c) */
+	/* Cold, last: touched only by NACKs. Everything above is read for
+	 * each forwarded copy and stays in as few cache lines as it can. */
+	/* the last retransmissions (SFU_RTX_DEDUP_MS): out seq and when */
+	uint16_t rtx_recent_seq[SFU_RTX_RECENT];
+	uint32_t rtx_recent_ms[SFU_RTX_RECENT];
 };
 
 /* One RTP stream of a track, as the publisher sends it: the track itself,
